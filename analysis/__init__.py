@@ -1,0 +1,1 @@
+"""Pure functions: topic queries and matcher, people and roles, name variants, story grouping."""

@@ -1,0 +1,314 @@
+"""The `diplobot` command line: the composition root for every command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from diplobot import __version__
+from diplobot.clock import Clock, iso
+from diplobot.config import Config, ConfigError, load_config, parse_duration
+from diplobot.handlers.who import who as who_reply
+from diplobot.ingest.files import iter_inputs, read_path
+from diplobot.ingest.models import IngestError
+from diplobot.ingest.opml import read_opml, write_opml
+from diplobot.ingest.pages import parse_page
+from diplobot.ingest.poll import poll_due, source_kind
+from diplobot.logs import setup_logging
+from diplobot.pipeline import IngestCounts, MatchState, ingest_drafts, match_pending
+from diplobot.platforms.console import render
+from diplobot.runtime import Runtime, make_fetcher, sync_config_sources
+from diplobot.store import alerts, articles, chats, sources, subscriptions
+from diplobot.store.db import schema_version
+from diplobot.store.people import reindex_all
+from diplobot.store.worker import Store
+
+app = typer.Typer(help="diplobot: alerts for diplomacy news from feeds, pages and files.",
+                  no_args_is_help=True, add_completion=False)
+sources_app = typer.Typer(help="Manage the sources diplobot polls.", no_args_is_help=True)
+reindex_app = typer.Typer(help="Rebuild derived data for all stored articles.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(reindex_app, name="reindex")
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+class State:
+    config: Config
+
+
+STATE = State()
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file "
+                      "(default: ./diplobot.toml if present, else built-in defaults).")] = None,
+    log_format: Annotated[str, typer.Option(help="Log format: text or json.")] = "",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """diplobot: alerts for diplomacy news from feeds, pages and files."""
+    try:
+        STATE.config = load_config(config)
+    except ConfigError as exc:
+        err.print(f"config error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    cfg = STATE.config
+    setup_logging(log_format or cfg.ops.log_format, "DEBUG" if verbose else cfg.ops.log_level,
+                  secrets=(cfg.telegram.token, cfg.telegram.secret_token, cfg.slack.bot_token,
+                           cfg.slack.signing_secret, cfg.slack.app_token))
+
+
+def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the configured store, run `work`, close it."""
+    config = STATE.config
+
+    async def run() -> T:
+        async with Store(config.resolve(config.store.path)) as store:
+            await store.run(sync_config_sources, config, iso(Clock().now()))
+            return await work(store)
+
+    return asyncio.run(run())
+
+
+@app.command()
+def run(console: Annotated[bool | None, typer.Option(
+        "--console/--no-console", help="Also run the console chat (default: only when no Telegram "
+        "or Slack is configured).")] = None) -> None:
+    """Run the bot: poll sources, match, deliver alerts and answer chats until stopped."""
+    runtime = Runtime(STATE.config, console=console)
+    asyncio.run(runtime.run_until_stopped())
+
+
+@app.command("console")
+def console_cmd() -> None:
+    """Chat with the bot in this terminal (the scheduler runs too, so alerts appear as they come)."""
+    runtime = Runtime(STATE.config, console=True)
+    asyncio.run(runtime.run_until_stopped())
+
+
+@app.command()
+def ingest(inputs: Annotated[list[str], typer.Argument(help="Files, folders, feed files or page URLs.")]
+           ) -> None:
+    """Store articles from files, folders (recursively) or web pages; matches alert as usual."""
+    counts = _with_store(lambda store: _ingest_inputs(store, inputs))
+    out.print(f"{counts.new} new, {counts.duplicates} duplicates, {len(counts.failed)} failed, "
+              f"{counts.alerts} alerts queued", highlight=False)
+    for name, reason in counts.failed:
+        err.print(f"failed: {name}: {reason}", markup=False, highlight=False)
+    raise typer.Exit(1 if counts.failed else 0)
+
+
+async def _ingest_inputs(store: Store, inputs: list[str]) -> IngestCounts:
+    counts = IngestCounts()
+    urls = [i for i in inputs if i.startswith(("http://", "https://"))]
+    paths = list(iter_inputs(Path(i) for i in inputs if i not in urls))
+    state = MatchState()
+    with Progress(console=err, transient=True, disable=len(paths) + len(urls) < 10) as progress:
+        task = progress.add_task("ingesting", total=len(paths) + len(urls))
+        for path in paths:
+            counts.add(await _ingest_one(store, str(path), lambda p=path: read_path(p), state))
+            progress.advance(task)
+        fetcher = make_fetcher(STATE.config)
+        try:
+            for url in urls:
+                counts.add(await _ingest_one(store, url, lambda u=url: _page(fetcher, u), state))
+                progress.advance(task)
+        finally:
+            await fetcher.aclose()
+    return counts
+
+
+async def _page(fetcher: Any, url: str) -> list[Any]:
+    page = await fetcher.get(url)
+    return [await asyncio.to_thread(parse_page, page.body, url=page.url)]
+
+
+async def _ingest_one(store: Store, name: str, read: Callable[[], Any], state: MatchState) -> IngestCounts:
+    try:
+        drafts = read()
+        if asyncio.iscoroutine(drafts):
+            drafts = await drafts
+    except IngestError as exc:
+        return IngestCounts(failed=[(name, str(exc))])
+    return await ingest_drafts(store, drafts, state=state)
+
+
+@app.command()
+def poll() -> None:
+    """Fetch every due source once and print one line per source."""
+
+    async def work(store: Store) -> list[Any]:
+        fetcher = make_fetcher(STATE.config)
+        try:
+            results = await poll_due(store, fetcher, STATE.config.ingest, Clock().now())
+        finally:
+            await fetcher.aclose()
+        await store.run(match_pending, MatchState(), Clock().now())
+        return results
+
+    results = _with_store(work)
+    for result in results:
+        out.print(result.line(), markup=False, highlight=False)
+    if not results:
+        out.print("no source is due")
+
+
+@app.command()
+def search(text: Annotated[str, typer.Argument(help="Words to look for (any text is safe).")]) -> None:
+    """Full-text search over stored articles, best first, with a snippet."""
+    rows = _with_store(lambda store: store.run(articles.search_articles, text, 10))
+    if not rows:
+        out.print("no match")
+    for row in rows:
+        snippet = row["snippet"].replace("\x02", "[").replace("\x03", "]")
+        out.print(f"{row['published_at'] or '':.10}  {row['title']}\n    {row['url'] or ''}\n    {snippet}",
+                  markup=False, highlight=False)
+
+
+@app.command()
+def stats() -> None:
+    """Counts of articles, sources, chats and alerts; schema version and database size."""
+    def collect(db: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {"schema version": schema_version(db)}
+        data.update(articles.article_counts(db))
+        data.update(chats.chat_counts(db))
+        data["subscriptions"] = subscriptions.subscription_count(db)
+        data.update({f"alerts {k}": v for k, v in alerts.alert_counts(db).items()})
+        all_sources = sources.list_sources(db)
+        data["sources"] = len(all_sources)
+        data["sources failing"] = sum(1 for s in all_sources if s["error_count"])
+        data["sources paused"] = sum(1 for s in all_sources if s["paused"])
+        data["_failures"] = alerts.recent_failures(db)
+        return data
+
+    data = _with_store(lambda store: store.run(collect))
+    db_path = STATE.config.resolve(STATE.config.store.path)
+    data["database size"] = f"{db_path.stat().st_size / 1024:.0f} KiB" if db_path.exists() else "-"
+    table = Table(title="diplobot stats", show_header=False)
+    for key, value in data.items():
+        if not key.startswith("_"):
+            table.add_row(key, str(value))
+    out.print(table)
+    for failure in data["_failures"]:
+        out.print(f"failed alert {failure['id']} to {failure['chat_id']}: {failure['last_error']}",
+                  markup=False, highlight=False)
+
+
+@app.command()
+def who(name: Annotated[str, typer.Argument(help="Any spelling, a surname, Cyrillic.")]) -> None:
+    """Who is this person: role, other spellings and recent mentions."""
+    reply = _with_store(lambda store: store.run(who_reply, name, tz=STATE.config.timezone))
+    out.print(render(reply), markup=False, highlight=False)
+
+
+@reindex_app.command("people")
+def reindex_people() -> None:
+    """Re-extract people and roles from every stored article."""
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("people", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        _with_store(lambda store: store.run(reindex_all, step))
+    out.print("people index rebuilt")
+
+
+@sources_app.command("add")
+def sources_add(
+    url: Annotated[str, typer.Argument(help="Feed URL or local file/folder path.")],
+    full_text: Annotated[bool, typer.Option("--full-text", help="Fetch each item's page text.")] = False,
+    every: Annotated[str, typer.Option(help="Polling interval, e.g. 10m, 1h.")] = "10m",
+    title: Annotated[str, typer.Option(help="A name to show for it.")] = "",
+) -> None:
+    """Add a source (or change its settings)."""
+    try:
+        every_s = parse_duration(every)
+    except ValueError as exc:
+        err.print(f"--every: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    kind = source_kind(url)
+    if kind == "file":
+        url = str(Path(url).resolve())
+    source_id = _with_store(lambda store: store.run(
+        sources.upsert_source, url, kind=kind, every_s=every_s, full_text=full_text, title=title or None,
+        now=iso(Clock().now())))
+    out.print(f"source {source_id}: {url} every {every}{' (full text)' if full_text else ''}",
+              markup=False, highlight=False)
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """Every source with its status, last success, error count and last error."""
+    rows = _with_store(lambda store: store.run(sources.list_sources))
+    table = Table("id", "source", "every", "status", "last ok", "errors", "last error")
+    for r in rows:
+        status = "paused" if r["paused"] else ("failing" if r["error_count"] else "ok")
+        table.add_row(str(r["id"]), r["title"] or r["url"], f"{r['every_s']}s", status,
+                      (r["last_ok_at"] or "never")[:16], str(r["error_count"]),
+                      r["paused_reason"] or r["last_error"] or "")
+    out.print(table)
+
+
+@sources_app.command("remove")
+def sources_remove(key: Annotated[str, typer.Argument(help="Source id or URL.")]) -> None:
+    """Stop polling a source (its stored articles stay)."""
+    if not _with_store(lambda store: store.run(sources.remove_source, key)):
+        err.print(f"no source {key}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"removed {key}", markup=False, highlight=False)
+
+
+@sources_app.command("resume")
+def sources_resume(key: Annotated[str, typer.Argument(help="Source id or URL.")]) -> None:
+    """Resume a paused source and poll it at the next tick."""
+    if not _with_store(lambda store: store.run(sources.resume_source, key, iso(Clock().now()))):
+        err.print(f"no source {key}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"resumed {key}", markup=False, highlight=False)
+
+
+@sources_app.command("import")
+def sources_import(file: Annotated[Path, typer.Argument(help="An OPML file.")]) -> None:
+    """Add every feed listed in an OPML file."""
+    try:
+        feeds = read_opml(file.read_bytes())
+    except (OSError, IngestError) as exc:
+        err.print(f"{file}: {exc}", markup=False)
+        raise typer.Exit(1) from None
+
+    async def work(store: Store) -> None:
+        for feed in feeds:
+            await store.run(sources.upsert_source, feed["url"], kind="feed", every_s=600, full_text=False,
+                            title=feed.get("title") or None, now=iso(Clock().now()))
+
+    _with_store(work)
+    out.print(f"imported {len(feeds)} source(s)")
+
+
+@sources_app.command("export")
+def sources_export() -> None:
+    """Print all feed sources as OPML."""
+    rows = _with_store(lambda store: store.run(sources.list_sources))
+    sys.stdout.write(write_opml([r for r in rows if r["kind"] == "feed"]))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(f"diplobot {__version__}")
+
+
+def main() -> None:
+    app()
+

@@ -1,0 +1,1 @@
+"""Platform-neutral commands, alerts and digests that return Reply objects."""

@@ -1,0 +1,46 @@
+"""An alert as a platform-neutral card: what matched, where, and how to silence it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from diplobot.analysis.matcher import snippet
+from diplobot.handlers.format import local_date
+from diplobot.handlers.reply import Button, Link, Paragraph, Reply, Text
+
+FIELD_NAMES = {"title": "the title", "summary": "the summary", "body": "the text"}
+
+
+def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str,
+                also_reported: int = 0) -> Reply:
+    """The card for one article matching one or more of a chat's topics.
+
+    `topics` items carry the subscription id, its described query and the first hit (phrase, field,
+    start, end) recorded at match time.
+    """
+    title = article["title"] or "(untitled)"
+    head = Link(title, article["url"]) if article.get("url") else Text(title, "bold")
+    meta = [article.get("source") or "", local_date(article.get("published_at"), tz, with_time=True)]
+    blocks = [Paragraph((head,), kind="heading"),
+              Paragraph((Text(" · ".join(m for m in meta if m)),), kind="context")]
+    first = topics[0]
+    text = article.get(first["field"]) or ""
+    if first["field"] != "title" and text:
+        before, hit, after = snippet(text, first["start"], first["end"])
+        blocks.append(Paragraph((Text(before), Text(hit, "mark"), Text(after))))
+    elif article.get("summary"):
+        blocks.append(Paragraph((Text(_shorten(article["summary"], 220)),)))
+    why = "; ".join(f"{t['describe']} ({t['phrase']!r} in {FIELD_NAMES.get(t['field'], t['field'])})"
+                    for t in topics)
+    blocks.append(Paragraph((Text(f"Matched: {why}"),), kind="context"))
+    if also_reported:
+        outlets = f"{also_reported} more outlet{'s' if also_reported != 1 else ''}"
+        blocks.append(Paragraph((Text(f"Also reported by {outlets}."),), kind="context"))
+    buttons = ((Button("Mute this topic 24h", f"/mute 24h #{first['id']}"),
+                Button("Unsubscribe", f"/unsubscribe #{first['id']}")),)
+    return Reply(blocks=tuple(blocks), buttons=buttons, visibility="public", preview=True)
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"

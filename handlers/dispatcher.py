@@ -1,0 +1,88 @@
+"""From an `Incoming` command to a `Reply`: parsing, permissions, rate limits, errors.
+
+Platforms call `Dispatcher.handle`; the command itself runs on the database thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+
+from diplobot.clock import Clock, iso
+from diplobot.config import Config
+from diplobot.handlers import general, settings, topics  # noqa: F401  (registers the commands)
+from diplobot.handlers.incoming import Incoming
+from diplobot.handlers.registry import COMMANDS, Command, Context, UsageError, parse_command, usage_reply
+from diplobot.handlers.reply import Reply
+from diplobot.store.chats import ensure_chat
+from diplobot.store.worker import Store
+
+log = logging.getLogger(__name__)
+
+ManageCheck = Callable[[], Awaitable[bool]]
+
+
+class RateLimiter:
+    """At most `per_minute` commands per user in any 60 seconds."""
+
+    def __init__(self, per_minute: int, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._monotonic = monotonic
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, user_id: str) -> bool:
+        if self.per_minute <= 0:
+            return True
+        now = self._monotonic()
+        seen = self._seen[user_id]
+        while seen and now - seen[0] >= 60:
+            seen.popleft()
+        if len(seen) >= self.per_minute:
+            return False
+        seen.append(now)
+        return True
+
+
+class Dispatcher:
+    """Runs chat commands for every platform."""
+
+    def __init__(self, store: Store, config: Config, clock: Clock | None = None) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock or Clock()
+        self.limiter = RateLimiter(config.ops.commands_per_minute)
+        self.handled = 0
+
+    async def handle(self, msg: Incoming, *, may_manage: ManageCheck | None = None) -> Reply:
+        """The reply to one command; never raises for anything a user can type."""
+        try:
+            name, args = parse_command(msg.text)
+        except UsageError as exc:
+            return Reply.text(str(exc))
+        cmd = COMMANDS.get(name)
+        if cmd is None:
+            return Reply.text(f"I don't know /{name[:40]}. /help lists what I can do.")
+        if not self.limiter.allow(msg.user_id):
+            limit = self.config.ops.commands_per_minute
+            return Reply.text(f"Easy there: at most {limit} commands a minute. Try again shortly.")
+        if cmd.changes_chat(args) and msg.chat_kind != "private" and may_manage is not None:
+            if not await may_manage():
+                return Reply.text("Sorry, only this chat's admins can change its topics and settings.")
+        self.handled += 1
+        return await self.store.run(self._run, cmd, msg, args)
+
+    def _run(self, db, cmd: Command, msg: Incoming, args: str) -> Reply:  # type: ignore[no-untyped-def]
+        now = self.clock.now()
+        chat = ensure_chat(db, msg.chat_id, kind=msg.chat_kind, title=msg.chat_title,
+                           timezone=self.config.timezone, now=iso(now))
+        ctx = Context(db=db, chat=chat, user_id=msg.user_id, now=now, config=self.config)
+        try:
+            with db.atomic():
+                return cmd.handler(ctx, args)
+        except UsageError as exc:
+            return usage_reply(cmd, str(exc))
+        except Exception:
+            log.exception("command /%s failed in %s", cmd.name, msg.chat_id)
+            return Reply.text("Sorry, that failed on my side. It has been logged; please try again later.")

@@ -1,0 +1,1 @@
+"""Sources to articles: fetch, parse, extract text, dedup."""

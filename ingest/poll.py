@@ -1,0 +1,128 @@
+"""Polling one source: fetch (conditionally), parse, store, and record how it went.
+
+A failure never raises out of here: it becomes the source's `last_error`, raises its error count,
+and after `max_failures` in a row pauses it, so one bad source never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from diplobot.clock import from_iso, iso
+from diplobot.config import IngestConfig
+from diplobot.ingest.feeds import parse_feed
+from diplobot.ingest.fetch import Fetcher
+from diplobot.ingest.files import read_path
+from diplobot.ingest.models import ArticleDraft, IngestError
+from diplobot.ingest.pages import parse_page
+from diplobot.ingest.samples import sample_drafts
+from diplobot.pipeline import IngestCounts, store_drafts
+from diplobot.store import sources
+from diplobot.store.worker import Store
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_S = 6 * 3600
+
+
+@dataclass
+class PollResult:
+    """One source's outcome, printable as one line."""
+
+    url: str
+    counts: IngestCounts | None = None
+    unchanged: bool = False
+    error: str | None = None
+    paused: bool = False
+
+    def line(self) -> str:
+        if self.error:
+            return f"{self.url}: FAILED: {self.error}" + (" (source paused)" if self.paused else "")
+        if self.unchanged:
+            return f"{self.url}: unchanged (304)"
+        c = self.counts or IngestCounts()
+        return f"{self.url}: {c.new} new, {c.duplicates} already stored"
+
+
+def source_kind(url: str) -> str:
+    if url.startswith("sample:"):
+        return "sample"
+    if url.startswith(("http://", "https://")):
+        return "feed"
+    return "file"
+
+
+async def poll_source(store: Store, fetcher: Fetcher, source: dict[str, Any], config: IngestConfig,
+                      now: datetime) -> PollResult:
+    result = PollResult(url=source["url"])
+    try:
+        drafts, meta = await _read(fetcher, source, now)
+    except IngestError as exc:
+        result.error = str(exc)
+        retry = min(source["every_s"] * 2 ** source["error_count"], MAX_RETRY_S)
+        retry = max(retry, getattr(exc, "retry_after", 0) or 0)
+        result.paused = await store.run(sources.record_failure, source["id"], error=str(exc),
+                                        now=iso(now), retry_in_s=retry, max_failures=config.max_failures)
+        log.warning("source %s failed: %s", source["url"], exc)
+        return result
+    next_poll = iso(now + timedelta(seconds=source["every_s"] * random.uniform(0.95, 1.05)))
+    if drafts is None:
+        result.unchanged = True
+    else:
+        if source["full_text"]:
+            drafts = [await _with_full_text(fetcher, d) for d in drafts]
+        result.counts = await store.run(store_drafts, drafts, source_id=source["id"], now=iso(now))
+    await store.run(sources.record_success, source["id"], now=iso(now), next_poll_at=next_poll, **meta)
+    return result
+
+
+async def _read(fetcher: Fetcher, source: dict[str, Any], now: datetime
+                ) -> tuple[list[ArticleDraft] | None, dict[str, Any]]:
+    """The source's drafts (None when unchanged) and what to remember about the fetch."""
+    kind = source["kind"]
+    if kind == "sample":
+        started = from_iso(source["created_at"])
+        return sample_drafts(source["url"], started, now, source["every_s"]), {}
+    if kind == "file":
+        return await asyncio.to_thread(read_path, Path(source["url"])), {}
+    fetched = await fetcher.get(source["url"], etag=source["etag"], last_modified=source["last_modified"])
+    meta = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+    if fetched.status == 304:
+        return None, meta
+    parsed = await asyncio.to_thread(parse_feed, fetched.body, url=fetched.url,
+                                     content_type=fetched.content_type)
+    meta.update(title=parsed.title, warning=parsed.warning)
+    return parsed.drafts, meta
+
+
+async def _with_full_text(fetcher: Fetcher, draft: ArticleDraft) -> ArticleDraft:
+    """The draft with its page's main text as body; the feed's text when the page fails."""
+    if not draft.url:
+        return draft
+    try:
+        page = await fetcher.get(draft.url)
+        extracted = await asyncio.to_thread(parse_page, page.body, url=page.url)
+    except IngestError as exc:
+        log.info("full text of %s unavailable: %s", draft.url, exc)
+        return draft
+    return replace(draft, body=extracted.body or draft.body)
+
+
+async def poll_due(store: Store, fetcher: Fetcher, config: IngestConfig, now: datetime,
+                   *, all_sources: bool = False) -> list[PollResult]:
+    """Poll every due source (or every unpaused one), a few at a time."""
+    until = datetime.max.replace(tzinfo=now.tzinfo) if all_sources else now
+    rows = await store.run(sources.due_sources, iso(until))
+    limit = asyncio.Semaphore(4)
+
+    async def one(row: dict[str, Any]) -> PollResult:
+        async with limit:
+            return await poll_source(store, fetcher, row, config, now)
+
+    return list(await asyncio.gather(*(one(r) for r in rows)))

@@ -1,0 +1,160 @@
+"""The data flow in one place: drafts -> stored articles -> matches -> alerts in the outbox.
+
+Both the CLI (`diplobot ingest`, `diplobot poll`) and the running bot use these functions, so an
+article ingested by a cron job alerts exactly like one polled by the bot. Matching is a separate
+step over "stored but not yet matched" articles, so a crash between the two loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from diplobot.analysis.matcher import Match, Matcher
+from diplobot.analysis.query import Query, QueryError, parse_query
+from diplobot.clock import Clock, iso
+from diplobot.ingest.models import ArticleDraft
+from diplobot.ingest.urls import canonical_url, content_hash
+from diplobot.store import alerts, articles, subscriptions
+from diplobot.store.chats import get_chat
+from diplobot.store.people import index_article_people, phrase_variants
+from diplobot.store.stories import assign_story
+from diplobot.store.worker import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestCounts:
+    """What one ingest run did; `failed` holds (input, reason) pairs."""
+
+    new: int = 0
+    duplicates: int = 0
+    alerts: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, other: IngestCounts) -> None:
+        self.new += other.new
+        self.duplicates += other.duplicates
+        self.alerts += other.alerts
+        self.failed.extend(other.failed)
+
+
+def to_row(draft: ArticleDraft, *, source_id: int | None, now: str) -> articles.NewArticle:
+    return articles.NewArticle(
+        title=draft.title,
+        summary=draft.summary,
+        body=draft.body,
+        url=draft.url,
+        canonical_url=canonical_url(draft.url) if draft.url else None,
+        guid=draft.guid,
+        published_at=iso(draft.published_at) if draft.published_at else None,
+        fetched_at=now,
+        content_hash=content_hash(draft.title, draft.body or draft.summary),
+        source_id=source_id,
+    )
+
+
+def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int | None,
+                 now: str) -> IngestCounts:
+    """Insert new articles (one transaction), with their story and people."""
+    counts = IngestCounts()
+    with db.atomic():
+        for draft in drafts:
+            article_id = articles.insert_article(db, to_row(draft, source_id=source_id, now=now))
+            if article_id is None:
+                counts.duplicates += 1
+                continue
+            counts.new += 1
+            assign_story(db, article_id)
+            index_article_people(db, article_id)
+    return counts
+
+
+class MatchState:
+    """The live matcher, reloaded only when subscriptions changed (in any process)."""
+
+    def __init__(self) -> None:
+        self.revision = -1
+        self.subs: dict[int, dict[str, Any]] = {}
+        self.queries: dict[int, Query] = {}
+        self.matcher: Matcher | None = None
+
+    def refresh(self, db: Database) -> None:
+        revision = subscriptions.subscriptions_revision(db)
+        if revision == self.revision and self.matcher is not None:
+            return
+        rows = subscriptions.all_subscriptions(db)
+        self.subs = {r["id"]: r for r in rows}
+        for sub_id in self.queries.keys() - self.subs.keys():
+            del self.queries[sub_id]
+        for r in rows:
+            if r["id"] not in self.queries:
+                try:
+                    self.queries[r["id"]] = parse_query(r["query"])
+                except QueryError:
+                    log.warning("subscription %s has an unreadable query; skipped", r["id"])
+        if self.matcher is None:
+            self.matcher = Matcher(variants=lambda phrase: phrase_variants(db, phrase))
+        self.matcher.update(self.queries)
+        self.revision = revision
+
+
+def match_pending(db: Database, state: MatchState, now: datetime, batch: int = 200) -> int:
+    """Match stored-but-unmatched articles; each article's alerts and its 'matched' mark commit together."""
+    created = 0
+    while ids := articles.unmatched_ids(db, batch):
+        state.refresh(db)
+        for article_id in ids:
+            with db.atomic():
+                created += _match_one(db, state, article_id, now)
+                articles.mark_matched(db, article_id, iso(now))
+    return created
+
+
+def _match_one(db: Database, state: MatchState, article_id: int, now: datetime) -> int:
+    article = articles.get_article(db, article_id)
+    if article is None or state.matcher is None:
+        return 0
+    hits = state.matcher.match(article["title"], article["summary"], article["body"])
+    by_chat: dict[str, list[dict[str, Any]]] = {}
+    for sub_id, match in sorted(hits.items()):
+        sub = state.subs.get(sub_id)
+        if sub is None or article_id <= sub["since_article_id"] or _is_muted(sub, now):
+            continue
+        by_chat.setdefault(sub["chat_id"], []).append(_topic_json(sub, state.queries[sub_id], match))
+    created = 0
+    for chat_id, topics in by_chat.items():
+        chat = get_chat(db, chat_id)
+        if chat is None or chat["alerts_mode"] != "instant":
+            continue
+        if alerts.create_alert(db, chat_id=chat_id, article_id=article_id, story_id=article["story_id"],
+                               topics=topics, next_attempt_at=iso(now), now=iso(now)):
+            created += 1
+    return created
+
+
+def _is_muted(sub: dict[str, Any], now: datetime) -> bool:
+    return bool(sub["muted_until"]) and sub["muted_until"] > iso(now)
+
+
+def _topic_json(sub: dict[str, Any], query: Query, match: Match) -> dict[str, Any]:
+    return {"id": sub["id"], "query": sub["query"], "describe": query.describe(),
+            "phrase": match.phrase, "field": match.field, "start": match.start, "end": match.end}
+
+
+async def ingest_drafts(store: Store, drafts: list[ArticleDraft], *, source_id: int | None = None,
+                        now: datetime | None = None, state: MatchState | None = None,
+                        clock: Clock | None = None) -> IngestCounts:
+    """Store drafts and match them; alerts land in the outbox for whichever process delivers."""
+    now = now or (clock or Clock()).now()
+    counts = await store.run(store_drafts, drafts, source_id=source_id, now=iso(now))
+    counts.alerts = await store.run(match_pending, state or MatchState(), now)
+    return counts
+
+

@@ -1,0 +1,1 @@
+"""Platform adapters: events in, Reply rendered and delivered out."""

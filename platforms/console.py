@@ -1,0 +1,113 @@
+"""The console chat: one local chat in the terminal, no account needed.
+
+Lines typed on stdin are commands; replies and alerts are printed as they come. When stdin is not a
+terminal it reads commands line by line and prints plain text, so it can be scripted; at the end of
+input it stops the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from diplobot.handlers.dispatcher import Dispatcher
+from diplobot.handlers.incoming import Incoming
+from diplobot.handlers.reply import Link, Paragraph, Reply, Text
+from diplobot.platforms.base import Pace
+
+PROMPT = "> "
+
+
+def render(reply: Reply) -> str:
+    """Plain text with marked hits in «», links after their label and buttons as commands."""
+    lines = [_paragraph(p) for p in reply.blocks]
+    for row in reply.buttons:
+        lines.append("  ".join(f"[{b.label}: {b.command}]" for b in row))
+    return "\n\n".join(lines)
+
+
+def _paragraph(p: Paragraph) -> str:
+    out = []
+    for span in p.spans:
+        if isinstance(span, Link):
+            out.append(span.text if span.text == span.url else f"{span.text} <{span.url}>")
+        elif isinstance(span, Text) and span.style == "mark":
+            out.append(f"«{span.text}»")
+        else:
+            out.append(span.text)
+    text = "".join(out)
+    return f"  {text}" if p.kind == "context" else text
+
+
+class ConsolePlatform:
+    """Reads commands from a stream and prints replies and alerts to another."""
+
+    platform = "console"
+
+    def __init__(self, dispatcher: Dispatcher, chat_id: str = "console:local", *,
+                 stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 on_eof: Callable[[], None] | None = None) -> None:
+        self.dispatcher = dispatcher
+        self.chat_id = chat_id
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.on_eof = on_eof
+        self.interactive = self.stdin.isatty()
+        self._task: asyncio.Task[None] | None = None
+        self._sent = 0
+
+    def pace(self, chat_kind: str) -> Pace:
+        return Pace(count=100, per_s=1.0)
+
+    def total_pace(self) -> Pace:
+        return Pace(count=100, per_s=1.0)
+
+    async def send(self, native_chat_id: str, reply: Reply) -> str:
+        self._print(f"🔔 {render(reply)}")
+        self._sent += 1
+        return f"console-{self._sent}"
+
+    async def edit(self, native_chat_id: str, message_id: str, reply: Reply) -> None:
+        self._print(f"(update to {message_id}) {render(reply)}")
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stdout, flush=True)
+        if self.interactive:
+            print(PROMPT, end="", file=self.stdout, flush=True)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._read_loop(), name="console")
+
+    async def stop(self) -> None:
+        if self._task and not self._task.done():
+            self._task.cancel()
+
+    def _reader(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str]) -> None:
+        """Blocking reads on a daemon thread, so a waiting terminal never holds up shutdown."""
+        for line in iter(self.stdin.readline, ""):
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "")
+
+    async def _read_loop(self) -> None:
+        if self.interactive:
+            self._print("diplobot console: type /help, or /subscribe ceasefire. Ctrl-D quits.")
+        lines: asyncio.Queue[str] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=self._reader, args=(loop, lines), daemon=True, name="console-in").start()
+        while True:
+            line = await lines.get()
+            if not line:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            text = line if line.startswith("/") else f"/{line}"
+            reply = await self.dispatcher.handle(
+                Incoming(chat_id=self.chat_id, user_id=self.chat_id, text=text, chat_title="console")
+            )
+            self._print(render(reply))
+        if self.on_eof:
+            self.on_eof()

@@ -1,0 +1,1 @@
+"""Bundled sample sources so the bot works with no configuration and no network."""

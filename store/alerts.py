@@ -1,0 +1,96 @@
+"""The alert outbox: the only hand-off between matching and delivery.
+
+One row per (chat, story). States: pending -> sent | failed. Any process may add rows (a cron
+`diplobot poll`, say); the running bot's delivery worker picks them up.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def create_alert(db: Database, *, chat_id: str, article_id: int, story_id: int,
+                 topics: list[dict[str, Any]], next_attempt_at: str, now: str) -> int | None:
+    """Queue an alert; None when this chat already has one for the story."""
+    cursor = db.execute(
+        """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at)
+           values (?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
+        [chat_id, article_id, story_id, json.dumps(topics), next_attempt_at, now],
+    )
+    return cursor.lastrowid if cursor.rowcount else None
+
+
+def due_alerts(db: Database, platform: str, now: str, limit: int = 500, *, per_chat: int = 50,
+               exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Pending alerts whose time has come, for active, unmuted chats of one platform.
+
+    At most `per_chat` per chat and none for `exclude` (chats already being served), so one chat's
+    backlog never starves the others.
+    """
+    rows = db.query(
+        f"""select * from (
+              select al.*, c.kind as chat_kind, row_number() over (
+                  partition by al.chat_id order by al.next_attempt_at, al.id) as n
+              from alerts al join chats c on c.id = al.chat_id
+              where al.state = 'pending' and al.next_attempt_at <= ? and c.platform = ? and c.active = 1
+                and (c.muted_until is null or c.muted_until <= ?)
+                and al.chat_id not in ({",".join("?" * len(exclude))}))
+           where n <= ? order by next_attempt_at, id limit ?""",
+        [now, platform, now, *exclude, per_chat, limit],
+    )
+    return [dict(r, topics=json.loads(r["topics"])) for r in rows]
+
+
+def mark_sent(db: Database, alert_id: int, *, message_id: str, now: str) -> None:
+    db.execute(
+        """update alerts set state = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1,
+               last_error = null where id = ?""",
+        [now, message_id, alert_id],
+    )
+
+
+def mark_retry(db: Database, alert_id: int, *, error: str, next_attempt_at: str,
+               count_attempt: bool = True) -> int:
+    """Schedule another try; returns the attempts made so far."""
+    db.execute(
+        """update alerts set attempts = attempts + ?, last_error = ?, next_attempt_at = ?
+           where id = ?""",
+        [int(count_attempt), error, next_attempt_at, alert_id],
+    )
+    return db.execute("select attempts from alerts where id = ?", [alert_id]).fetchone()[0]
+
+
+def mark_failed(db: Database, alert_id: int, *, error: str) -> None:
+    db.execute("update alerts set state = 'failed', last_error = ?, attempts = attempts + 1 where id = ?",
+               [error, alert_id])
+
+
+def delay_chat(db: Database, chat_id: str, until: str) -> None:
+    """Hold every pending alert of a chat until `until` (after a 429 for that chat)."""
+    db.execute(
+        """update alerts set next_attempt_at = max(next_attempt_at, ?)
+           where chat_id = ? and state = 'pending'""",
+        [until, chat_id],
+    )
+
+
+def alert_counts(db: Database) -> dict[str, int]:
+    counts = {"pending": 0, "sent": 0, "failed": 0}
+    for state, n in db.execute("select state, count(*) from alerts group by state").fetchall():
+        counts[state] = n
+    return counts
+
+
+def recent_failures(db: Database, limit: int = 5) -> list[dict[str, Any]]:
+    return list(db.query(
+        "select id, chat_id, article_id, last_error from alerts where state = 'failed' order by id desc limit ?",
+        [limit],
+    ))
+
+
+def chat_alerts(db: Database, chat_id: str) -> list[dict[str, Any]]:
+    return [dict(r, topics=json.loads(r["topics"]))
+            for r in db.query("select * from alerts where chat_id = ? order by id", [chat_id])]
