@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -14,8 +15,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from diplobot import __version__
-from diplobot.clock import Clock, iso
+from diplobot.clock import Clock, from_iso, iso
 from diplobot.config import Config, ConfigError, load_config, parse_duration
+from diplobot.handlers.digest import digest_reply, period_start
 from diplobot.handlers.who import who as who_reply
 from diplobot.ingest.files import iter_inputs, read_path
 from diplobot.ingest.models import IngestError
@@ -211,6 +213,42 @@ def who(name: Annotated[str, typer.Argument(help="Any spelling, a surname, Cyril
     out.print(render(reply), markup=False, highlight=False)
 
 
+@app.command()
+def digest(
+    chat: Annotated[str, typer.Option("--chat", help="Chat id, e.g. telegram:-1001234 or console:local.")],
+    since: Annotated[str, typer.Option(help="Start: ISO date/time, or a duration back such as 1d "
+                                      "(default: since the chat's last digest).")] = "",
+) -> None:
+    """Print a chat's digest for the period since its last one (or --since)."""
+    now = Clock().now()
+
+    def build(db: Any) -> Any:
+        row = chats.get_chat(db, chat)
+        if row is None:
+            return None
+        start = _since(since, now) if since else period_start(db, row, now)
+        return digest_reply(db, dict(row, digest_skip_empty=0), start, now,
+                            default_tz=STATE.config.timezone,
+                            max_items=STATE.config.digest.max_items_per_topic)
+
+    try:
+        reply = _with_store(lambda store: store.run(build))
+    except ValueError as exc:
+        err.print(f"--since: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if reply is None:
+        err.print(f"no chat {chat}", markup=False)
+        raise typer.Exit(1)
+    out.print(render(reply), markup=False, highlight=False)
+
+
+def _since(text: str, now: datetime) -> datetime:
+    try:
+        return now - timedelta(seconds=parse_duration(text))
+    except ValueError:
+        return from_iso(text)
+
+
 @reindex_app.command("people")
 def reindex_people() -> None:
     """Re-extract people and roles from every stored article."""
@@ -312,3 +350,7 @@ def version() -> None:
 def main() -> None:
     app()
 
+
+
+if __name__ == "__main__":
+    main()

@@ -226,7 +226,7 @@ def _value(hint: Any, value: Any, where: str, key: str, owner: type) -> Any:
             _check_source(built, where, key)
         return built
     expected = {str: str, bool: bool, int: int, float: (int, float)}[hint]
-    if isinstance(value, bool) and hint is not bool or not isinstance(value, expected):
+    if (isinstance(value, bool) and hint is not bool) or not isinstance(value, expected):
         raise ConfigError(f"{where}: '{key}' must be {_type_name(hint)}, got {_type_name(type(value))}")
     if hint is float:
         value = float(value)

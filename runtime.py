@@ -92,6 +92,7 @@ class Runtime:
         for platform in self.platforms:
             await platform.start()
             log.info("%s platform started", platform.platform)
+            self.jobs.messengers[platform.platform] = platform
             worker = OutboxWorker(self.store, platform, self.config, self.clock)
             worker.start()
             self.workers.append(worker)

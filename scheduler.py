@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from diplobot.clock import Clock
+from diplobot.clock import Clock, iso
 from diplobot.config import Config
+from diplobot.handlers.digest import DuePeriod, digest_reply, due_period, period_start
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.poll import PollResult, poll_due
 from diplobot.pipeline import MatchState, match_pending
+from diplobot.platforms.base import DeliveryError, Messenger
+from diplobot.store.chats import chats_with_digest, set_inactive
+from diplobot.store.digests import claim_digest, finish_digest, release_digest
 from diplobot.store.worker import Store
 
 log = logging.getLogger(__name__)
 
 POLL_TICK_S = 15
 MATCH_TICK_S = 2
+DIGEST_TICK_S = 30
 
 
 class Jobs:
@@ -35,6 +42,7 @@ class Jobs:
         self.clock = clock
         self.on_alerts = on_alerts
         self.match_state = MatchState()
+        self.messengers: dict[str, Messenger] = {}
 
     async def poll(self) -> list[PollResult]:
         results = await poll_due(self.store, self.fetcher, self.config.ingest, self.clock.now())
@@ -43,6 +51,44 @@ class Jobs:
                 log.info("ingested %s", result.line())
         await self.match()
         return results
+
+    async def digests(self) -> int:
+        """Send every digest that is due now (or missed less than `catch_up_hours` ago)."""
+        now = self.clock.now()
+        sent = 0
+        for chat in await self.store.run(chats_with_digest):
+            messenger = self.messengers.get(chat["platform"])
+            period = due_period(chat, now, self.config.timezone, self.config.digest.catch_up_hours)
+            if messenger is None or period is None:
+                continue
+            sent += await self._send_digest(messenger, chat, period, now)
+        return sent
+
+    async def _send_digest(self, messenger: Messenger, chat: dict[str, Any], period: DuePeriod,
+                           now: datetime) -> int:
+        start = await self.store.run(period_start, chat, period.scheduled)
+        digest_id = await self.store.run(claim_digest, chat["id"], period.key, iso(start),
+                                         iso(period.scheduled))
+        if digest_id is None:
+            return 0
+        reply = await self.store.run(digest_reply, chat, start, period.scheduled,
+                                     default_tz=self.config.timezone,
+                                     max_items=self.config.digest.max_items_per_topic)
+        if reply is None:
+            await self.store.run(finish_digest, digest_id, now=iso(now))
+            return 0
+        try:
+            message_id = await messenger.send(chat["id"].split(":", 1)[1], reply)
+        except DeliveryError as exc:
+            log.warning("digest for %s not sent: %s", chat["id"], exc.reason)
+            if exc.chat_gone:
+                await self.store.run(set_inactive, chat["id"], exc.reason)
+                await self.store.run(finish_digest, digest_id, now=iso(now), error=exc.reason)
+            else:
+                await self.store.run(release_digest, digest_id)
+            return 0
+        await self.store.run(finish_digest, digest_id, now=iso(now), message_id=str(message_id))
+        return 1
 
     async def match(self) -> int:
         created = await self.store.run(match_pending, self.match_state, self.clock.now())
@@ -60,4 +106,6 @@ def build_scheduler(jobs: Jobs, timezone: str) -> AsyncIOScheduler:
     })
     scheduler.add_job(jobs.poll, "interval", seconds=POLL_TICK_S, id="poll", next_run_time=jobs.clock.now())
     scheduler.add_job(jobs.match, "interval", seconds=MATCH_TICK_S, id="match")
+    scheduler.add_job(jobs.digests, "interval", seconds=DIGEST_TICK_S, id="digests",
+                      next_run_time=jobs.clock.now())
     return scheduler

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from diplobot.clock import Clock, iso
 from diplobot.config import Config
-from diplobot.handlers import general, settings, topics  # noqa: F401  (registers the commands)
+from diplobot.handlers import digest, general, settings, topics  # noqa: F401  (registers the commands)
 from diplobot.handlers.incoming import Incoming
 from diplobot.handlers.registry import COMMANDS, Command, Context, UsageError, parse_command, usage_reply
 from diplobot.handlers.reply import Reply
@@ -67,9 +67,9 @@ class Dispatcher:
         if not self.limiter.allow(msg.user_id):
             limit = self.config.ops.commands_per_minute
             return Reply.text(f"Easy there: at most {limit} commands a minute. Try again shortly.")
-        if cmd.changes_chat(args) and msg.chat_kind != "private" and may_manage is not None:
-            if not await may_manage():
-                return Reply.text("Sorry, only this chat's admins can change its topics and settings.")
+        needs_admin = cmd.changes_chat(args) and msg.chat_kind != "private" and may_manage is not None
+        if needs_admin and not await may_manage():  # type: ignore[misc]
+            return Reply.text("Sorry, only this chat's admins can change its topics and settings.")
         self.handled += 1
         return await self.store.run(self._run, cmd, msg, args)
 

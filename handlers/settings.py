@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from diplobot.clock import iso
 from diplobot.config import check_timezone
 from diplobot.handlers.registry import Context, UsageError, command
 from diplobot.handlers.reply import Reply, ReplyBuilder
@@ -56,7 +57,7 @@ def _digest(ctx: Context, words: list[str]) -> str:
     if len(words) != 1:
         raise UsageError("Give a time, e.g. /settings digest 08:00, or /settings digest off")
     at = parse_clock(words[0])
-    update_chat(ctx.db, ctx.chat_id, digest_time=at, digest_weekday=weekday)
+    update_chat(ctx.db, ctx.chat_id, digest_time=at, digest_weekday=weekday, digest_since=iso(ctx.now))
     when = f"every {weekday} at {at}" if weekday else f"every day at {at}"
     return f"Digest {when} ({ctx.tz})."
 

@@ -18,7 +18,7 @@ from diplobot.clock import from_iso, iso
 from diplobot.config import IngestConfig
 from diplobot.ingest.feeds import parse_feed
 from diplobot.ingest.fetch import Fetcher
-from diplobot.ingest.files import read_path
+from diplobot.ingest.files import iter_inputs, read_path
 from diplobot.ingest.models import ArticleDraft, IngestError
 from diplobot.ingest.pages import parse_page
 from diplobot.ingest.samples import sample_drafts
@@ -90,7 +90,7 @@ async def _read(fetcher: Fetcher, source: dict[str, Any], now: datetime
         started = from_iso(source["created_at"])
         return sample_drafts(source["url"], started, now, source["every_s"]), {}
     if kind == "file":
-        return await asyncio.to_thread(read_path, Path(source["url"])), {}
+        return await asyncio.to_thread(_read_files, Path(source["url"])), {}
     fetched = await fetcher.get(source["url"], etag=source["etag"], last_modified=source["last_modified"])
     meta = {"etag": fetched.etag, "last_modified": fetched.last_modified}
     if fetched.status == 304:
@@ -99,6 +99,11 @@ async def _read(fetcher: Fetcher, source: dict[str, Any], now: datetime
                                      content_type=fetched.content_type)
     meta.update(title=parsed.title, warning=parsed.warning)
     return parsed.drafts, meta
+
+
+def _read_files(path: Path) -> list[ArticleDraft]:
+    """Every article in a file, or in the files of a folder (recursively)."""
+    return [draft for file in iter_inputs([path]) for draft in read_path(file)]
 
 
 async def _with_full_text(fetcher: Fetcher, draft: ArticleDraft) -> ArticleDraft:

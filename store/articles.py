@@ -110,6 +110,19 @@ def search_articles(db: Database, text: str, limit: int = 10) -> list[dict[str, 
         return []
 
 
+def story_outlets(db: Database, story_ids: set[int]) -> dict[int, int]:
+    """How many different sources reported each story."""
+    if not story_ids:
+        return {}
+    marks = ",".join("?" * len(story_ids))
+    rows = db.execute(
+        f"""select story_id, count(distinct coalesce(source_id, -id)) from articles
+            where story_id in ({marks}) group by story_id""",
+        list(story_ids),
+    )
+    return dict(rows.fetchall())
+
+
 def article_counts(db: Database) -> dict[str, int]:
     row = db.execute(
         "select count(*), count(distinct story_id), sum(matched_at is null) from articles"

@@ -7,7 +7,7 @@ from typing import Any
 from sqlite_utils import Database
 
 SETTINGS = ("timezone", "muted_until", "alerts_mode", "digest_time", "digest_weekday",
-            "digest_skip_empty", "quiet_start", "quiet_end", "title", "kind")
+            "digest_skip_empty", "digest_since", "quiet_start", "quiet_end", "title", "kind")
 
 
 def ensure_chat(db: Database, chat_id: str, *, kind: str = "private", title: str | None = None,

@@ -105,3 +105,37 @@ def m001_core(db: Database) -> None:
         create_triggers=True,
         tokenize="porter unicode61 remove_diacritics 2",
     )
+
+
+@MIGRATIONS()
+def m005_digests(db: Database) -> None:
+    db.executescript(
+        """
+        create table digests (
+            id integer primary key,
+            chat_id text not null references chats(id) on delete cascade,
+            period_key text not null,
+            period_start text not null,
+            period_end text not null,
+            state text not null default 'sending',
+            sent_at text,
+            message_id text,
+            last_error text,
+            unique (chat_id, period_key)
+        );
+        alter table chats add column digest_since text;
+        alter table alerts add column held integer not null default 0;
+        """
+    )
+
+
+@MIGRATIONS()
+def m003_stories(db: Database) -> None:
+    # Document frequencies of the story-grouping terms (analysis/stories.py), which are not the FTS5 index's porter
+    # stems; story_documents records which articles were counted, so counting stays idempotent.
+    db.executescript(
+        """
+        create table story_terms (term text primary key, documents integer not null) without rowid;
+        create table story_documents (article_id integer primary key);
+        """
+    )
