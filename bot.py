@@ -17,6 +17,7 @@ from rich.table import Table
 from diplobot import __version__
 from diplobot.clock import Clock, from_iso, iso
 from diplobot.config import Config, ConfigError, load_config, parse_duration
+from diplobot.doctor import run_checks
 from diplobot.handlers.digest import digest_reply, period_start
 from diplobot.handlers.who import who as who_reply
 from diplobot.ingest.files import iter_inputs, read_path
@@ -339,6 +340,24 @@ def sources_export() -> None:
     """Print all feed sources as OPML."""
     rows = _with_store(lambda store: store.run(sources.list_sources))
     sys.stdout.write(write_opml([r for r in rows if r["kind"] == "feed"]))
+
+
+@app.command()
+def doctor() -> None:
+    """Check the config, the database, each platform's token and each source; say what to fix."""
+    async def work(store: Store) -> list[Any]:
+        fetcher = make_fetcher(STATE.config)
+        try:
+            return await run_checks(STATE.config, store, fetcher)
+        finally:
+            await fetcher.aclose()
+
+    checks = _with_store(work)
+    table = Table("check", "status", "detail", title="diplobot doctor")
+    for check in checks:
+        table.add_row(check.name, "ok" if check.ok else "FIX", check.detail)
+    out.print(table)
+    raise typer.Exit(0 if all(c.ok for c in checks) else 1)
 
 
 @app.command()

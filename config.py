@@ -125,6 +125,7 @@ class SlackConfig:
 
 @dataclass(frozen=True)
 class OpsConfig:
+    listen: str = ""
     log_format: str = "text"
     log_level: str = "INFO"
     commands_per_minute: int = 20

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from diplobot.analysis.matcher import Match, Matcher
 from diplobot.analysis.query import Query, QueryError, parse_query
+from diplobot.analysis.schedule import quiet_until
 from diplobot.clock import Clock, iso
 from diplobot.ingest.models import ArticleDraft
 from diplobot.ingest.urls import canonical_url, content_hash
@@ -133,8 +134,10 @@ def _match_one(db: Database, state: MatchState, article_id: int, now: datetime) 
         chat = get_chat(db, chat_id)
         if chat is None or chat["alerts_mode"] != "instant":
             continue
+        held_until = quiet_until(now, chat["timezone"] or "UTC", chat["quiet_start"], chat["quiet_end"])
         if alerts.create_alert(db, chat_id=chat_id, article_id=article_id, story_id=article["story_id"],
-                               topics=topics, next_attempt_at=iso(now), now=iso(now)):
+                               topics=topics, next_attempt_at=iso(held_until or now), now=iso(now),
+                               held=held_until is not None):
             created += 1
     return created
 

@@ -17,6 +17,7 @@ from diplobot.handlers.dispatcher import Dispatcher
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.poll import source_kind
 from diplobot.ingest.samples import SAMPLE_SOURCES
+from diplobot.ops import Metrics, OpsServer
 from diplobot.platforms.console import ConsolePlatform
 from diplobot.platforms.delivery import OutboxWorker
 from diplobot.scheduler import Jobs, build_scheduler
@@ -56,15 +57,19 @@ class Runtime:
         self.config = config
         self.clock = clock or Clock()
         self.store = Store(config.resolve(config.store.path))
-        self.dispatcher = Dispatcher(self.store, config, self.clock)
+        self.metrics = Metrics()
+        self.dispatcher = Dispatcher(self.store, config, self.clock,
+                                     on_handled=lambda p: self.metrics.commands.labels(p).inc())
         self.fetcher = make_fetcher(config)
         self.stopped = asyncio.Event()
         self.platforms: list[Any] = []
         self.workers: list[OutboxWorker] = []
         self._want_console = console
         self._console_io = (stdin, stdout)
-        self.jobs = Jobs(self.store, self.fetcher, config, self.clock, on_alerts=self.wake_workers)
+        self.jobs = Jobs(self.store, self.fetcher, config, self.clock, on_alerts=self.wake_workers,
+                         on_ingested=self.metrics.ingested.inc)
         self.scheduler = build_scheduler(self.jobs, config.timezone)
+        self.ops = OpsServer(config.ops.listen, self.store, self.metrics, self.health) if config.ops.listen else None
 
     def _build_platforms(self) -> list[Any]:
         platforms: list[Any] = []
@@ -93,16 +98,27 @@ class Runtime:
             await platform.start()
             log.info("%s platform started", platform.platform)
             self.jobs.messengers[platform.platform] = platform
-            worker = OutboxWorker(self.store, platform, self.config, self.clock)
+            latency = self.metrics.delivery_latency.labels(platform.platform)
+            worker = OutboxWorker(self.store, platform, self.config, self.clock, on_sent=latency.observe)
             worker.start()
             self.workers.append(worker)
         self.scheduler.start()
+        if self.ops:
+            await self.ops.start()
+
+    def health(self) -> dict[str, bool]:
+        checks = {"scheduler": self.scheduler.running}
+        for platform in self.platforms:
+            checks[platform.platform] = bool(getattr(platform, "connected", True))
+        return checks
 
     def wake_workers(self) -> None:
         for worker in self.workers:
             worker.wake()
 
     async def stop(self) -> None:
+        if self.ops:
+            await self.ops.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)

@@ -34,13 +34,15 @@ DIGEST_TICK_S = 30
 class Jobs:
     """What the scheduler runs; `on_alerts` nudges the outbox workers when alerts were queued."""
 
-    def __init__(self, store: Store, fetcher: Fetcher, config: Config, clock: Clock,
-                 on_alerts: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, store: Store, fetcher: Fetcher, config: Config, clock: Clock, *,
+                 on_alerts: Callable[[], None] = lambda: None,
+                 on_ingested: Callable[[int], None] = lambda n: None) -> None:
         self.store = store
         self.fetcher = fetcher
         self.config = config
         self.clock = clock
         self.on_alerts = on_alerts
+        self.on_ingested = on_ingested
         self.match_state = MatchState()
         self.messengers: dict[str, Messenger] = {}
 
@@ -49,6 +51,7 @@ class Jobs:
         for result in results:
             if result.counts and result.counts.new:
                 log.info("ingested %s", result.line())
+                self.on_ingested(result.counts.new)
         await self.match()
         return results
 

@@ -41,6 +41,19 @@ def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str,
     return Reply(blocks=tuple(blocks), buttons=buttons, visibility="public", preview=True)
 
 
+def folded_reply(items: list[tuple[dict[str, Any], list[dict[str, Any]]]], tz: str) -> Reply:
+    """Several held alerts (after quiet hours) as one message: a line per article."""
+    blocks = [Paragraph((Text(f"{len(items)} new matches while you were away"),), kind="heading")]
+    for article, topics in items:
+        title = article["title"] or "(untitled)"
+        head = Link(title, article["url"]) if article.get("url") else Text(title)
+        when = local_date(article.get("published_at"), tz)
+        blocks.append(Paragraph((head, Text(f" — {article.get('source') or ''} {when}".rstrip()))))
+        blocks.append(Paragraph((Text("Matched: " + "; ".join(t["describe"] for t in topics)),),
+                                kind="context"))
+    return Reply(blocks=tuple(blocks), visibility="public")
+
+
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"

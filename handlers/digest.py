@@ -8,7 +8,7 @@ same period" a unique key in the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from diplobot.analysis.matcher import Matcher
 from diplobot.analysis.query import QueryError, parse_query
+from diplobot.analysis.schedule import last_scheduled
 from diplobot.clock import from_iso, iso
 from diplobot.handlers.format import local_date
 from diplobot.handlers.registry import Context, command
@@ -23,7 +24,6 @@ from diplobot.handlers.reply import Link, Reply, ReplyBuilder, Text
 from diplobot.store import articles, digests, subscriptions
 from diplobot.store.people import top_people
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SCAN_LIMIT = 20000
 
 
@@ -31,21 +31,6 @@ SCAN_LIMIT = 20000
 class DuePeriod:
     key: str
     scheduled: datetime  # UTC
-
-
-def last_scheduled(now: datetime, tz: str, at: str, weekday: str | None = None) -> datetime:
-    """The latest scheduled digest time at or before `now` (returned in UTC)."""
-    zone = ZoneInfo(tz)
-    local_now = now.astimezone(zone)
-    hour, minute = (int(x) for x in at.split(":"))
-    day: date = local_now.date()
-    for _ in range(8):
-        candidate = datetime.combine(day, time(hour, minute), tzinfo=zone)
-        weekday_ok = weekday is None or WEEKDAYS[day.weekday()] == weekday
-        if weekday_ok and candidate.astimezone(UTC) <= now.astimezone(UTC):
-            return candidate.astimezone(UTC)
-        day -= timedelta(days=1)
-    raise ValueError("no scheduled time in the last week")  # unreachable for valid settings
 
 
 def due_period(chat: dict[str, Any], now: datetime, default_tz: str, catch_up_hours: float) -> DuePeriod | None:

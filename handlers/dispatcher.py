@@ -48,12 +48,13 @@ class RateLimiter:
 class Dispatcher:
     """Runs chat commands for every platform."""
 
-    def __init__(self, store: Store, config: Config, clock: Clock | None = None) -> None:
+    def __init__(self, store: Store, config: Config, clock: Clock | None = None,
+                 on_handled: Callable[[str], None] = lambda platform: None) -> None:
         self.store = store
         self.config = config
         self.clock = clock or Clock()
         self.limiter = RateLimiter(config.ops.commands_per_minute)
-        self.handled = 0
+        self.on_handled = on_handled
 
     async def handle(self, msg: Incoming, *, may_manage: ManageCheck | None = None) -> Reply:
         """The reply to one command; never raises for anything a user can type."""
@@ -65,12 +66,11 @@ class Dispatcher:
         if cmd is None:
             return Reply.text(f"I don't know /{name[:40]}. /help lists what I can do.")
         if not self.limiter.allow(msg.user_id):
-            limit = self.config.ops.commands_per_minute
-            return Reply.text(f"Easy there: at most {limit} commands a minute. Try again shortly.")
+            return Reply.text(f"Easy there: at most {self.limiter.per_minute} commands a minute. Try again shortly.")
         needs_admin = cmd.changes_chat(args) and msg.chat_kind != "private" and may_manage is not None
         if needs_admin and not await may_manage():  # type: ignore[misc]
             return Reply.text("Sorry, only this chat's admins can change its topics and settings.")
-        self.handled += 1
+        self.on_handled(msg.platform)
         return await self.store.run(self._run, cmd, msg, args)
 
     def _run(self, db, cmd: Command, msg: Incoming, args: str) -> Reply:  # type: ignore[no-untyped-def]

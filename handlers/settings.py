@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from diplobot.analysis.schedule import WEEKDAYS
 from diplobot.clock import iso
 from diplobot.config import check_timezone
 from diplobot.handlers.registry import Context, UsageError, command
@@ -11,7 +12,6 @@ from diplobot.handlers.reply import Reply, ReplyBuilder
 from diplobot.store.chats import get_chat, update_chat
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALERT_MODES = ("instant", "digest", "off")
 
 

@@ -11,18 +11,19 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from diplobot.clock import Clock, iso
+from diplobot.clock import Clock, from_iso, iso
 from diplobot.config import Config
-from diplobot.handlers.alerts import alert_reply
+from diplobot.handlers.alerts import alert_reply, folded_reply
 from diplobot.handlers.reply import Reply
 from diplobot.platforms.base import DeliveryError, Messenger
 from diplobot.store import alerts
-from diplobot.store.articles import get_article
+from diplobot.store.articles import get_article, story_outlets
 from diplobot.store.chats import get_chat, set_inactive
 from diplobot.store.worker import Store
 
@@ -37,11 +38,20 @@ def backoff_s(attempts: int) -> float:
 
 
 def render_alert(db: Database, alert: dict[str, Any], default_tz: str) -> Reply | None:
+    """The alert card, with the story's other outlets counted at the time of rendering."""
     article = get_article(db, alert["article_id"])
     chat = get_chat(db, alert["chat_id"])
     if article is None or chat is None:
         return None
-    return alert_reply(article, alert["topics"], chat["timezone"] or default_tz)
+    outlets = story_outlets(db, {alert["story_id"]}).get(alert["story_id"], 1)
+    return alert_reply(article, alert["topics"], chat["timezone"] or default_tz, also_reported=outlets - 1)
+
+
+def render_folded(db: Database, held: list[dict[str, Any]], default_tz: str) -> Reply:
+    chat = get_chat(db, held[0]["chat_id"])
+    items = [(get_article(db, a["article_id"]), a["topics"]) for a in held]
+    tz = (chat or {}).get("timezone") or default_tz
+    return folded_reply([(article, topics) for article, topics in items if article], tz)
 
 
 class Pacer:
@@ -62,13 +72,14 @@ class Pacer:
 class OutboxWorker:
     """Delivers due alerts of one platform; one task per chat with alerts due."""
 
-    def __init__(self, store: Store, messenger: Messenger, config: Config, clock: Clock | None = None,
-                 batch: int = 500) -> None:
+    def __init__(self, store: Store, messenger: Messenger, config: Config, clock: Clock | None = None, *,
+                 batch: int = 500, on_sent: Callable[[float], None] = lambda latency_s: None) -> None:
         self.store = store
         self.messenger = messenger
         self.config = config
         self.clock = clock or Clock()
         self.batch = batch
+        self.on_sent = on_sent
         total = messenger.total_pace()
         self._total = Pacer(total.per_s / total.count)
         self._chat_pacers: dict[str, Pacer] = {}
@@ -96,12 +107,18 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Deliver everything due now and wait for it; returns how many alerts were sent."""
         tasks = await self.dispatch()
-        return sum(await asyncio.gather(*tasks)) if tasks else 0
+        sent = sum(await asyncio.gather(*tasks)) if tasks else 0
+        await self.apply_edits()
+        return sent
 
     async def _deliver_chat(self, chat_id: str, chat_alerts: list[dict[str, Any]]) -> int:
         pace = self.messenger.pace(chat_alerts[0]["chat_kind"])
         pacer = self._chat_pacers.setdefault(chat_id, Pacer(pace.per_s / pace.count))
         sent = 0
+        held = [a for a in chat_alerts if a["held"]]
+        if len(held) > 1:
+            chat_alerts = [a for a in chat_alerts if not a["held"]]
+            sent += await self._send_folded(chat_id, held, pacer)
         for alert in chat_alerts:
             reply = await self.store.run(render_alert, alert, self.config.timezone)
             if reply is None:
@@ -115,6 +132,39 @@ class OutboxWorker:
         self.sent += sent
         return sent
 
+    async def _send_folded(self, chat_id: str, held: list[dict[str, Any]], pacer: Pacer) -> int:
+        """Alerts held by quiet hours go out as one message; all of them share its outcome."""
+        reply = await self.store.run(render_folded, held, self.config.timezone)
+        await pacer.wait()
+        await self._total.wait()
+        native = chat_id.split(":", 1)[1]
+        try:
+            message_id = await self.messenger.send(native, reply)
+        except DeliveryError as exc:
+            for alert in held:
+                if not await self._record_failure(chat_id, alert, exc):
+                    break
+            return 0
+        for alert in held:
+            await self.store.run(alerts.mark_sent, alert["id"], message_id=str(message_id),
+                                 now=iso(self.clock.now()))
+        return len(held)
+
+    async def apply_edits(self) -> int:
+        """Edit sent alerts whose story was since reported by more outlets (best effort)."""
+        edited = 0
+        for alert in await self.store.run(alerts.pending_edits, self.messenger.platform):
+            await self.store.run(alerts.clear_edit, alert["id"])
+            reply = await self.store.run(render_alert, alert, self.config.timezone)
+            if reply is None or not alert["message_id"]:
+                continue
+            try:
+                await self.messenger.edit(alert["chat_id"].split(":", 1)[1], alert["message_id"], reply)
+                edited += 1
+            except DeliveryError as exc:
+                log.info("could not update alert %s: %s", alert["id"], exc.reason)
+        return edited
+
     async def _send(self, chat_id: str, alert: dict[str, Any], reply: Reply) -> bool:
         """Send one alert and record the outcome; False when the chat must wait or is gone."""
         native = chat_id.split(":", 1)[1]
@@ -122,8 +172,9 @@ class OutboxWorker:
             message_id = await self.messenger.send(native, reply)
         except DeliveryError as exc:
             return await self._record_failure(chat_id, alert, exc)
-        await self.store.run(alerts.mark_sent, alert["id"], message_id=str(message_id),
-                             now=iso(self.clock.now()))
+        now = self.clock.now()
+        await self.store.run(alerts.mark_sent, alert["id"], message_id=str(message_id), now=iso(now))
+        self.on_sent((now - from_iso(alert["created_at"])).total_seconds())
         return True
 
     async def _record_failure(self, chat_id: str, alert: dict[str, Any], exc: DeliveryError) -> bool:
@@ -157,6 +208,7 @@ class OutboxWorker:
         while True:
             try:
                 await self.dispatch()
+                await self.apply_edits()
             except Exception:
                 log.exception("outbox %s: dispatch failed", self.messenger.platform)
             with contextlib.suppress(TimeoutError):

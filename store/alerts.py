@@ -13,14 +13,38 @@ from sqlite_utils import Database
 
 
 def create_alert(db: Database, *, chat_id: str, article_id: int, story_id: int,
-                 topics: list[dict[str, Any]], next_attempt_at: str, now: str) -> int | None:
-    """Queue an alert; None when this chat already has one for the story."""
+                 topics: list[dict[str, Any]], next_attempt_at: str, now: str, held: bool = False) -> int | None:
+    """Queue an alert; None when this chat already has one for the story.
+
+    A later copy of an already-sent story flags that alert for an edit instead ("also reported by").
+    """
     cursor = db.execute(
-        """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at)
-           values (?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
-        [chat_id, article_id, story_id, json.dumps(topics), next_attempt_at, now],
+        """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held)
+           values (?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
+        [chat_id, article_id, story_id, json.dumps(topics), next_attempt_at, now, int(held)],
     )
-    return cursor.lastrowid if cursor.rowcount else None
+    if cursor.rowcount:
+        return cursor.lastrowid
+    db.execute(
+        """update alerts set edit_pending = 1 where chat_id = ? and story_id = ? and state = 'sent'
+           and article_id != ?""",
+        [chat_id, story_id, article_id],
+    )
+    return None
+
+
+def pending_edits(db: Database, platform: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Sent alerts whose story has new outlets to show."""
+    rows = db.query(
+        """select al.* from alerts al join chats c on c.id = al.chat_id
+           where al.edit_pending = 1 and c.platform = ? and c.active = 1 order by al.id limit ?""",
+        [platform, limit],
+    )
+    return [dict(r, topics=json.loads(r["topics"])) for r in rows]
+
+
+def clear_edit(db: Database, alert_id: int) -> None:
+    db.execute("update alerts set edit_pending = 0 where id = ?", [alert_id])
 
 
 def due_alerts(db: Database, platform: str, now: str, limit: int = 500, *, per_chat: int = 50,

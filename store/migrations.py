@@ -125,6 +125,7 @@ def m005_digests(db: Database) -> None:
         );
         alter table chats add column digest_since text;
         alter table alerts add column held integer not null default 0;
+        alter table alerts add column edit_pending integer not null default 0;
         """
     )
 

@@ -1,44 +1,13 @@
 """The outbox worker: paced per chat, 429 holds only that chat, nothing is dropped silently."""
 
 import itertools
-import time
-
-import pytest
 
 from diplobot.config import Config, DeliveryConfig
-from diplobot.platforms.base import DeliveryError, Pace
+from diplobot.platforms.base import DeliveryError
 from diplobot.platforms.delivery import OutboxWorker, backoff_s
 from diplobot.store import alerts, articles, chats
-from diplobot.store.worker import Store
 
 NOW = "2025-09-04T10:00:00+00:00"
-
-
-class RecordingMessenger:
-    """A platform stand-in that records sends and fails on demand (the worker is under test here)."""
-
-    platform = "test"
-
-    def __init__(self, per_chat_s=0.0):
-        self.per_chat_s = per_chat_s
-        self.sent = []
-        self.failures = {}
-
-    def pace(self, chat_kind):
-        return Pace(1, self.per_chat_s or 0.001)
-
-    def total_pace(self):
-        return Pace(1000, 1.0)
-
-    async def send(self, native_chat_id, reply):
-        failure = self.failures.get(native_chat_id)
-        if failure:
-            raise failure
-        self.sent.append((native_chat_id, time.monotonic(), reply))
-        return str(len(self.sent))
-
-    async def edit(self, native_chat_id, message_id, reply):
-        raise AssertionError("not used")
 
 
 def queue_alerts(db, chat_id, n):
@@ -55,25 +24,19 @@ def queue_alerts(db, chat_id, n):
                             next_attempt_at=NOW, now=NOW)
 
 
-@pytest.fixture
-async def store(tmp_path):
-    async with Store(tmp_path / "t.db") as store:
-        yield store
-
-
-async def test_alerts_to_one_chat_are_spaced_by_its_pace(store):
+async def test_alerts_to_one_chat_are_spaced_by_its_pace(store, messenger_cls):
     await store.run(queue_alerts, "test:1", 4)
-    messenger = RecordingMessenger(per_chat_s=0.2)
+    messenger = messenger_cls(per_chat_s=0.2)
     assert await OutboxWorker(store, messenger, Config()).run_once() == 4
     times = [t for _, t, _ in messenger.sent]
     assert all(b - a >= 0.19 for a, b in itertools.pairwise(times))
     assert (await store.run(alerts.alert_counts))["sent"] == 4
 
 
-async def test_rate_limit_on_one_chat_does_not_hold_others(store):
+async def test_rate_limit_on_one_chat_does_not_hold_others(store, messenger_cls):
     await store.run(queue_alerts, "test:1", 2)
     await store.run(queue_alerts, "test:2", 2)
-    messenger = RecordingMessenger()
+    messenger = messenger_cls()
     messenger.failures["1"] = DeliveryError("429 Too Many Requests", retry_after=30)
     await OutboxWorker(store, messenger, Config()).run_once()
     assert [chat for chat, _, _ in messenger.sent] == ["2", "2"]
@@ -81,9 +44,9 @@ async def test_rate_limit_on_one_chat_does_not_hold_others(store):
     assert all(a["state"] == "pending" and a["next_attempt_at"] > NOW for a in pending)
 
 
-async def test_a_gone_chat_is_marked_inactive_and_its_alerts_stop(store):
+async def test_a_gone_chat_is_marked_inactive_and_its_alerts_stop(store, messenger_cls):
     await store.run(queue_alerts, "test:1", 3)
-    messenger = RecordingMessenger()
+    messenger = messenger_cls()
     messenger.failures["1"] = DeliveryError("Forbidden: bot was blocked by the user", chat_gone=True)
     await OutboxWorker(store, messenger, Config()).run_once()
     chat = await store.run(chats.get_chat, "test:1")
@@ -91,9 +54,9 @@ async def test_a_gone_chat_is_marked_inactive_and_its_alerts_stop(store):
     assert (await store.run(alerts.alert_counts))["failed"] == 3
 
 
-async def test_errors_are_retried_then_marked_failed_with_the_reason(store):
+async def test_errors_are_retried_then_marked_failed_with_the_reason(store, messenger_cls):
     await store.run(queue_alerts, "test:1", 1)
-    messenger = RecordingMessenger()
+    messenger = messenger_cls()
     messenger.failures["1"] = DeliveryError("HTTP 502 Bad Gateway")
     config = Config(delivery=DeliveryConfig(max_attempts=2))
     worker = OutboxWorker(store, messenger, config)

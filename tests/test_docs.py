@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from diplobot.bot import app
-from diplobot.config import Config
+from diplobot.config import Config, SourceConfig
 from diplobot.handlers.registry import COMMANDS
 
 ROOT = Path(__file__).parent.parent
@@ -36,6 +36,10 @@ def test_every_config_option_is_in_the_example_file():
     def walk(cls, prefix):
         for f in fields(cls):
             if f.name in ("path", "base_dir"):
+                continue
+            if f.name == "sources":
+                assert "[[sources]]" in example
+                yield from (s.name for s in fields(SourceConfig))
                 continue
             if is_dataclass(f.default):
                 assert f"[{f.name}]" in example, f.name

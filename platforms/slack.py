@@ -1,0 +1,360 @@
+"""Slack through a slack-bolt AsyncApp, run by hand inside diplobot's one event loop.
+
+Commands come as one slash command (`/diplo who Yermak`, since Slack owns `/who`), as app mentions
+(`@diplobot who Yermak`) and as button presses, over Socket Mode or an aiohttp server. Each is
+acknowledged first (Slack allows 3 seconds), then answered: ephemerally, unless the reply is public
+(the channel's subscriptions changed). Alerts go out through `send`/`edit`, which turn every Slack
+error into a `DeliveryError` and never sleep or retry: pacing and retries belong to the outbox worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest, AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from diplobot.config import Config
+from diplobot.handlers.incoming import ChatKind, Incoming
+from diplobot.handlers.reply import Reply
+from diplobot.platforms.base import DeliveryError, Pace
+from diplobot.platforms.slack_render import ACTION_PREFIX, SlackMessage, render, updated_message
+
+if TYPE_CHECKING:
+    from diplobot.handlers.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SOCKET_CONNECT_TIMEOUT_S = 30.0
+TOTAL_PER_MIN = 300
+DEFAULT_RETRY_AFTER_S = 30.0
+GONE_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived", "account_inactive"})
+NETWORK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
+SEEN_EVENTS_MAX = 10_000
+SEEN_EVENTS_TTL_S = 3600  # Slack's last retry comes about 5 minutes after the first attempt
+LEADING_MENTIONS = re.compile(r"^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>)+\s*")
+BUTTON_ACTION = re.compile(rf"^{ACTION_PREFIX}\d+$")
+STALE_BUTTON = "This button no longer works."
+REFUSED = "Sorry, only this chat's admins can change its topics and settings."
+
+ManageCheck = Callable[[], Awaitable[bool]]
+
+
+def chat_kind(channel_id: str) -> ChatKind:
+    """Slack's direct-message channel ids start with D; every other conversation is shared."""
+    return "private" if channel_id.startswith("D") else "group"
+
+
+def unescape(text: str) -> str:
+    """Slack sends typed `&`, `<`, `>` as entities; the dispatcher wants what the user typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def command_text(text: str) -> str:
+    """`subscribe x` (after `/diplo` or a mention) as the dispatcher's `/subscribe x`; nothing is /help."""
+    text = unescape(LEADING_MENTIONS.sub("", text)).strip()
+    if not text:
+        return "/help"
+    return text if text.startswith("/") else f"/{text}"
+
+
+def delivery_error(method: str, exc: SlackApiError) -> DeliveryError:
+    """The outbox's view of a Slack API error: wait, give up on the channel, or retry later."""
+    status = exc.response.status_code
+    data = exc.response.data if isinstance(exc.response.data, dict) else {}
+    error = str(data.get("error") or f"HTTP {status}")
+    if status == 429:
+        return DeliveryError(f"{method}: rate limited", retry_after=retry_after_s(exc.response.headers))
+    return DeliveryError(f"{method}: {error}", chat_gone=error in GONE_ERRORS)
+
+
+def retry_after_s(headers: Any) -> float:
+    for key, value in dict(headers or {}).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(float(value if isinstance(value, str) else value[0]), 0.0)
+            except (TypeError, ValueError, IndexError):
+                break
+    return DEFAULT_RETRY_AFTER_S
+
+
+def retry_number(headers: dict[str, Any]) -> int:
+    """The delivery attempt Slack marks as a retry. Bolt's Socket Mode adapter sets the header to
+    "0" on first deliveries, so its presence alone means nothing."""
+    value = headers.get("x-slack-retry-num") or ["0"]
+    text = value[0] if isinstance(value, list | tuple) else value
+    return int(text) if str(text).isdigit() else 0
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class RecentIds:
+    """Event ids seen lately (bounded, expiring), so a redelivered event runs once."""
+
+    def __init__(self, max_size: int = SEEN_EVENTS_MAX, ttl_s: float = SEEN_EVENTS_TTL_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.max_size = max_size
+        self.ttl_s = ttl_s
+        self._monotonic = monotonic
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def add(self, event_id: str) -> bool:
+        """Remember `event_id`; False when it was already seen."""
+        now = self._monotonic()
+        while self._seen and (len(self._seen) >= self.max_size or next(iter(self._seen.values())) <= now):
+            self._seen.popitem(last=False)
+        if event_id in self._seen:
+            return False
+        self._seen[event_id] = now + self.ttl_s
+        return True
+
+
+class SlackPlatform:
+    """The Slack adapter: a Messenger for the outbox plus the command, mention and button handlers."""
+
+    platform = "slack"
+
+    def __init__(self, config: Config, dispatcher: Dispatcher, *, request_timeout: float = 10.0) -> None:
+        self.settings = config.slack
+        self.dispatcher = dispatcher
+        self.connected = False
+        self.port: int | None = None
+        self.seen_events = RecentIds()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        # No retry handlers: the outbox owns pacing and retries, and a command's user can ask again.
+        self.client = AsyncWebClient(token=self.settings.bot_token, base_url=self.settings.api_url,
+                                     timeout=int(request_timeout), retry_handlers=[])
+        self.app = self._build_app()
+
+    def _build_app(self) -> AsyncApp:
+        app = AsyncApp(client=self.client, signing_secret=self.settings.signing_secret,
+                       logger=logging.getLogger("slack_bolt"))
+        app.middleware(self._drop_redeliveries)
+        app.command(self.settings.command)(self._on_command)
+        app.event("app_mention")(self._on_mention)
+        app.action(BUTTON_ACTION)(self._on_button)
+        return app
+
+    # ---- Messenger ----------------------------------------------------------------------------
+
+    def pace(self, chat_kind: str) -> Pace:
+        rate = self.settings.per_channel_per_s
+        return Pace(count=1, per_s=1.0 / rate if rate > 0 else 0.0)
+
+    def total_pace(self) -> Pace:
+        return Pace(count=TOTAL_PER_MIN, per_s=60.0)
+
+    async def send(self, native_chat_id: str, reply: Reply) -> str:
+        """Post every message of the reply; the first one's `ts` identifies it."""
+        first, *rest = render(reply)
+        ts = await self._post(native_chat_id, first)
+        for message in rest:
+            await self._post(native_chat_id, message)
+        return ts
+
+    async def _post(self, channel: str, message: SlackMessage, **extra: str) -> str:
+        sent = await self._call("chat.postMessage", self.client.chat_postMessage(
+            channel=channel, **message.content(), unfurl_links=message.unfurl, unfurl_media=message.unfurl,
+            **extra))
+        return str(sent["ts"])
+
+    async def edit(self, native_chat_id: str, message_id: str, reply: Reply) -> None:
+        """Replace a message with the reply's first message."""
+        await self._call("chat.update", self.client.chat_update(
+            channel=native_chat_id, ts=message_id, **render(reply)[0].content()))
+
+    async def _call(self, method: str, request: Awaitable[Any]) -> Any:
+        try:
+            return await request
+        except SlackApiError as exc:
+            raise delivery_error(method, exc) from None
+        except NETWORK_ERRORS as exc:
+            raise DeliveryError(f"{method}: {exc.__class__.__name__}") from None
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check the token (auth.test), then connect Socket Mode or serve HTTP."""
+        try:
+            identity = await self.client.auth_test()
+        except SlackApiError as exc:
+            raise RuntimeError(f"Slack rejected the bot token ({delivery_error('auth.test', exc).reason}); "
+                               "check [slack] bot_token") from None
+        except NETWORK_ERRORS as exc:
+            raise RuntimeError(f"cannot reach the Slack Web API at {self.settings.api_url}: "
+                               f"{exc.__class__.__name__}") from None
+        if self.settings.mode == "http":
+            await self._start_http()
+        else:
+            await self._start_socket()
+        self.connected = True
+        log.info("slack app %s running (%s, command %s)", identity.get("user") or identity.get("user_id"),
+                 self.settings.mode, self.settings.command)
+
+    async def _start_http(self) -> None:
+        """Events, slash commands and interactivity on one path; Bolt checks every signature."""
+        if not self.settings.signing_secret:
+            raise RuntimeError('slack mode = "http" needs slack.signing_secret')
+        runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), access_log=None)
+        await runner.setup()
+        host, port = split_listen(self.settings.listen)
+        await web.TCPSite(runner, host, port).start()
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+
+    async def _start_socket(self) -> None:
+        """Check the app-level token first: the SDK would retry a rejected one forever."""
+        if not self.settings.app_token:
+            raise RuntimeError('slack mode = "socket" needs slack.app_token (xapp-...)')
+        try:
+            await self.client.apps_connections_open(app_token=self.settings.app_token)
+        except SlackApiError as exc:
+            reason = delivery_error("apps.connections.open", exc).reason
+            raise RuntimeError(f"Slack rejected the app-level token ({reason}); check [slack] app_token") from None
+        except NETWORK_ERRORS as exc:
+            raise RuntimeError(f"cannot reach the Slack Web API at {self.settings.api_url}: "
+                               f"{exc.__class__.__name__}") from None
+        self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
+        try:
+            await asyncio.wait_for(self._socket.connect_async(), SOCKET_CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            await self.stop()
+            raise RuntimeError(f"no Slack Socket Mode connection within {SOCKET_CONNECT_TIMEOUT_S:.0f} s") from None
+
+    async def stop(self) -> None:
+        self.connected = False
+        if self._socket:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ---- incoming -----------------------------------------------------------------------------
+
+    async def _drop_redeliveries(self, request: AsyncBoltRequest,
+                                 next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        """Slack retries an event it thinks was lost (`X-Slack-Retry-Num`), usually because we were
+        slow; answering twice is worse than not at all, so retries and seen event ids are only acked."""
+        event_id = request.body.get("event_id") if isinstance(request.body, dict) else None
+        if retry_number(request.headers) > 0 or (event_id and not self.seen_events.add(str(event_id))):
+            return BoltResponse(status=200, body="")
+        return await next_()
+
+    async def _on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
+                          respond: AsyncRespond) -> None:
+        await ack()
+        channel, user = command["channel_id"], command["user_id"]
+        title = command.get("channel_name") if chat_kind(channel) == "group" else None
+        reply = await self.dispatcher.handle(self._incoming(channel, user, command_text(command.get("text", "")),
+                                                            title), may_manage=self._manage_check(channel, user))
+        await self._respond(respond, reply, in_channel=reply.visibility == "public")
+
+    async def _on_mention(self, event: dict[str, Any]) -> None:
+        channel, user = event.get("channel"), event.get("user")
+        if not channel or not user:
+            return
+        incoming = self._incoming(channel, user, command_text(event.get("text", "")))
+        reply = await self.dispatcher.handle(incoming, may_manage=self._manage_check(channel, user))
+        await self._answer_mention(channel, user, reply, event.get("thread_ts"))
+
+    async def _on_button(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], action: dict[str, Any],
+                         respond: AsyncRespond) -> None:
+        """A press runs the button's command as the presser typed it; the pressed message shows the
+        result, unless it was refused or is private while the message is shared."""
+        await ack()
+        command = str(action.get("value") or "")
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        user = (body.get("user") or {}).get("id")
+        if not command.startswith("/") or not channel or not user:
+            await self._respond(respond, Reply.text(STALE_BUTTON), in_channel=False)
+            return
+        refused: list[bool] = []
+        check = self._manage_check(channel, user)
+
+        async def recorded_check() -> bool:
+            allowed = await check()  # type: ignore[misc]
+            refused.append(not allowed)
+            return allowed
+
+        reply = await self.dispatcher.handle(self._incoming(channel, user, command),
+                                             may_manage=recorded_check if check else None)
+        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+        if any(refused) or (reply.visibility == "private" and not ephemeral):
+            await self._respond(respond, reply, in_channel=False)
+            return
+        original = (body.get("message") or {}).get("blocks") or []
+        updated = updated_message(original, str(action.get("action_id")), render(reply)[0])
+        await self._send_response(respond, {**updated.content(), "replace_original": True})
+
+    def _incoming(self, channel: str, user: str, text: str, title: str | None = None) -> Incoming:
+        return Incoming(chat_id=f"slack:{channel}", user_id=f"slack:{user}", text=text,
+                        chat_kind=chat_kind(channel), chat_title=title)
+
+    def _manage_check(self, channel: str, user: str) -> ManageCheck | None:
+        """With admins_only, only workspace admins and owners (or listed users) change a channel."""
+        if not self.settings.admins_only or chat_kind(channel) == "private":
+            return None
+
+        async def is_admin() -> bool:
+            if user in self.settings.admin_user_ids or f"slack:{user}" in self.settings.admin_user_ids:
+                return True
+            try:
+                info = await self.client.users_info(user=user)
+            except (SlackApiError, *NETWORK_ERRORS) as exc:
+                log.warning("admin check for slack:%s failed: %s", user, exc.__class__.__name__)
+                return False
+            person = info.get("user") or {}
+            return bool(person.get("is_admin") or person.get("is_owner") or person.get("is_primary_owner"))
+
+        return is_admin
+
+    # ---- answering ----------------------------------------------------------------------------
+
+    async def _respond(self, respond: AsyncRespond, reply: Reply, *, in_channel: bool) -> None:
+        """Answer through the response_url: only the asker sees it unless `in_channel`."""
+        for message in render(reply):
+            await self._send_response(respond, {
+                **message.content(), "response_type": "in_channel" if in_channel else "ephemeral",
+                "replace_original": False, "unfurl_links": message.unfurl, "unfurl_media": message.unfurl})
+
+    async def _send_response(self, respond: AsyncRespond, payload: dict[str, Any]) -> None:
+        """A failed answer is logged; the user can simply ask again."""
+        try:
+            sent = await respond(**payload)
+        except (*NETWORK_ERRORS, ValueError) as exc:
+            log.warning("could not answer a slack command: %s", exc.__class__.__name__)
+            return
+        if sent.status_code != 200:
+            log.warning("slack refused a command answer: HTTP %s %s", sent.status_code, sent.body[:200])
+
+    async def _answer_mention(self, channel: str, user: str, reply: Reply, thread_ts: str | None) -> None:
+        """Public replies and direct messages are posted; others only the asker sees."""
+        public = reply.visibility == "public" or chat_kind(channel) == "private"
+        for message in render(reply):
+            extra = {"thread_ts": thread_ts} if thread_ts else {}
+            try:
+                if public:
+                    await self._post(channel, message, **extra)
+                else:
+                    await self._call("chat.postEphemeral", self.client.chat_postEphemeral(
+                        channel=channel, user=user, **message.content(), **extra))
+            except DeliveryError as exc:
+                log.warning("could not answer a mention in slack:%s: %s", channel, exc.reason)
+                return

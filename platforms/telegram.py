@@ -1,0 +1,433 @@
+"""Telegram through python-telegram-bot 22, run by hand inside diplobot's one event loop.
+
+Commands arrive by long polling or by a webhook served with aiohttp; each becomes an `Incoming` for
+the dispatcher and its `Reply` is sent straight back (never queued behind alerts). Alerts go out
+through `send`/`edit`, which turn every Telegram error into a `DeliveryError` and never sleep or
+retry: pacing and retries belong to the outbox worker. The bot token never reaches a log line or an
+error message.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import secrets
+import traceback
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import BotCommand, Chat, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update, User
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.warnings import PTBDeprecationWarning
+
+from diplobot.config import Config
+from diplobot.handlers.incoming import ChatKind, Incoming
+from diplobot.handlers.registry import COMMANDS
+from diplobot.handlers.reply import Reply
+from diplobot.platforms.base import DeliveryError, Pace
+from diplobot.platforms.telegram_render import CHUNK_LIMIT, Rendered, render, utf16_len
+
+if TYPE_CHECKING:
+    from diplobot.handlers.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CALLBACK_ANSWER_MAX = 200
+MAX_BOT_COMMANDS = 100
+BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+COMMAND_HEAD = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?P<rest>.*)$", re.DOTALL)
+GONE_PHRASES = ("chat not found", "bot was kicked", "not enough rights to send", "have no rights to send",
+                "chat_write_forbidden", "user is deactivated", "group chat was deactivated")
+ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+COMMAND_MESSAGES = ((filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST)
+                    & filters.TEXT & filters.Regex(r"^/"))
+
+LIBRARY_LOGGERS = ("telegram", "httpx", "httpcore")
+T = TypeVar("T")
+ManageCheck = Callable[[], Awaitable[bool]]
+
+
+def chat_kind(chat: Chat) -> ChatKind:
+    if chat.type == ChatType.PRIVATE:
+        return "private"
+    return "channel" if chat.type == ChatType.CHANNEL else "group"
+
+
+@dataclass(frozen=True)
+class Addressed:
+    """A command with the bot's own `@name` removed; `explicit` when it named this bot."""
+
+    text: str
+    name: str
+    explicit: bool
+
+
+def address(text: str, bot_username: str) -> Addressed | None:
+    """The command as the dispatcher wants it, or None when it is not one or names another bot."""
+    m = COMMAND_HEAD.match(text.strip())
+    if not m:
+        return None
+    bot = m["bot"]
+    if bot and bot.lower() != bot_username.lower():
+        return None
+    return Addressed(f"/{m['name']}{m['rest']}", m["name"].lower(), explicit=bool(bot))
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """PTB 22 gives an int (with a deprecation warning), or a timedelta with PTB_TIMEDELTA=1."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def delivery_error(exc: TelegramError, token: str) -> DeliveryError:
+    """The outbox's view of a Telegram error: wait, give up on the chat, or retry later."""
+    reason = redact(exc.message, token)
+    if isinstance(exc, RetryAfter):
+        return DeliveryError(f"rate limited: {reason}", retry_after=retry_after_seconds(exc))
+    if isinstance(exc, ChatMigrated):
+        return DeliveryError(f"group became a supergroup (now {exc.new_chat_id})", chat_gone=True)
+    if isinstance(exc, Forbidden):
+        return DeliveryError(reason, chat_gone=True)
+    if isinstance(exc, BadRequest) and any(p in reason.lower() for p in GONE_PHRASES):
+        return DeliveryError(reason, chat_gone=True)
+    if isinstance(exc, TimedOut):
+        return DeliveryError(f"timed out: {reason}")
+    return DeliveryError(reason)
+
+
+def redact(text: str, token: str) -> str:
+    return text.replace(token, "<token>") if token else text
+
+
+class TokenFilter(logging.Filter):
+    """Removes bot tokens from log records: PTB logs its API URL (with the token) at DEBUG."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(token in message for token in self.tokens):
+            for token in self.tokens:
+                message = redact(message, token)
+            record.msg, record.args = message, None
+        return True
+
+
+TOKEN_FILTER = TokenFilter()
+
+
+def guard_logs(token: str) -> None:
+    """Silence httpx's request lines and redact `token` in every PTB and HTTP library logger."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    TOKEN_FILTER.tokens.add(token)
+    names = [n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in LIBRARY_LOGGERS]
+    for name in ("telegram", *names):
+        logger = logging.getLogger(name)
+        if TOKEN_FILTER not in logger.filters:
+            logger.addFilter(TOKEN_FILTER)
+
+
+def bot_commands() -> list[BotCommand]:
+    """The command menu Telegram shows, from the registry, within Telegram's limits."""
+    out = []
+    for cmd in COMMANDS.values():
+        if BOT_COMMAND_NAME.match(cmd.name):
+            out.append(BotCommand(cmd.name, (cmd.summary or cmd.name)[:256]))
+    return out[:MAX_BOT_COMMANDS]
+
+
+def short_text(reply: Reply, limit: int = CALLBACK_ANSWER_MAX) -> str:
+    """The first paragraph of a reply, cut to fit a callback answer."""
+    text = reply.plain().split("\n\n", 1)[0].strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:
+    if markup is None:
+        return None
+    rows = [[b for b in row if b.callback_data != data] for row in markup.inline_keyboard]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+class TelegramPlatform:
+    """The Telegram adapter: a Messenger for the outbox plus the command and button handlers."""
+
+    platform = "telegram"
+
+    def __init__(self, config: Config, dispatcher: Dispatcher, *, poll_timeout: float = 10.0,
+                 request_timeout: float = 10.0) -> None:
+        self.settings = config.telegram
+        self.dispatcher = dispatcher
+        self.poll_timeout = poll_timeout
+        self.connected = False
+        self.webhook_port: int | None = None
+        self._webhook_secret = ""
+        self._webhook_runner: web.AppRunner | None = None
+        guard_logs(self.settings.token)
+        self.app = self._build_app(request_timeout)
+
+    def _build_app(self, request_timeout: float) -> Application:  # type: ignore[type-arg]
+        base_url = self.settings.base_url
+        builder = (Application.builder().token(self.settings.token).base_url(base_url)
+                   .read_timeout(request_timeout).write_timeout(request_timeout)
+                   .concurrent_updates(True).job_queue(None))
+        if base_url.endswith("/bot"):  # a self-hosted server serves files next to the API
+            builder = builder.base_file_url(base_url.removesuffix("bot") + "file/bot")
+        if self.settings.mode == "webhook":
+            builder = builder.updater(None)
+        app = builder.build()
+        app.add_handler(MessageHandler(COMMAND_MESSAGES, self._on_command))
+        app.add_handler(CallbackQueryHandler(self._on_callback))
+        app.add_error_handler(self._on_error)
+        return app
+
+    # ---- Messenger ----------------------------------------------------------------------------
+
+    def pace(self, chat_kind: str) -> Pace:
+        if chat_kind == "private":
+            return Pace(count=1, per_s=_interval(self.settings.per_chat_per_s))
+        return Pace(count=1, per_s=60 * _interval(self.settings.per_group_per_min))
+
+    def total_pace(self) -> Pace:
+        return Pace(count=1, per_s=_interval(self.settings.total_per_s))
+
+    async def send(self, native_chat_id: str, reply: Reply) -> str:
+        """Send every chunk of the reply; the first message's id identifies it."""
+        first, *rest = render(reply)
+        message_id = await self._send_one(native_chat_id, first)
+        for message in rest:
+            await self._send_one(native_chat_id, message)
+        return message_id
+
+    async def _send_one(self, native_chat_id: str, message: Rendered) -> str:
+        sent = await self._call(self.app.bot.send_message(
+            chat_id=native_chat_id, text=message.html, parse_mode=ParseMode.HTML,
+            link_preview_options=message.link_preview_options, reply_markup=message.keyboard))
+        return str(sent.message_id)
+
+    async def edit(self, native_chat_id: str, message_id: str, reply: Reply) -> None:
+        """Replace a message with the reply's first chunk (an unchanged message is not an error)."""
+        message = render(reply)[0]
+        try:
+            await self._call(self.app.bot.edit_message_text(
+                chat_id=native_chat_id, message_id=int(message_id), text=message.html,
+                parse_mode=ParseMode.HTML, link_preview_options=message.link_preview_options,
+                reply_markup=message.keyboard))
+        except DeliveryError as exc:
+            if "message is not modified" not in exc.reason.lower():
+                raise
+
+    async def _call(self, request: Awaitable[T]) -> T:
+        try:
+            return await request
+        except TelegramError as exc:
+            raise delivery_error(exc, self.settings.token) from None
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """initialize (getMe), publish the command menu, start processing, then poll or serve."""
+        try:
+            await self.app.initialize()
+        except InvalidToken:
+            raise RuntimeError("Telegram rejected the bot token; check [telegram] token") from None
+        except TelegramError as exc:
+            raise RuntimeError(f"cannot reach the Telegram Bot API: {self._redact(exc.message)}") from None
+        await self._publish_commands()
+        await self.app.start()
+        if self.settings.mode == "webhook":
+            await self._start_webhook()
+        else:
+            await self.app.updater.start_polling(  # type: ignore[union-attr]
+                timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES, error_callback=self._on_poll_error)
+        self.connected = True
+        log.info("telegram bot @%s running (%s)", self.app.bot.username, self.settings.mode)
+
+    async def stop(self) -> None:
+        """The reverse of start: stop receiving, finish processing, close the HTTP clients."""
+        self.connected = False
+        if self._webhook_runner:
+            await self._webhook_runner.cleanup()
+            self._webhook_runner = None
+        if self.app.updater and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def _publish_commands(self) -> None:
+        try:
+            await self.app.bot.set_my_commands(bot_commands())
+        except TelegramError as exc:
+            log.warning("could not publish the command menu: %s", self._redact(exc.message))
+
+    async def _start_webhook(self) -> None:
+        """An aiohttp endpoint that accepts only Telegram's requests (by secret token)."""
+        if not self.settings.webhook_url:
+            raise RuntimeError("telegram mode = \"webhook\" needs telegram.webhook_url")
+        self._webhook_secret = self.settings.secret_token or secrets.token_urlsafe(32)
+        web_app = web.Application()
+        web_app.router.add_post(urlsplit(self.settings.webhook_url).path or "/", self._on_webhook)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        host, _, port = self.settings.listen.rpartition(":")
+        await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()
+        self._webhook_runner = runner
+        self.webhook_port = runner.addresses[0][1]
+        await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self._webhook_secret,
+                                       allowed_updates=ALLOWED_UPDATES)
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._webhook_secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.app.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return web.Response(status=400)
+        await self.app.update_queue.put(update)
+        return web.Response()
+
+    # ---- incoming -----------------------------------------------------------------------------
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None or not message.text:
+            return
+        command = address(message.text, self.app.bot.username)
+        kind = chat_kind(chat)
+        if command is None or (kind != "private" and not command.explicit and command.name not in COMMANDS):
+            return  # meant for another bot in this chat
+        sender = message.from_user.id if message.from_user else (message.sender_chat or chat).id
+        incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{sender}", text=command.text,
+                            chat_kind=kind, chat_title=chat.effective_name)
+        check = self._manage_check(chat, message.from_user, message.sender_chat)
+        reply = await self.dispatcher.handle(incoming, may_manage=check)
+        await self._reply(str(chat.id), reply)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press runs its command as the presser typed it; the press is always answered."""
+        query = update.callback_query
+        if query is None:
+            return
+        data = query.data or ""
+        message = query.message
+        if not data.startswith("/") or message is None:
+            await self._answer_callback(query.answer("This button no longer works."))
+            return
+        chat = message.chat
+        refused: list[bool] = []
+        check = self._manage_check(chat, query.from_user, None, for_button=True)
+
+        async def recorded_check() -> bool:
+            allowed = await check()  # type: ignore[misc]
+            refused.append(not allowed)
+            return allowed
+
+        incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{query.from_user.id}",
+                            text=data, chat_kind=chat_kind(chat), chat_title=chat.effective_name)
+        try:
+            reply = await self.dispatcher.handle(incoming, may_manage=recorded_check if check else None)
+        except Exception:
+            await self._answer_callback(query.answer("Sorry, that failed on my side."))
+            raise  # logged by the error handler
+        await self._answer_callback(query.answer(short_text(reply), show_alert=any(refused)))
+        if not any(refused):
+            await self._show_result(message, data, reply)
+
+    def _manage_check(self, chat: Chat, user: User | None, sender_chat: Chat | None, *,
+                      for_button: bool = False) -> ManageCheck | None:
+        """May this sender change the chat? Asked only for group commands (and channel buttons,
+        which any channel subscriber can press)."""
+        kind = chat_kind(chat)
+        if kind == "private" or (kind == "group" and not self.settings.admins_only_in_groups):
+            return None
+        if kind == "channel" and not for_button:
+            return None  # only a channel's admins can post in it
+
+        async def is_admin() -> bool:
+            if sender_chat is not None and sender_chat.id == chat.id:
+                return True  # an anonymous admin (or the channel itself)
+            if user is None:
+                return False
+            try:
+                member = await self.app.bot.get_chat_member(chat.id, user.id)
+            except TelegramError as exc:
+                log.warning("admin check in telegram:%s failed: %s", chat.id, self._redact(exc.message))
+                return False
+            return member.status in ADMIN_STATUSES
+
+        return is_admin
+
+    async def _show_result(self, pressed: MaybeInaccessibleMessage, data: str, reply: Reply) -> None:
+        """Append the result to the pressed message and drop the used button, so the message
+        says what happened; when that would be too long, the result replaces it."""
+        if not isinstance(pressed, Message) or not pressed.text:
+            return
+        result = render(reply)[0]
+        visible = utf16_len(pressed.text) + 2 + utf16_len(reply.plain())
+        if visible <= CHUNK_LIMIT:
+            text, markup = f"{pressed.text_html}\n\n{result.html}", without_button(pressed.reply_markup, data)
+        else:
+            text, markup = result.html, result.keyboard
+        try:
+            await self.app.bot.edit_message_text(chat_id=pressed.chat.id, message_id=pressed.message_id,
+                                                 text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except TelegramError as exc:
+            log.info("could not update a pressed message in telegram:%s: %s", pressed.chat.id,
+                     self._redact(exc.message))
+
+    async def _reply(self, native_chat_id: str, reply: Reply) -> None:
+        """Answer a command directly; a failure is logged, the user can simply ask again."""
+        try:
+            await self.send(native_chat_id, reply)
+        except DeliveryError as exc:
+            log.warning("could not answer in telegram:%s: %s", native_chat_id, exc.reason)
+
+    async def _answer_callback(self, answer: Awaitable[Any]) -> None:
+        try:
+            await answer
+        except TelegramError as exc:
+            log.info("could not answer a button press: %s", self._redact(exc.message))
+
+    # ---- errors -------------------------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        return redact(text, self.settings.token)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        err = context.error
+        details = "".join(traceback.format_exception(err)) if err else "unknown error"
+        log.error("telegram update failed: %s", self._redact(details))
+
+    def _on_poll_error(self, exc: TelegramError) -> None:
+        log.warning("telegram polling: %s", self._redact(exc.message))
+
+
+def _interval(rate: float) -> float:
+    """Seconds between messages at `rate` per unit; a rate of 0 means unpaced."""
+    return 1.0 / rate if rate > 0 else 0.0

@@ -1,0 +1,393 @@
+"""A fake Telegram Bot API server on 127.0.0.1 for driving the real python-telegram-bot in tests.
+
+It speaks the wire format PTB uses (POST /bot<token>/<method>, form-urlencoded or JSON bodies with
+nested objects as JSON strings, {"ok": ...} replies), records every call with its arrival time,
+long-polls `getUpdates` from a queue the test fills, and checks HTML the way Telegram does: unknown
+tags, unbalanced tags, unknown named entities and texts over 4096 characters are rejected with 400.
+Tests can make one chat answer 429, 403 or 500, or hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from aiohttp import web
+
+ALLOWED_TAGS = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
+    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "a": "text_link",
+    "code": "code", "pre": "pre", "tg-spoiler": "spoiler", "blockquote": "blockquote",
+}
+NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+MAX_TEXT = 4096
+_BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#[0-9]+|#[xX][0-9a-fA-F]+);)")
+JSON_FIELDS = {"reply_markup", "link_preview_options", "allowed_updates", "commands", "scope",
+               "reply_parameters", "entities"}
+ADMIN_RIGHTS = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+                "can_delete_stories")
+
+
+class HtmlError(ValueError):
+    """The text is not valid Telegram HTML; the message is Telegram's description."""
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _TelegramHtml(HTMLParser):
+    """Parses Telegram's HTML subset into plain text and message entities."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.parts: list[str] = []
+        self.pos = 0
+        self.open: list[tuple[str, int, dict[str, Any]]] = []
+        self.entities: list[dict[str, Any]] = []
+
+    def _add_text(self, text: str) -> None:
+        self.parts.append(text)
+        self.pos += utf16_len(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            raise HtmlError(f'Unsupported start tag "{tag}"')
+        extra: dict[str, Any] = {}
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if not href:
+                raise HtmlError('Unsupported start tag "a" without href')
+            extra["url"] = href
+        self.open.append((tag, self.pos, extra))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        raise HtmlError(f'Unsupported start tag "{tag}/"')
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1][0] != tag:
+            raise HtmlError(f'Can\'t find end tag corresponding to start tag "{tag}"')
+        _tag, start, extra = self.open.pop()
+        if self.pos > start:
+            self.entities.append({"type": ALLOWED_TAGS[tag], "offset": start,
+                                  "length": self.pos - start, **extra})
+
+    def handle_data(self, data: str) -> None:
+        for ch in "<>&":
+            if ch in data:
+                raise HtmlError(f"Unexpected {ch!r} in text; it must be escaped")
+        self._add_text(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in NAMED_ENTITIES:
+            raise HtmlError(f'Unsupported HTML entity "&{name};"')
+        self._add_text(NAMED_ENTITIES[name])
+
+    def handle_charref(self, name: str) -> None:
+        code = int(name[1:], 16) if name[:1] in "xX" else int(name)
+        self._add_text(chr(code))
+
+    def handle_comment(self, data: str) -> None:
+        raise HtmlError("Unsupported comment")
+
+    def handle_decl(self, decl: str) -> None:
+        raise HtmlError("Unsupported declaration")
+
+    def handle_pi(self, data: str) -> None:
+        raise HtmlError("Unsupported processing instruction")
+
+    def unknown_decl(self, data: str) -> None:
+        raise HtmlError("Unsupported declaration")
+
+
+def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram's view of an HTML message: (plain text, entities). Raises HtmlError."""
+    bad = _BAD_AMPERSAND.search(text)
+    if bad:
+        raise HtmlError(f"Unsupported HTML entity or unescaped '&' at offset {bad.start()}")
+    parser = _TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    if parser.rawdata:
+        raise HtmlError("Unclosed tag or entity at the end of the text")
+    if parser.open:
+        raise HtmlError(f'Can\'t find end tag corresponding to start tag "{parser.open[-1][0]}"')
+    return "".join(parser.parts), sorted(parser.entities, key=lambda e: e["offset"])
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float  # time.monotonic() when the request arrived
+
+
+@dataclass
+class Failure:
+    status: int
+    description: str
+    retry_after: int | None = None
+    times: int | None = None  # None: every time
+    hang: bool = False
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.parameters = parameters
+
+
+@dataclass
+class FakeTelegram:
+    """The fake Bot API. Use as `async with FakeTelegram() as tg:`; point PTB at `tg.base_url`."""
+
+    token: str = "123456:TEST-token-abc"
+    username: str = "diplo_test_bot"
+    bot_id: int = 123456
+    calls: list[Call] = field(default_factory=list)
+    admins: dict[int, set[int]] = field(default_factory=dict)
+    failures: dict[int, Failure] = field(default_factory=dict)
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    chat_types: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._new_update = asyncio.Event()
+        self._release = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def __aenter__(self) -> FakeTelegram:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._release.set()
+        if self._runner:
+            await self._runner.cleanup()
+
+    # ---- what tests use -------------------------------------------------------------------------
+
+    def push(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates; returns its update_id."""
+        update = {"update_id": next(self._update_ids), **update}
+        self._updates.append(update)
+        self._new_update.set()
+        return update["update_id"]
+
+    def fail(self, chat_id: int, status: int, description: str, *, retry_after: int | None = None,
+             times: int | None = None) -> None:
+        """Make calls about `chat_id` fail, e.g. fail(5, 429, "Too Many Requests: retry after 3", retry_after=3)."""
+        self.failures[chat_id] = Failure(status, description, retry_after, times)
+
+    def hang(self, chat_id: int) -> None:
+        """Calls about `chat_id` never answer (until the server stops)."""
+        self.failures[chat_id] = Failure(0, "", hang=True)
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def sent(self, chat_id: int) -> list[dict[str, Any]]:
+        """The messages this chat received (Telegram's view: text without markup, plus entities)."""
+        return [m for (chat, _id), m in sorted(self.messages.items()) if chat == chat_id]
+
+    async def wait_for(self, check: Any, timeout: float = 5.0) -> Any:
+        """Wait until `check()` returns something truthy and return it."""
+        deadline = time.monotonic() + timeout
+        while not (result := check()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {check}")
+            await asyncio.sleep(0.01)
+        return result
+
+    # ---- the HTTP side ---------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(ApiError(401, "Unauthorized"))
+        method = request.match_info["method"]
+        params = await _params(request)
+        self.calls.append(Call(method, params, time.monotonic()))
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return _error(ApiError(404, "Not Found"))
+        try:
+            await self._apply_failure(params)
+            return web.json_response({"ok": True, "result": await handler(params)})
+        except ApiError as exc:
+            return _error(exc)
+
+    async def _apply_failure(self, params: dict[str, Any]) -> None:
+        chat_id = params.get("chat_id")
+        failure = self.failures.get(int(chat_id)) if chat_id is not None else None
+        if failure is None:
+            return
+        if failure.hang:
+            await self._release.wait()
+            raise ApiError(500, "Internal Server Error")
+        if failure.times is not None:
+            failure.times -= 1
+            if failure.times <= 0:
+                del self.failures[int(chat_id)]  # type: ignore[arg-type]
+        parameters = {"retry_after": failure.retry_after} if failure.retry_after else None
+        raise ApiError(failure.status, failure.description, parameters)
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": self.bot_id, "is_bot": True, "first_name": "Diplo", "username": self.username,
+                "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        return self.chat_types.get(chat_id) or (
+            {"id": chat_id, "type": "private", "first_name": "User"} if chat_id > 0
+            else {"id": chat_id, "type": "supergroup", "title": "Group"})
+
+    async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._bot_user()
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates:
+            self._new_update.clear()
+            try:
+                await asyncio.wait_for(self._new_update.wait(), float(params.get("timeout") or 0))
+            except TimeoutError:
+                return []
+        return list(self._updates)
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = {"id": int(params["user_id"]), "is_bot": False, "first_name": "Member"}
+        if int(params["user_id"]) in self.admins.get(int(params["chat_id"]), set()):
+            return {"status": "administrator", "user": user, **dict.fromkeys(ADMIN_RIGHTS, True)}
+        return {"status": "member", "user": user}
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": self._chat(chat_id), "from": self._bot_user(), **_message_body(params)}
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.messages:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        old = self.messages[key]
+        body = _message_body(params)
+        if all(old.get(k) == body.get(k) for k in ("text", "entities", "reply_markup")):
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content "
+                                "and reply markup are exactly the same")
+        new = {k: v for k, v in old.items() if k not in ("text", "entities", "reply_markup")}
+        self.messages[key] = {**new, **body, "edit_date": int(time.time())}
+        return self.messages[key]
+
+
+def _message_body(params: dict[str, Any]) -> dict[str, Any]:
+    """Text and entities as Telegram would store them; raises ApiError like Telegram."""
+    raw = str(params.get("text", ""))
+    if str(params.get("parse_mode", "")).upper() == "HTML":
+        try:
+            text, entities = parse_html(raw)
+        except HtmlError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+    else:
+        text, entities = raw, []
+    if not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(text) > MAX_TEXT:
+        raise ApiError(400, "Bad Request: message is too long")
+    body: dict[str, Any] = {"text": text}
+    if entities:
+        body["entities"] = entities
+    if params.get("reply_markup"):
+        body["reply_markup"] = params["reply_markup"]
+    return body
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        body = await request.read()
+        return json.loads(body) if body else {}
+    form = await request.post()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        params[key] = json.loads(value) if key in JSON_FIELDS and isinstance(value, str) else value
+    return params
+
+
+def _error(exc: ApiError) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
+    if exc.parameters:
+        body["parameters"] = exc.parameters
+    return web.json_response(body, status=exc.status)
+
+
+# ---- update builders ----------------------------------------------------------------------------
+
+_update_message_ids = itertools.count(1)
+
+
+def user(user_id: int, name: str = "Ann") -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": name}
+
+
+def chat(chat_id: int, kind: str = "private", title: str = "Diplomacy desk") -> dict[str, Any]:
+    if kind == "private":
+        return {"id": chat_id, "type": "private", "first_name": "Ann"}
+    return {"id": chat_id, "type": kind, "title": title}
+
+
+def message_update(text: str, *, chat_id: int, user_id: int | None = None, kind: str = "private",
+                   sender_chat: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A user's message; in a channel (kind="channel") a channel post with no sender user."""
+    message: dict[str, Any] = {"message_id": next(_update_message_ids), "date": int(time.time()),
+                               "chat": chat(chat_id, kind), "text": text}
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": utf16_len(text.split(" ", 1)[0])}]
+    if user_id is not None:
+        message["from"] = user(user_id)
+    if sender_chat is not None:
+        message["sender_chat"] = sender_chat
+    return {"channel_post" if kind == "channel" else "message": message}
+
+
+def callback_update(data: str, *, message: dict[str, Any], user_id: int) -> dict[str, Any]:
+    """A press on an inline button of `message` (as recorded by the fake)."""
+    return {"callback_query": {"id": f"cb{next(_update_message_ids)}", "from": user(user_id),
+                               "chat_instance": "ci", "message": message, "data": data}}

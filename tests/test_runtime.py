@@ -1,0 +1,65 @@
+"""The running process: clean stop on SIGTERM, health and metrics endpoint, sample sources."""
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from io import StringIO
+
+import httpx
+
+from diplobot.config import Config, ConsoleConfig, OpsConfig, StoreConfig
+from diplobot.runtime import Runtime
+from diplobot.store import sources
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sigterm_stops_the_bot_cleanly_within_ten_seconds(tmp_path):
+    config = tmp_path / "diplobot.toml"
+    config.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ops]\nlog_format = "json"\n', encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "diplobot.bot", "--config", str(config), "run", "--no-console"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
+    logs = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]
+    assert any(entry["message"] == "stopping" and entry["component"] == "diplobot.runtime" for entry in logs)
+
+
+async def test_healthz_and_metrics_report_store_and_scheduler(tmp_path):
+    port = free_port()
+    config = Config(store=StoreConfig(path=str(tmp_path / "t.db")), ops=OpsConfig(listen=f"127.0.0.1:{port}"),
+                    console=ConsoleConfig(enabled=False))
+    runtime = Runtime(config, console=True, stdin=StringIO(""), stdout=StringIO())
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            health = (await client.get("/healthz")).json()
+            metrics = (await client.get("/metrics")).text
+    finally:
+        await runtime.stop()
+    assert health == {"ok": True, "checks": {"scheduler": True, "console": True, "database": True}}
+    assert 'diplobot_alerts{state="pending"} 0.0' in metrics
+    assert "diplobot_articles " in metrics and "diplobot_delivery_latency_seconds" in metrics
+
+
+async def test_builtin_defaults_poll_the_bundled_samples(tmp_path):
+    config = Config(store=StoreConfig(path=str(tmp_path / "t.db")))
+    runtime = Runtime(config, console=True, stdin=StringIO(""), stdout=StringIO())
+    await runtime.start()
+    try:
+        results = await runtime.jobs.poll()
+        urls = [s["url"] for s in await runtime.store.run(sources.list_sources)]
+    finally:
+        await runtime.stop()
+    assert urls == ["sample:paris-2025-09-04.txt", "sample:wire.xml", "sample:agency.xml"]
+    assert [r.counts.new for r in results] == [1, 3, 3]

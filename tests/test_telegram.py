@@ -1,0 +1,425 @@
+"""Telegram: the real python-telegram-bot Application against a fake Bot API server on 127.0.0.1."""
+
+import importlib.util
+import itertools
+import logging
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from diplobot.config import Config, DeliveryConfig, StoreConfig, TelegramConfig
+from diplobot.handlers.reply import Button, Link, Paragraph, Reply, ReplyBuilder, Text
+from diplobot.ingest.models import ArticleDraft
+from diplobot.platforms.base import DeliveryError
+from diplobot.platforms.telegram import TelegramPlatform, address, delivery_error
+from diplobot.platforms.telegram_render import escape, render, utf16_len
+
+
+def _load_fake():
+    spec = importlib.util.spec_from_file_location("fake_telegram", Path(__file__).with_name("fake_telegram.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fake_telegram"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ft = _load_fake()
+SEED = Path(__file__).parent / "fixtures" / "seeds" / "000_fd9a76e71e4bf2ca.txt"
+ALICE, BOB, GROUP, CHANNEL = 5001, 5002, -100777, -100888
+WILLING = "coalition of the willing"
+
+
+# ---- rendering ----------------------------------------------------------------------------------
+
+def visible(html: str) -> str:
+    return ft.parse_html(html)[0]
+
+
+def test_hostile_text_is_escaped_and_stays_valid_html():
+    reply = ReplyBuilder().heading("<script>alert(1)</script>").para("AT&T says a < b > c \"q\"").build()
+    (message,) = render(reply)
+    assert visible(message.html) == '<script>alert(1)</script>\n\nAT&T says a < b > c "q"'
+    assert "<script>" not in message.html
+
+
+def test_styles_become_tags_and_only_web_or_tg_links_become_anchors():
+    reply = Reply(blocks=(
+        Paragraph((Text("Title", "bold"),), kind="heading"),
+        Paragraph((Text("hit", "mark"), Text(" x", "code"), Link("site", 'https://e.org/?a=1&b="2"'))),
+        Paragraph((Link("evil", "javascript:alert(1)"), Link("chat", "tg://resolve?domain=x")), kind="context"),
+    ))
+    html = render(reply)[0].html
+    assert html.startswith("<b>Title</b>")  # no <b> nested in the heading's <b>
+    assert "<u>hit</u><code> x</code>" in html
+    assert '<a href="https://e.org/?a=1&amp;b=&quot;2&quot;">site</a>' in html
+    assert "javascript" not in html and '<a href="tg://resolve?domain=x">chat</a>' in html
+    assert html.endswith("</i>")
+    ft.parse_html(html)
+
+
+def test_long_replies_split_at_paragraphs_below_the_limit_with_buttons_last():
+    paragraphs = [f"Paragraph {i}: " + "word " * 200 for i in range(6)]
+    reply = Reply.text(*paragraphs).with_buttons((Button("More", "/latest 20"),))
+    messages = render(reply)
+    assert len(messages) == 2
+    assert all(utf16_len(visible(m.html)) < 4096 for m in messages)
+    assert [m.keyboard is not None for m in messages] == [False, True]
+    assert "\n\n".join(visible(m.html) for m in messages) == "\n\n".join(paragraphs)
+
+
+def test_a_huge_paragraph_is_cut_at_lines_then_words_counting_emoji_as_two():
+    line = "🇺🇦 " + "peace " * 100
+    reply = ReplyBuilder().context("\n".join([line] * 40)).build()
+    messages = render(reply)
+    assert len(messages) >= 2
+    for m in messages:
+        text = visible(m.html)
+        assert utf16_len(text) <= 4000
+        assert set(text.split()) == {"🇺🇦", "peace"}
+        assert m.html.startswith("<i>") and m.html.endswith("</i>")
+
+
+def test_a_button_whose_command_exceeds_64_bytes_is_dropped():
+    reply = Reply.text("x").with_buttons((Button("ok", "/unsubscribe #1"), Button("long", "/who " + "ж" * 40)))
+    (message,) = render(reply)
+    assert [[b.callback_data for b in row] for row in message.keyboard.inline_keyboard] == [["/unsubscribe #1"]]
+
+
+def test_previews_are_off_unless_the_reply_asks():
+    assert render(Reply.text("x"))[0].link_preview_options.is_disabled is True
+    assert render(Reply(blocks=Reply.text("x").blocks, preview=True))[0].link_preview_options.is_disabled is False
+
+
+def test_escape_is_the_single_html_escaper():
+    assert escape('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+
+
+def test_commands_for_another_bot_are_not_ours():
+    assert address("/help@diplo_bot now", "Diplo_Bot").text == "/help now"
+    assert address("/help@otherbot", "diplo_bot") is None
+    assert address("hello", "diplo_bot") is None
+
+
+# ---- the running bot against the fake server ----------------------------------------------------
+
+@pytest.fixture
+async def tg():
+    async with ft.FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+def config(tmp_path, tg):
+    """Overrides conftest's config, so conftest's store and dispatcher use this one."""
+    telegram = TelegramConfig(token=tg.token, base_url=tg.base_url, per_chat_per_s=20.0,
+                              per_group_per_min=1200.0, total_per_s=1000.0)
+    return Config(telegram=telegram, store=StoreConfig(path=str(tmp_path / "t.db")),
+                  delivery=DeliveryConfig(max_attempts=3))
+
+
+@pytest.fixture
+async def bot(config, dispatcher):
+    platform = TelegramPlatform(config, dispatcher, poll_timeout=0.2, request_timeout=2.0)
+    await platform.start()
+    yield platform
+    await platform.stop()
+
+
+async def say(tg, text, *, chat_id=ALICE, user_id=ALICE, kind="private", **extra):
+    """Push a message and return the text of the bot's answer in that chat."""
+    before = len(tg.sent(chat_id))
+    tg.push(ft.message_update(text, chat_id=chat_id, user_id=user_id, kind=kind, **extra))
+    answers = await tg.wait_for(lambda: tg.sent(chat_id)[before:])
+    return "\n\n".join(m["text"] for m in answers)
+
+
+async def press(tg, message, data, *, user_id=ALICE, edits=True):
+    """Press a button of `message`; returns (answer text, the message after the edit if `edits`)."""
+    answered, edited = len(tg.called("answerCallbackQuery")), len(tg.called("editMessageText"))
+    tg.push(ft.callback_update(data, message=message, user_id=user_id))
+    answer = await tg.wait_for(lambda: tg.called("answerCallbackQuery")[answered:])
+    if edits:
+        await tg.wait_for(lambda: tg.called("editMessageText")[edited:])
+    key = (message["chat"]["id"], message["message_id"])
+    return answer[0].params.get("text", ""), tg.messages[key]
+
+
+async def deliver(store, bot, config, clock):
+    from diplobot.platforms.delivery import OutboxWorker
+
+    return await OutboxWorker(store, bot, config, clock).run_once()
+
+
+async def ingest(store, clock, *drafts, source="Example Wire"):
+    from diplobot.pipeline import ingest_drafts
+    from diplobot.store.sources import upsert_source
+
+    now = clock.now().isoformat()
+    source_id = await store.run(upsert_source, "https://wire.example/feed", kind="feed", every_s=600,
+                                full_text=False, title=source, now=now)
+    return await ingest_drafts(store, list(drafts), source_id=source_id, now=clock.now())
+
+
+def paris_article(title="Leaders meet in Paris on guarantees", url="https://wire.example/paris", n=0):
+    return ArticleDraft(title=title, url=url,
+                        body=f"Envoys said the {WILLING} would meet again in Paris in {n + 1} weeks.")
+
+
+def button(message, label_start):
+    rows = message["reply_markup"]["inline_keyboard"]
+    return next(b["callback_data"] for row in rows for b in row if b["text"].startswith(label_start))
+
+
+async def test_start_greets_and_the_command_menu_is_published(tg, bot):
+    assert "diplobot" in await say(tg, "/start")
+    (menu,) = tg.called("setMyCommands")
+    names = [c["command"] for c in menu.params["commands"]]
+    assert {"start", "help", "subscribe", "topics"} <= set(names)
+    assert all(0 < len(c["description"]) <= 256 for c in menu.params["commands"])
+
+
+async def test_a_subscribed_topic_gets_exactly_one_alert_with_title_source_snippet_and_link(
+        tg, bot, store, config, clock):
+    assert "Subscribed" in await say(tg, f"/subscribe {WILLING}")
+    await ingest(store, clock, paris_article())
+    before = len(tg.sent(ALICE))
+    assert await deliver(store, bot, config, clock) == 1
+    (alert,) = tg.sent(ALICE)[before:]
+    assert "Leaders meet in Paris on guarantees" in alert["text"]
+    assert "Example Wire" in alert["text"]
+    assert WILLING in alert["text"]
+    assert {"type": "text_link", "url": "https://wire.example/paris"}.items() <= alert["entities"][0].items()
+    assert await deliver(store, bot, config, clock) == 0
+
+
+async def test_pressing_unsubscribe_under_topics_removes_it_and_edits_the_message(tg, bot):
+    await say(tg, f"/subscribe {WILLING}")
+    await say(tg, "/subscribe security guarantees")
+    await say(tg, "/topics")
+    listing = tg.sent(ALICE)[-1]
+    answer, edited = await press(tg, listing, button(listing, "Unsubscribe 1"))
+    assert answer.startswith("Unsubscribed")
+    assert "Unsubscribed" in edited["text"] and "edit_date" in edited
+    assert [b["text"] for row in edited["reply_markup"]["inline_keyboard"] for b in row] == ["Unsubscribe 2"]
+    topics = await say(tg, "/topics")
+    assert "security guarantees" in topics and WILLING not in topics
+
+
+async def test_a_forged_or_stale_button_press_is_answered_and_harmless(tg, bot):
+    await say(tg, f"/subscribe {WILLING}")
+    listing = tg.sent(ALICE)[-1]
+    answer, _ = await press(tg, listing, "rm -rf /", edits=False)
+    assert answer == "This button no longer works."
+    answer, _ = await press(tg, listing, "/unsubscribe #999")
+    assert "no topic" in answer
+    assert WILLING in await say(tg, "/topics")
+
+
+async def test_who_yermak_after_ingesting_the_seed_article(tg, bot, store, clock):
+    from diplobot.ingest.files import read_path
+
+    await ingest(store, clock, *read_path(SEED))
+    answer = await say(tg, "/who Yermak")
+    assert "Andriy Yermak" in answer
+    assert "Presidential Office" in answer or "OP" in answer
+
+
+async def test_in_groups_only_admins_change_subscriptions(tg, bot):
+    tg.admins[GROUP] = {ALICE}
+    refused = await say(tg, f"/subscribe {WILLING}", chat_id=GROUP, user_id=BOB, kind="supergroup")
+    assert "only this chat's admins" in refused
+    assert "Subscribed" in await say(tg, f"/subscribe {WILLING}", chat_id=GROUP, user_id=ALICE, kind="supergroup")
+    assert "Topics followed here" in await say(tg, "/topics", chat_id=GROUP, user_id=BOB, kind="supergroup")
+
+
+async def test_an_anonymous_group_admin_counts_as_admin(tg, bot):
+    group = ft.chat(GROUP, "supergroup")
+    answer = await say(tg, "/subscribe ceasefire", chat_id=GROUP, user_id=1087968824, kind="supergroup",
+                       sender_chat=group)
+    assert "Subscribed" in answer
+    assert not tg.called("getChatMember")
+
+
+async def test_a_non_admin_pressing_a_group_button_is_refused_and_the_message_kept(tg, bot):
+    tg.admins[GROUP] = {ALICE}
+    await say(tg, f"/subscribe {WILLING}", chat_id=GROUP, user_id=ALICE, kind="supergroup")
+    await say(tg, "/topics", chat_id=GROUP, user_id=ALICE, kind="supergroup")
+    listing = tg.sent(GROUP)[-1]
+    answer, after = await press(tg, listing, button(listing, "Unsubscribe 1"), user_id=BOB,
+                                 edits=False)
+    assert "only this chat's admins" in answer and after == listing
+    assert WILLING in await say(tg, "/topics", chat_id=GROUP, user_id=BOB, kind="supergroup")
+
+
+async def test_our_bot_suffix_works_and_commands_for_other_bots_are_ignored(tg, bot):
+    tg.push(ft.message_update("/help@otherbot", chat_id=GROUP, user_id=BOB, kind="supergroup"))
+    tg.push(ft.message_update("/weather", chat_id=GROUP, user_id=BOB, kind="supergroup"))
+    answer = await say(tg, "/help@diplo_test_bot", chat_id=GROUP, user_id=BOB, kind="supergroup")
+    assert "Commands" in answer
+    assert len(tg.sent(GROUP)) == 1
+
+
+async def test_channel_posts_run_commands_and_only_channel_admins_may_press_its_buttons(tg, bot, store, config, clock):
+    channel = ft.chat(CHANNEL, "channel")
+    tg.chat_types[CHANNEL] = channel
+    assert "Subscribed" in await say(tg, f"/subscribe {WILLING}", chat_id=CHANNEL, user_id=None,
+                                     kind="channel", sender_chat=channel)
+    await ingest(store, clock, paris_article())
+    assert await deliver(store, bot, config, clock) == 1
+    alert = tg.sent(CHANNEL)[-1]
+    assert "Leaders meet in Paris" in alert["text"]
+    answer, _ = await press(tg, alert, button(alert, "Unsubscribe"), user_id=BOB, edits=False)
+    assert "only this chat's admins" in answer  # any subscriber sees a channel's buttons
+
+
+async def test_hostile_titles_arrive_as_text(tg, bot, store, config, clock):
+    await say(tg, f"/subscribe {WILLING}")
+    await ingest(store, clock, paris_article(title="<script>alert(1)</script> AT&T: a < b",
+                                             url="https://wire.example/x?a=1&b=<2>"))
+    await deliver(store, bot, config, clock)
+    alert = tg.sent(ALICE)[-1]
+    assert alert["text"].startswith("<script>alert(1)</script> AT&T: a < b")
+    assert alert["entities"][0]["url"] == "https://wire.example/x?a=1&b=<2>"
+
+
+async def test_a_6000_character_reply_arrives_as_two_valid_messages(tg, bot):
+    paragraphs = [f"{i:02d} " + "x" * 496 for i in range(12)]
+    await bot.send(str(ALICE), Reply.text(*paragraphs))
+    messages = tg.sent(ALICE)
+    assert len(messages) == 2
+    assert "\n\n".join(m["text"] for m in messages) == "\n\n".join(paragraphs)
+
+
+async def test_edit_replaces_a_sent_message_and_an_unchanged_edit_is_no_error(tg, bot):
+    message_id = await bot.send(str(ALICE), Reply.text("Reported by 1 outlet"))
+    await bot.edit(str(ALICE), message_id, Reply.text("Reported by 3 outlets"))
+    await bot.edit(str(ALICE), message_id, Reply.text("Reported by 3 outlets"))
+    (message,) = tg.sent(ALICE)
+    assert message["text"] == "Reported by 3 outlets"
+    with pytest.raises(DeliveryError):
+        await bot.edit(str(ALICE), "999999", Reply.text("gone"))
+
+
+async def test_a_rate_limited_chat_waits_while_others_get_their_alerts(tg, bot, store, config, clock):
+    from diplobot.store.alerts import chat_alerts
+
+    await say(tg, f"/subscribe {WILLING}")
+    await say(tg, f"/subscribe {WILLING}", chat_id=BOB, user_id=BOB)
+    tg.fail(ALICE, 429, "Too Many Requests: retry after 30", retry_after=30)
+    await ingest(store, clock, paris_article())
+    assert await deliver(store, bot, config, clock) == 1
+    assert "Leaders meet in Paris" in tg.sent(BOB)[-1]["text"]
+    (waiting,) = await store.run(chat_alerts, f"telegram:{ALICE}")
+    assert waiting["state"] == "pending"
+    assert waiting["next_attempt_at"] >= (clock.now() + timedelta(seconds=29)).isoformat()
+
+
+async def test_a_chat_that_blocked_the_bot_is_marked_inactive(tg, bot, store, config, clock):
+    from diplobot.store.chats import get_chat
+
+    await say(tg, f"/subscribe {WILLING}")
+    tg.fail(ALICE, 403, "Forbidden: bot was blocked by the user")
+    await ingest(store, clock, paris_article())
+    await deliver(store, bot, config, clock)
+    chat = await store.run(get_chat, f"telegram:{ALICE}")
+    assert chat["active"] == 0 and "blocked" in chat["inactive_reason"]
+
+
+async def test_alerts_to_one_private_chat_respect_its_pace(tg, bot, store, config, clock):
+    await say(tg, f"/subscribe {WILLING}")
+    drafts = [replace(paris_article(title=f"Meeting {i}", url=f"https://wire.example/{i}", n=i),
+                      published_at=datetime(2025, 6, 1, tzinfo=UTC) + timedelta(days=6 * i))  # 5 stories
+              for i in range(5)]
+    await ingest(store, clock, *drafts)
+    assert await deliver(store, bot, config, clock) == 5
+    times = [c.at for c in tg.called("sendMessage") if c.params["chat_id"] == str(ALICE)][-5:]
+    interval = 1 / config.telegram.per_chat_per_s
+    assert all(b - a >= interval * 0.9 for a, b in itertools.pairwise(times))
+
+
+def test_pace_follows_the_configured_telegram_limits():
+    platform = TelegramPlatform(Config(telegram=TelegramConfig(token="42:PACE-test")), dispatcher=None)
+    assert platform.pace("private").per_s / platform.pace("private").count == pytest.approx(1.0)
+    assert platform.pace("group").per_s / platform.pace("group").count == pytest.approx(3.0)
+    assert platform.total_pace().per_s / platform.total_pace().count == pytest.approx(1 / 30)
+
+
+async def test_server_errors_and_timeouts_become_retryable_delivery_errors(tg, config, dispatcher):
+    platform = TelegramPlatform(config, dispatcher, poll_timeout=0.2, request_timeout=0.3)
+    await platform.start()
+    try:
+        tg.fail(ALICE, 500, "Internal Server Error")
+        with pytest.raises(DeliveryError) as failed:
+            await platform.send(str(ALICE), Reply.text("hi"))
+        assert not failed.value.chat_gone and failed.value.retry_after is None
+        tg.hang(BOB)
+        with pytest.raises(DeliveryError) as timed_out:
+            await platform.send(str(BOB), Reply.text("hi"))
+        assert "timed out" in timed_out.value.reason
+    finally:
+        await platform.stop()
+
+
+def test_telegram_errors_map_to_what_the_outbox_needs():
+    from telegram.error import BadRequest, Forbidden, RetryAfter
+
+    token = "123:SECRET"
+    assert delivery_error(RetryAfter(timedelta(seconds=7)), token).retry_after == 7
+    assert delivery_error(RetryAfter(3), token).retry_after == 3
+    assert delivery_error(Forbidden("Forbidden: bot was kicked from the group chat"), token).chat_gone
+    assert delivery_error(BadRequest("Chat not found"), token).chat_gone
+    assert not delivery_error(BadRequest("Can't parse entities"), token).chat_gone
+    assert delivery_error(BadRequest("bad 123:SECRET"), token).reason == "bad <token>"
+
+
+async def webhook_post(bot, secret, update):
+    headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+    async with aiohttp.ClientSession() as http, http.post(
+            f"http://127.0.0.1:{bot.webhook_port}/tg/hook", json=update, headers=headers) as resp:
+        return resp.status
+
+
+async def test_webhook_mode_processes_only_requests_with_the_secret(tg, tmp_path, store, dispatcher):
+    telegram = TelegramConfig(token=tg.token, base_url=tg.base_url, mode="webhook",
+                              webhook_url="https://bot.example/tg/hook", listen="127.0.0.1:0",
+                              secret_token="s3cret-Token_1")
+    platform = TelegramPlatform(Config(telegram=telegram), dispatcher)
+    await platform.start()
+    try:
+        (hook,) = tg.called("setWebhook")
+        assert hook.params["secret_token"] == "s3cret-Token_1"
+        assert hook.params["url"] == "https://bot.example/tg/hook"
+        update = {"update_id": 1, **ft.message_update("/start", chat_id=ALICE, user_id=ALICE)}
+        assert await webhook_post(platform, "wrong", update) == 403
+        assert await webhook_post(platform, None, update) == 403
+        assert await webhook_post(platform, "s3cret-Token_1", update) == 200
+        await tg.wait_for(lambda: tg.sent(ALICE))
+        assert len(tg.sent(ALICE)) == 1
+        assert not tg.called("getUpdates")
+    finally:
+        await platform.stop()
+
+
+async def test_the_token_never_appears_in_logs_or_errors(tg, config, dispatcher, caplog):
+    caplog.set_level(logging.DEBUG)
+    platform = TelegramPlatform(config, dispatcher, poll_timeout=0.2, request_timeout=0.3)
+    await platform.start()
+    try:
+        await say(tg, "/start")
+        tg.fail(ALICE, 403, "Forbidden: bot was blocked by the user")
+        with pytest.raises(DeliveryError) as blocked:
+            await platform.send(str(ALICE), Reply.text("hi"))
+    finally:
+        await platform.stop()
+    wrong = TelegramPlatform(Config(telegram=TelegramConfig(token="999:WRONG-token", base_url=tg.base_url)),
+                             dispatcher)
+    with pytest.raises(RuntimeError) as rejected:
+        await wrong.start()
+    await wrong.app.shutdown()
+    assert "getMe" in caplog.text  # the debug log of the API calls was captured
+    for text in (caplog.text, blocked.value.reason, str(rejected.value)):
+        assert tg.token not in text and "999:WRONG-token" not in text
