@@ -25,6 +25,7 @@ from diplobot.ingest.models import IngestError
 from diplobot.ingest.opml import read_opml, write_opml
 from diplobot.ingest.pages import parse_page
 from diplobot.ingest.poll import poll_due, source_kind
+from diplobot.ingest.urls import check_public_url, redact_url
 from diplobot.logs import setup_logging
 from diplobot.pipeline import IngestCounts, MatchState, ingest_drafts, match_pending
 from diplobot.platforms.console import render
@@ -40,8 +41,8 @@ sources_app = typer.Typer(help="Manage the sources diplobot polls.", no_args_is_
 reindex_app = typer.Typer(help="Rebuild derived data for all stored articles.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(reindex_app, name="reindex")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -277,6 +278,12 @@ def sources_add(
         err.print(f"--every: {exc}", markup=False)
         raise typer.Exit(2) from None
     kind = source_kind(url)
+    try:
+        if kind == "feed" or "://" in url:
+            check_public_url(url, allow_private=STATE.config.ingest.allow_private_hosts)
+    except IngestError as exc:
+        err.print(f"cannot add {redact_url(url)}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
     if kind == "file":
         url = str(Path(url).resolve())
     source_id = _with_store(lambda store: store.run(

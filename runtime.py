@@ -27,10 +27,12 @@ from diplobot.store.worker import Store
 log = logging.getLogger(__name__)
 
 SAMPLE_EVERY_S = 30
+STOP_JOBS_S = 5.0  # running jobs get this long to finish on SIGTERM; the stop must take < 10 s
 
 
 def make_fetcher(config: Config) -> Fetcher:
-    return Fetcher(max_bytes=config.ingest.max_bytes, timeout=config.ingest.timeout)
+    return Fetcher(max_bytes=config.ingest.max_bytes, timeout=config.ingest.timeout,
+                   allow_private=config.ingest.allow_private_hosts)
 
 
 def sync_config_sources(db: Any, config: Config, now: str) -> None:
@@ -120,8 +122,9 @@ class Runtime:
         if self.ops:
             await self.ops.stop()
         if self.scheduler.running:
+            self.scheduler.pause()
+            await self.jobs.drain(timeout=STOP_JOBS_S)
             self.scheduler.shutdown(wait=False)
-            await asyncio.sleep(0)
         for platform in reversed(self.platforms):
             try:
                 await platform.stop()

@@ -6,8 +6,9 @@ APScheduler wiring below only decides when they run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,35 @@ class Jobs:
         self.on_ingested = on_ingested
         self.match_state = MatchState()
         self.messengers: dict[str, Messenger] = {}
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    def tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+        """The job as the scheduler runs it: known to `drain`, and quiet when shutdown interrupts it."""
+
+        async def run() -> Any:
+            task = asyncio.current_task()
+            assert task is not None
+            self._in_flight.add(task)
+            try:
+                return await job()
+            except asyncio.CancelledError:
+                log.info("%s interrupted by shutdown; the next start picks its work up", job.__name__)
+                return None
+            finally:
+                self._in_flight.discard(task)
+
+        run.__name__ = job.__name__
+        return run
+
+    async def drain(self, timeout: float) -> None:
+        """Let running jobs finish (each database step is one transaction), cancelling any still busy."""
+        if not self._in_flight:
+            return
+        _done, busy = await asyncio.wait(set(self._in_flight), timeout=timeout)
+        for task in busy:
+            task.cancel()
+        if busy:
+            await asyncio.wait(busy, timeout=1.0)
 
     async def poll(self) -> list[PollResult]:
         results = await poll_due(self.store, self.fetcher, self.config.ingest, self.clock.now())
@@ -107,8 +137,9 @@ def build_scheduler(jobs: Jobs, timezone: str) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=timezone, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 60,
     })
-    scheduler.add_job(jobs.poll, "interval", seconds=POLL_TICK_S, id="poll", next_run_time=jobs.clock.now())
-    scheduler.add_job(jobs.match, "interval", seconds=MATCH_TICK_S, id="match")
-    scheduler.add_job(jobs.digests, "interval", seconds=DIGEST_TICK_S, id="digests",
+    scheduler.add_job(jobs.tracked(jobs.poll), "interval", seconds=POLL_TICK_S, id="poll",
+                      next_run_time=jobs.clock.now())
+    scheduler.add_job(jobs.tracked(jobs.match), "interval", seconds=MATCH_TICK_S, id="match")
+    scheduler.add_job(jobs.tracked(jobs.digests), "interval", seconds=DIGEST_TICK_S, id="digests",
                       next_run_time=jobs.clock.now())
     return scheduler

@@ -1,6 +1,8 @@
 """The running process: clean stop on SIGTERM, health and metrics endpoint, sample sources."""
 
+import asyncio
 import json
+import logging
 import signal
 import socket
 import subprocess
@@ -12,6 +14,7 @@ import httpx
 
 from diplobot.config import Config, ConsoleConfig, OpsConfig, StoreConfig
 from diplobot.runtime import Runtime
+from diplobot.scheduler import Jobs
 from diplobot.store import sources
 
 
@@ -63,3 +66,24 @@ async def test_builtin_defaults_poll_the_bundled_samples(tmp_path):
         await runtime.stop()
     assert urls == ["sample:paris-2025-09-04.txt", "sample:wire.xml", "sample:agency.xml"]
     assert [r.counts.new for r in results] == [1, 3, 3]
+
+
+async def test_stopping_lets_a_running_job_finish_and_interrupts_a_stuck_one_quietly(store, config, clock, caplog):
+    caplog.set_level(logging.INFO, logger="diplobot.scheduler")
+    jobs = Jobs(store, fetcher=None, config=config, clock=clock)
+    finished = []
+
+    async def short():
+        await asyncio.sleep(0.05)
+        finished.append("short")
+
+    async def stuck():
+        await asyncio.sleep(3600)
+        finished.append("stuck")
+
+    tasks = [asyncio.create_task(jobs.tracked(job)()) for job in (short, stuck)]
+    await asyncio.sleep(0)
+    await jobs.drain(timeout=0.5)
+    assert finished == ["short"]
+    assert all(t.done() and not t.cancelled() for t in tasks)  # the scheduler sees no exception
+    assert "stuck interrupted by shutdown" in caplog.text

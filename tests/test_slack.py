@@ -381,3 +381,18 @@ async def test_a_rejected_app_token_stops_socket_mode_start_up(slack, config, di
     with pytest.raises(RuntimeError) as rejected:
         await platform.start()
     assert "app-level token" in str(rejected.value) and "SECRET" not in str(rejected.value)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("subscribe " + "x" * 10_000, "the limit is 1,000"),
+    ("search \"unbalanced AND (NOT* ; drop table articles; --", "no stored article matches"),
+    ("subscribe <!channel> <@U123> & <!here>", "Subscribed"),
+    ("who 🇺🇦🕊️", "nobody"),
+    ("frobnicate", "I don't know /frobnicate"),
+])
+async def test_hostile_or_malformed_commands_get_a_clear_answer_that_pings_nobody(slack, bot, store, text, expected):
+    answer = await diplo(slack, bot, text)
+    assert expected.lower() in shown(answer).lower()
+    assert fs.block_errors(answer["blocks"]) == []
+    assert all(fs.pings(t) == [] for t in fs.block_texts(answer["blocks"]))
+    assert (await store.run(lambda db: db.execute("pragma integrity_check").fetchone()))[0] == "ok"

@@ -423,3 +423,23 @@ async def test_the_token_never_appears_in_logs_or_errors(tg, config, dispatcher,
     assert "getMe" in caplog.text  # the debug log of the API calls was captured
     for text in (caplog.text, blocked.value.reason, str(rejected.value)):
         assert tg.token not in text and "999:WRONG-token" not in text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("/subscribe " + "x" * 10_000, "the limit is 1,000"),
+    ("/search \"unbalanced AND (NOT* ; drop table articles; --", "no stored article matches"),
+    ("/subscribe <b>bold</b> & \x07bell", "Subscribed"),
+    ("/who 🇺🇦🕊️", "nobody"),
+    ("/settings timezone Mars/Olympus_Mons", "Mars/Olympus_Mons"),
+    ("/unsubscribe 99999999999999999999999", "topic"),
+    ("/frobnicate now", "I don't know /frobnicate"),
+])
+async def test_hostile_or_malformed_commands_get_a_clear_valid_answer(tg, bot, store, text, expected):
+    answer = await say(tg, text)  # arrives only if the fake Bot API accepted its HTML and length
+    assert expected.lower() in answer.lower()
+    assert (await store.run(lambda db: db.execute("pragma integrity_check").fetchone()))[0] == "ok"
+
+
+async def test_a_subscription_with_markup_is_stored_and_listed_literally(tg, bot):
+    await say(tg, "/subscribe <b>bold</b> & co")
+    assert 'phrase "<b>bold</b>' in await say(tg, "/topics")
