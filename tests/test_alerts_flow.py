@@ -114,6 +114,19 @@ async def test_a_later_copy_of_a_story_edits_the_alert_instead_of_sending_again(
     assert "Also reported by 1 more outlet" in edit[2].plain()
 
 
+async def test_a_copy_arriving_before_delivery_is_folded_into_the_one_alert(chat, store, messenger, config, clock):
+    await chat("/subscribe ceasefire")
+    articles_dir = CORPUS / "articles"
+    (original,) = read_path(articles_dir / "2025-03-11-jeddah-talks-ceasefire-proposal.txt")
+    (copy,) = read_path(articles_dir / "2025-03-12-kyiv-agrees-to-truce-intelligence-restored.txt")
+    await ingest_drafts(store, [original], now=clock.now())
+    await ingest_drafts(store, [copy], now=clock.now())
+    assert await deliver(store, messenger, config, clock) == 1
+    (text,) = messenger.texts()
+    assert "Also reported by 1 more outlet" in text
+    assert messenger.edits == []
+
+
 async def daily_jobs(store, config, clock, messenger):
     jobs = Jobs(store, fetcher=None, config=config, clock=clock)
     jobs.messengers["test"] = messenger
