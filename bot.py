@@ -15,6 +15,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from diplobot import __version__
+from diplobot.analysis.names import AliasError
 from diplobot.clock import Clock, from_iso, iso
 from diplobot.config import Config, ConfigError, load_config, parse_duration
 from diplobot.doctor import run_checks
@@ -30,9 +31,8 @@ from diplobot.logs import setup_logging
 from diplobot.pipeline import IngestCounts, MatchState, ingest_drafts, match_pending
 from diplobot.platforms.console import render
 from diplobot.runtime import Runtime, make_fetcher, sync_config_sources
-from diplobot.store import alerts, articles, chats, sources, subscriptions
+from diplobot.store import alerts, articles, chats, people, sources, subscriptions
 from diplobot.store.db import schema_version
-from diplobot.store.people import reindex_all
 from diplobot.store.worker import Store
 
 app = typer.Typer(help="diplobot: alerts for diplomacy news from feeds, pages and files.",
@@ -67,6 +67,12 @@ def main_options(
         err.print(f"config error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     cfg = STATE.config
+    try:
+        people.use_aliases_file(cfg.resolve(cfg.people.aliases) if cfg.people.aliases else None)
+    except AliasError as exc:
+        err.print(f"config error: {cfg.path or 'built-in defaults'}: 'people.aliases' {exc}",
+                  markup=False, highlight=False)
+        raise typer.Exit(2) from None
     setup_logging(log_format or cfg.ops.log_format, "DEBUG" if verbose else cfg.ops.log_level,
                   secrets=(cfg.telegram.token, cfg.telegram.secret_token, cfg.slack.bot_token,
                            cfg.slack.signing_secret, cfg.slack.app_token))
@@ -260,7 +266,7 @@ def reindex_people() -> None:
         def step(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        _with_store(lambda store: store.run(reindex_all, step))
+        _with_store(lambda store: store.run(people.reindex_all, step))
     out.print("people index rebuilt")
 
 

@@ -21,7 +21,7 @@ from diplobot.ops import Metrics, OpsServer
 from diplobot.platforms.console import ConsolePlatform
 from diplobot.platforms.delivery import OutboxWorker
 from diplobot.scheduler import Jobs, build_scheduler
-from diplobot.store import sources
+from diplobot.store import people, sources
 from diplobot.store.worker import Store
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class Runtime:
                  stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         self.config = config
         self.clock = clock or Clock()
+        people.use_aliases_file(config.resolve(config.people.aliases) if config.people.aliases else None)
         self.store = Store(config.resolve(config.store.path))
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(self.store, config, self.clock,

@@ -65,3 +65,16 @@ def test_secrets_come_from_the_environment_and_stay_out_of_repr(tmp_path):
                                                    "DIPLOBOT_SLACK_BOT_TOKEN": "xoxb-secret"})
     assert config.telegram.token == "123:SECRET" and config.telegram.enabled
     assert "SECRET" not in repr(config) and "xoxb-secret" not in repr(config)
+
+
+def test_a_broken_aliases_file_stops_start_up_naming_file_and_key(tmp_path):
+    from typer.testing import CliRunner
+
+    from diplobot.bot import app
+
+    (tmp_path / "aliases.toml").write_text("merge = 'not a list'\n", encoding="utf-8")
+    config = tmp_path / "diplobot.toml"
+    config.write_text(f'[store]\npath = "{tmp_path / "a.db"}"\n[people]\naliases = "aliases.toml"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["--config", str(config), "stats"])
+    assert result.exit_code == 2
+    assert "'people.aliases'" in result.output and "aliases.toml" in result.output
