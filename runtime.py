@@ -108,6 +108,8 @@ class Runtime:
         self.scheduler.start()
         if self.ops:
             await self.ops.start()
+        log.info("running with %s; database %s", ", ".join(p.platform for p in self.platforms) or "no platform",
+                 self.store.path)
 
     def health(self) -> dict[str, bool]:
         checks = {"scheduler": self.scheduler.running}

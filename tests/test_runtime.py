@@ -29,12 +29,15 @@ def test_sigterm_stops_the_bot_cleanly_within_ten_seconds(tmp_path):
     config.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ops]\nlog_format = "json"\n', encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-m", "diplobot.bot", "--config", str(config), "run", "--no-console"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    lines = []
+    while not any('"running with' in line for line in lines):  # start-up done: signal handlers are in place
+        lines.append(proc.stderr.readline())
+        assert lines[-1], "the bot exited before it was running:\n" + "".join(lines)
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
     assert time.monotonic() - started < 10
-    logs = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]
+    logs = [json.loads(line) for line in [*lines, *proc.stderr.read().splitlines()] if line.startswith("{")]
     assert any(entry["message"] == "stopping" and entry["component"] == "diplobot.runtime" for entry in logs)
 
 
