@@ -1,13 +1,24 @@
-"""The data flow in one place: drafts -> stored articles -> matches -> alerts in the outbox.
+"""The data flow in one place: drafts -> stored articles -> enriched articles -> matches -> alerts in the outbox.
 
 Both the CLI (`diplobot ingest`, `diplobot poll`) and the running bot use these functions, so an
-article ingested by a cron job alerts exactly like one polled by the bot. Matching is a separate
-step over "stored but not yet matched" articles, so a crash between the two loses nothing.
+article ingested by a cron job alerts exactly like one polled by the bot. Each stage is a separate
+step over the articles the previous one left, marked in the database, so a crash between two
+stages loses nothing and each stage can run again:
+
+1. store (`store_drafts`): insert new articles, dedup by canonical URL, feed guid or content hash,
+   all of one batch in one transaction; the FTS5 index follows by trigger. Nothing else, so it
+   keeps pace with a plain insert (bench/ingest.py).
+2. enrich (`enrich_pending`): over stored articles without `enriched_at`, in id order, assign each
+   its story and index its people, and set `enriched_at` in the same transaction.
+3. match (`match_pending`): over enriched articles without `matched_at`: alerts are one per chat
+   and story, so matching waits for the story. `match_pending` runs the enrichment stage first,
+   so every caller that matches also enriches.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,18 +74,44 @@ def to_row(draft: ArticleDraft, *, source_id: int | None, now: str) -> articles.
 
 def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int | None,
                  now: str) -> IngestCounts:
-    """Insert new articles (one transaction), with their story and people."""
+    """Insert the new articles of a batch in one transaction; `enrich_pending` gives them stories and people."""
     counts = IngestCounts()
-    with db.atomic():
-        for draft in drafts:
-            article_id = articles.insert_article(db, to_row(draft, source_id=source_id, now=now))
-            if article_id is None:
-                counts.duplicates += 1
-                continue
-            counts.new += 1
+    rows = [to_row(draft, source_id=source_id, now=now) for draft in drafts]
+    with articles.write_transaction(db):
+        ids = articles.insert_articles(db, rows)
+    counts.new = sum(article_id is not None for article_id in ids)
+    counts.duplicates = len(ids) - counts.new
+    return counts
+
+
+def enrich_pending(db: Database, now: datetime | None = None, batch: int = 200) -> int:
+    """Give every stored, not yet enriched article its story and people, oldest first; returns how many.
+
+    Each batch commits with its `enriched_at` marks. An article whose enrichment raises (a bug, odd text) is
+    logged and marked anyway, keeping its own story, so that it cannot hold up every later article's alerts.
+    """
+    marked = iso(now or Clock().now())
+    done = 0
+    while True:
+        with articles.write_transaction(db):
+            ids = articles.unenriched_ids(db, batch)
+            for article_id in ids:
+                _enrich_one(db, article_id)
+                articles.mark_enriched(db, article_id, marked)
+        done += len(ids)
+        if len(ids) < batch:
+            return done
+
+
+def _enrich_one(db: Database, article_id: int) -> None:
+    try:
+        with db.atomic():  # a savepoint: a failure leaves none of this article's enrichment behind
             assign_story(db, article_id)
             index_article_people(db, article_id)
-    return counts
+    except sqlite3.Error:
+        raise
+    except Exception:
+        log.exception("enriching article %s failed; it keeps its own story", article_id)
 
 
 class MatchState:
@@ -107,7 +144,11 @@ class MatchState:
 
 
 def match_pending(db: Database, state: MatchState, now: datetime, batch: int = 200) -> int:
-    """Match stored-but-unmatched articles; each article's alerts and its 'matched' mark commit together."""
+    """Enrich what is pending, then match enriched-but-unmatched articles; returns the alerts created.
+
+    Each article's alerts and its 'matched' mark commit together.
+    """
+    enrich_pending(db, now, batch)
     created = 0
     while ids := articles.unmatched_ids(db, batch):
         state.refresh(db)
@@ -154,7 +195,7 @@ def _topic_json(sub: dict[str, Any], query: Query, match: Match) -> dict[str, An
 async def ingest_drafts(store: Store, drafts: list[ArticleDraft], *, source_id: int | None = None,
                         now: datetime | None = None, state: MatchState | None = None,
                         clock: Clock | None = None) -> IngestCounts:
-    """Store drafts and match them; alerts land in the outbox for whichever process delivers."""
+    """Store drafts, enrich and match them; alerts land in the outbox for whichever process delivers."""
     now = now or (clock or Clock()).now()
     counts = await store.run(store_drafts, drafts, source_id=source_id, now=iso(now))
     counts.alerts = await store.run(match_pending, state or MatchState(), now)

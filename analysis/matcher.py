@@ -1,46 +1,61 @@
 """Match each new article against every subscription at once.
 
 Why one automaton. A per-subscription regex loop costs one scan of the article per topic (thousands of
-topics make seconds per article). Here every distinct query term, in each of its normalised forms and name
-variants, is one key of a single Aho-Corasick automaton (pyahocorasick), so one scan over the article finds
-every term of every topic; each subscription's boolean expression is then evaluated only if one of its
-positive terms occurred (queries are in negation normal form, see analysis/query.py).
+topics make seconds per article). Here every distinct query term, in each of its forms, singular/plural
+variants and name variants, is a key of a single Aho-Corasick automaton (pyahocorasick), so one scan over
+the article finds every term of every topic. One-term subscriptions (most of them) match as soon as one of
+their keys is hit; a boolean one is evaluated only if one of its positive terms occurred (queries are in
+negation normal form, see analysis/query.py), from the set of terms found, as a small disjunction of
+(needed, excluded) term sets.
 
-Whole words without boundary checks. Keys are padded with spaces (" security guarantee ") and the article is
-scanned as its normalised words joined by single spaces, so every hit is a whole-word hit and the end-of-text
-pitfalls of iter_long (libs.md section 7) do not arise. Fields are joined with " | ", which no key contains,
-so a phrase never spans title and summary.
+Whole words without a boundary check per hit. The automaton runs over the article's scan form (see
+analysis/text.py: lower-cased, folded, every non-letter-or-digit a space, computed with whole-string C
+operations) and its keys are padded with spaces (" security guarantees "), so every hit is a whole-word hit:
+no Python work per rejected substring, and none of iter_long's end-of-text pitfalls (libs.md section 7;
+iter() is used). Punctuation leaves two or more spaces between words, and fields are joined with " | ", so
+a phrase never spans a sentence end, a comma, or title and summary. Singular and plural: the article is not
+stemmed; instead a phrase's keys include the other number of its last word (see text.phrase_keys).
+
+Per hit, the work is a list index: automaton values are slot << 10 | key length, and per slot the matcher
+keeps the (subscription id, phrase) pairs it matches and the boolean terms it holds. The first hit of a
+matched subscription is mapped back to (field, start, end) in the original text right away (a bisection
+over the few edited positions, none for most articles), since the alert pipeline stores it.
 
 Incremental updates. update() takes the full current set of subscriptions; unchanged ones cost a comparison.
-The automaton is rebuilt only when a term brings a key it does not hold yet; removing subscriptions never
-rebuilds (keys nobody uses any more are dropped at the next rebuild). The new automaton is built completely
-before it replaces the old one. Not thread-safe: call update() and match() from the same thread.
-
-Where the hit is (phrase, field, offsets) is worked out only for the subscriptions that matched.
+The automaton is rebuilt only when a term brings a key it does not hold yet (the automaton itself is the
+key lookup); otherwise only the slot lists of the term's keys change. Removing subscriptions never rebuilds
+(keys nobody uses any more are dropped at the next rebuild). The new automaton is built completely before it
+replaces the old one. Not thread-safe: call update() and match() from the same thread.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from itertools import chain
-from operator import itemgetter
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Set
+from itertools import chain, product
+from typing import NamedTuple
 
 import ahocorasick
 
-from diplobot.analysis.query import AllOf, Node, Not, Query, Term, terms
-from diplobot.analysis.text import Normalized, normalize_words
+from diplobot.analysis.query import AllOf, AnyOf, Node, Not, Query, Term, terms
+from diplobot.analysis.text import Scanned, normalize_phrase, phrase_keys
 
 FIELDS = ("title", "summary", "body")
+MAX_CLAUSES = 64
+"""A boolean query whose disjunctive form would need more clauses is evaluated as a tree instead."""
 
 Variants = Callable[[str], Iterable[str]]
-Test = Callable[[set[int]], bool]
-_KEY_AND_END = itemgetter(1, 0)
+_new_match = tuple.__new__
+_LENGTH_BITS = 10
+_LENGTH = (1 << _LENGTH_BITS) - 1
+"""Automaton values carry the key's length in their low bits, so a hit gives its start without a lookup;
+longer keys (only name variants could be) are left out. pyahocorasick stores values as 32-bit ints, which
+leaves 21 bits, about two million keys, for the slot."""
+MAX_SLOTS = 1 << (31 - _LENGTH_BITS)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """Why a subscription matched: its first-occurring phrase (as the user typed it) and where it is."""
 
     subscription_id: int
@@ -50,51 +65,79 @@ class Match:
     end: int
 
 
+class _Term:
+    """One distinct term (its typed forms) with what matching needs about it.
+
+    `phrases`: the forms plus name variants; `slots`: its keys' slots in the live automaton (None when some
+    key is not in it yet); `refs` / `bool_refs`: subscriptions / boolean subscriptions using it;
+    `booleans`: the boolean subscriptions in which it is a positive term.
+    """
+
+    __slots__ = ("bool_refs", "booleans", "phrases", "refs", "slots")
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        self.phrases = phrases
+        self.slots: tuple[int, ...] | None = None
+        self.refs = 0
+        self.bool_refs = 0
+        self.booleans: tuple[int, ...] = ()
+
+
+_Clause = tuple[tuple[_Term, ...], tuple[_Term, ...]]
+
+
 class _Boolean:
-    """A boolean subscription's compiled test; single-phrase ones need only their term id (memory at 100k)."""
+    """A boolean subscription: its positive terms (term, display) in query order, and how to test it."""
 
-    __slots__ = ("positives", "query", "term_ids", "test")
+    __slots__ = ("clauses", "ids", "positives", "query")
 
-    def __init__(self, query: Query, term_ids: tuple[int, ...], positives: tuple[tuple[int, str], ...],
-                 test: Test) -> None:
+    def __init__(self, query: Query, ids: dict[Term, _Term]) -> None:
         self.query = query
-        self.term_ids = term_ids
-        self.positives = positives
-        self.test = test
+        self.positives = tuple(dict.fromkeys((ids[t], t.display) for t in _positive_terms(query.expr)))
+        self.clauses = _clauses(query.expr, ids)
+        self.ids = ids if self.clauses is None else None
+
+    def reasons(self, present: Set[_Term]) -> set[_Term]:
+        """The present positive terms that make the subscription match (none when it does not)."""
+        if self.clauses is None:
+            if not _holds(self.query.expr, self.ids, present):  # type: ignore[arg-type]
+                return set()
+            return {term for term, _ in self.positives if term in present}
+        found: set[_Term] = set()
+        for need, avoid in self.clauses:
+            if all(map(present.__contains__, need)) and present.isdisjoint(avoid):
+                found.update(need)
+        return found
 
 
 class Matcher:
     """All subscriptions' terms in one automaton; `variants` adds equivalent spellings of a phrase.
 
     `variants` is asked once per phrase, when a subscription first brings it.
+
+    Layout (compact, for 100k subscriptions). The automaton is the only map from key strings: it numbers
+    its keys 0..n-1 ("slots"; the value stored is slot << 10 | key length) and for each slot two lists hold
+    what a hit needs without further lookups: the one-term subscriptions it matches, as (subscription id,
+    phrase) pairs, and the terms of boolean subscriptions it contains.
     """
 
     def __init__(self, variants: Variants | None = None) -> None:
         self._variants = variants
         self._automaton: ahocorasick.Automaton | None = None
         self._stale = False
-        self._key_ids: dict[str, int] = {}
-        self._key_text: dict[int, str] = {}
-        self._key_terms: dict[int, tuple[int, ...]] = {}
-        self._term_ids: dict[tuple[str, ...], int] = {}
-        self._term_forms: dict[int, tuple[str, ...]] = {}
-        self._term_keys: dict[int, tuple[int, ...]] = {}
-        self._term_refs: dict[int, int] = {}
-        self._term_subs: dict[int, tuple[int, ...]] = {}
-        self._single: dict[int, tuple[Query, int]] = {}
-        self._boolean: dict[int, _Boolean] = {}
-        self._next_id = 0
+        self._terms: dict[tuple[str, ...], _Term] = {}
+        self._subs: dict[int, tuple[Query, _Term | _Boolean]] = {}
+        self._slot_singles: list[tuple[tuple[int, str], ...]] = []
+        self._slot_terms: list[tuple[_Term, ...]] = []
 
     def update(self, subscriptions: Mapping[int, Query]) -> None:
         """Make `subscriptions` (the full current set) the ones matched from the next article on."""
-        current = [(sub_id, query) for sub_id, (query, _) in self._single.items()]
-        current += [(sub_id, sub.query) for sub_id, sub in self._boolean.items()]
-        for sub_id, query in current:
+        for sub_id, (query, _) in list(self._subs.items()):
             new = subscriptions.get(sub_id)
             if new is not query and new != query:
                 self._remove(sub_id)
         for sub_id, query in subscriptions.items():
-            if sub_id not in self._single and sub_id not in self._boolean:
+            if sub_id not in self._subs:
                 self._add(sub_id, query)
         if self._stale:
             self._rebuild()
@@ -104,141 +147,163 @@ class Matcher:
         automaton = self._automaton
         if automaton is None:
             return {}
-        fields = (Normalized(title or ""), Normalized(summary or ""), Normalized(body or ""))
-        text = f" {fields[0].words} | {fields[1].words} | {fields[2].words} "
-        first_end = dict(map(_KEY_AND_END, reversed(list(automaton.iter(text)))))
-        if not first_end:
-            return {}
-        present = set(chain.from_iterable(map(self._key_terms.__getitem__, first_end)))
-        candidates = set(chain.from_iterable(map(self._term_subs.__getitem__, present)))
-        matched = candidates & self._single.keys()
-        boolean = self._boolean
-        matched.update(sub_id for sub_id in candidates - matched if boolean[sub_id].test(present))
-        if not matched:
-            return {}
-        return self._locate(matched, first_end, fields)
+        title, summary, body = title or "", summary or "", body or ""
+        scanned = Scanned(f" {title} | {summary} | {body} ")
+        summary_at, body_at = len(title) + 4, len(title) + len(summary) + 7
+        exact, edited, shift = scanned.exact, scanned.edit_at, scanned.edit_shift
+        slot_singles, slot_terms = self._slot_singles, self._slot_terms
+        out: dict[int, Match] = {}
+        first: dict[_Term, tuple[int, int]] = {}
+        for end, value in automaton.iter(scanned.words):
+            slot = value >> _LENGTH_BITS
+            singles = slot_singles[slot]
+            if singles:
+                start, stop = end - (value & _LENGTH) + 2, end
+                if not exact:
+                    start += shift[bisect_right(edited, start) - 1]
+                    stop += shift[bisect_right(edited, stop - 1) - 1]
+                if start >= body_at:
+                    place = ("body", start - body_at, stop - body_at)
+                elif start >= summary_at:
+                    place = ("summary", start - summary_at, stop - summary_at)
+                else:
+                    place = ("title", start - 1, stop - 1)
+                for pair in singles:
+                    if pair[0] not in out:
+                        out[pair[0]] = _new_match(Match, pair + place)
+            terms_here = slot_terms[slot]
+            if terms_here:
+                start = end - (value & _LENGTH) + 2
+                for term in terms_here:
+                    if term not in first:
+                        first[term] = scanned.span(start, end) if not exact else (start, end)
+        if first:
+            self._match_booleans(first, out, summary_at, body_at)
+        return out
+
+    def _match_booleans(self, first: dict[_Term, tuple[int, int]], out: dict[int, Match], summary_at: int,
+                        body_at: int) -> None:
+        present = first.keys()
+        for sub_id in set(chain.from_iterable(term.booleans for term in present)):
+            sub: _Boolean = self._subs[sub_id][1]  # type: ignore[assignment]
+            reasons = sub.reasons(present)
+            if reasons:
+                _, _, display, term = min((first[t][0], n, d, t) for n, (t, d) in enumerate(sub.positives)
+                                          if t in reasons)
+                out[sub_id] = _new_match(Match, (sub_id, display, *_place(first[term], summary_at, body_at)))
 
     def _add(self, sub_id: int, query: Query) -> None:
         if isinstance(query.expr, Term):
-            term_id = self._acquire(query.expr.forms)
-            self._term_subs[term_id] += (sub_id,)
-            self._single[sub_id] = (query, term_id)
+            term = self._acquire(query.expr.forms)
+            self._subs[sub_id] = (query, term)
+            pair = (sub_id, query.expr.display)
+            for slot in self._live_slots(term):
+                self._slot_singles[slot] += (pair,)
             return
-        ids = {term: self._acquire(term.forms) for term in terms(query.expr)}
-        positives = tuple((ids[term], term.display) for term in _positive_terms(query.expr))
-        for term_id in dict.fromkeys(term_id for term_id, _ in positives):
-            self._term_subs[term_id] += (sub_id,)
-        self._boolean[sub_id] = _Boolean(query, tuple(ids.values()), positives, _compile(query.expr, ids))
+        ids = {t: self._acquire(t.forms) for t in terms(query.expr)}
+        sub = _Boolean(query, ids)
+        self._subs[sub_id] = (query, sub)
+        for term in dict.fromkeys(term for term, _ in sub.positives):
+            term.booleans += (sub_id,)
+        for term in set(ids.values()):
+            term.bool_refs += 1
+            if term.bool_refs == 1:
+                for slot in self._live_slots(term):
+                    self._slot_terms[slot] += (term,)
 
     def _remove(self, sub_id: int) -> None:
-        if sub_id in self._single:
-            _, term_id = self._single.pop(sub_id)
-            term_ids, positives = [term_id], [term_id]
-        else:
-            sub = self._boolean.pop(sub_id)
-            term_ids, positives = list(sub.term_ids), list(dict.fromkeys(t for t, _ in sub.positives))
-        for term_id in term_ids:
-            self._term_refs[term_id] -= 1
-        for term_id in positives:
-            self._term_subs[term_id] = tuple(s for s in self._term_subs[term_id] if s != sub_id)
+        query, sub = self._subs.pop(sub_id)
+        if isinstance(sub, _Term):
+            sub.refs -= 1
+            for slot in self._live_slots(sub):
+                self._slot_singles[slot] = tuple(pair for pair in self._slot_singles[slot] if pair[0] != sub_id)
+            return
+        for term in set(sub.ids.values() if sub.ids else (self._terms[t.forms] for t in terms(query.expr))):
+            term.refs -= 1
+            term.bool_refs -= 1
+            if not term.bool_refs:
+                for slot in self._live_slots(term):
+                    self._slot_terms[slot] = tuple(other for other in self._slot_terms[slot] if other is not term)
+        for term in dict.fromkeys(term for term, _ in sub.positives):
+            term.booleans = tuple(other for other in term.booleans if other != sub_id)
 
-    def _acquire(self, forms: tuple[str, ...]) -> int:
-        term_id = self._term_ids.get(forms)
-        if term_id is None:
-            term_id = self._new_term(forms)
-        self._term_refs[term_id] += 1
-        return term_id
+    def _live_slots(self, term: _Term) -> tuple[int, ...]:
+        """The term's slots in the live automaton; none when a rebuild is due (it recomputes every slot)."""
+        return () if self._stale or term.slots is None else term.slots
 
-    def _new_term(self, forms: tuple[str, ...]) -> int:
-        term_id = self._new_id()
-        phrases = dict.fromkeys(forms)
-        if self._variants is not None:
-            for form in forms:
-                phrases.update(dict.fromkeys(filter(None, map(normalize_words, self._variants(form)))))
-        key_ids = tuple(self._key_id(f" {phrase} ") for phrase in phrases)
-        for key_id in key_ids:
-            self._key_terms[key_id] += (term_id,)
-        self._term_ids[forms] = term_id
-        self._term_forms[term_id] = forms
-        self._term_keys[term_id] = key_ids
-        self._term_refs[term_id] = 0
-        self._term_subs[term_id] = ()
-        return term_id
+    def _acquire(self, forms: tuple[str, ...]) -> _Term:
+        term = self._terms.get(forms)
+        if term is None:
+            phrases = dict.fromkeys(forms)
+            if self._variants is not None:
+                for form in forms:
+                    phrases.update(dict.fromkeys(filter(None, map(normalize_phrase, self._variants(form)))))
+            term = self._terms[forms] = _Term(tuple(phrases))
+            term.slots = self._find_slots(term)
+            if term.slots is None:
+                self._stale = True
+        term.refs += 1
+        return term
 
-    def _key_id(self, key: str) -> int:
-        key_id = self._key_ids.get(key)
-        if key_id is None:
-            key_id = self._key_ids[key] = self._new_id()
-            self._key_text[key_id] = key
-            self._key_terms[key_id] = ()
-            self._stale = True
-        return key_id
-
-    def _new_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
+    def _find_slots(self, term: _Term) -> tuple[int, ...] | None:
+        """The slots of the term's keys if the live automaton has them all (no rebuild needed), else None."""
+        automaton = self._automaton
+        if automaton is None:
+            return None
+        slots = []
+        for key in _keys(term):
+            value = automaton.get(key, None)
+            if value is None:
+                return None
+            slots.append(value >> _LENGTH_BITS)
+        return tuple(slots)
 
     def _rebuild(self) -> None:
-        """Build an automaton over the keys live terms use, swap it in, then forget unused terms and keys."""
-        dead_terms = {term_id for term_id, refs in self._term_refs.items() if refs == 0}
-        live_keys = {key_id for term_id in self._term_refs.keys() - dead_terms
-                     for key_id in self._term_keys[term_id]}
-        automaton = None
-        if live_keys:
+        """Build an automaton over the keys of the terms in use and swap it in; unused terms are forgotten."""
+        for forms in [forms for forms, term in self._terms.items() if not term.refs]:
+            del self._terms[forms]
+        singles: dict[_Term, list[tuple[int, str]]] = {}
+        for sub_id, (query, sub) in self._subs.items():
+            if isinstance(sub, _Term):
+                singles.setdefault(sub, []).append((sub_id, query.expr.display))  # type: ignore[union-attr]
+        automaton, slot_singles, slot_terms = None, [], []
+        if self._terms:
             automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-            for key_id in live_keys:
-                automaton.add_word(self._key_text[key_id], key_id)
+            for term in self._terms.values():
+                pairs, slots = tuple(singles.pop(term, ())), []
+                for key in _keys(term):
+                    value = automaton.get(key, None)
+                    if value is None:
+                        if len(slot_singles) == MAX_SLOTS:
+                            raise ValueError(f"more than {MAX_SLOTS:,} distinct topic keys")
+                        value = len(slot_singles) << _LENGTH_BITS | len(key)
+                        automaton.add_word(key, value)
+                        slot_singles.append(pairs)
+                        slot_terms.append((term,) if term.bool_refs else ())
+                    else:
+                        slot = value >> _LENGTH_BITS
+                        slot_singles[slot] += pairs
+                        slot_terms[slot] += (term,) if term.bool_refs else ()
+                    slots.append(value >> _LENGTH_BITS)
+                term.slots = tuple(slots)
             automaton.make_automaton()
-        self._automaton = automaton
+        self._automaton, self._slot_singles, self._slot_terms = automaton, slot_singles, slot_terms
         self._stale = False
-        for term_id in dead_terms:
-            del self._term_ids[self._term_forms.pop(term_id)]
-            del self._term_refs[term_id], self._term_subs[term_id]
-            for key_id in self._term_keys.pop(term_id):
-                self._key_terms[key_id] = tuple(t for t in self._key_terms[key_id] if t != term_id)
-        for key_id in self._key_text.keys() - live_keys:
-            del self._key_ids[self._key_text.pop(key_id)], self._key_terms[key_id]
-
-    def _locate(self, matched: set[int], first_end: dict[int, int], fields: tuple[Normalized, ...]
-                ) -> dict[int, Match]:
-        """First hit of each matched subscription, mapped back to offsets in the original field text."""
-        first: dict[int, tuple[int, int]] = {}
-        for key_id, end in first_end.items():
-            key = self._key_text[key_id]
-            start = end - len(key) + 2
-            for term_id in self._key_terms[key_id]:
-                if term_id not in first or start < first[term_id][0]:
-                    first[term_id] = (start, key.count(" ") - 1)
-        chosen = {}
-        for sub_id in matched:
-            if sub_id in self._single:
-                query, term_id = self._single[sub_id]
-                display = query.expr.display  # type: ignore[union-attr]
-            else:
-                positives = self._boolean[sub_id].positives
-                _, term_id, display = min((first[t][0], t, d) for t, d in positives if t in first)
-            chosen[sub_id] = (display, first[term_id])
-        places = _places({hit for _, hit in chosen.values()}, fields)
-        return {sub_id: Match(sub_id, display, *places[hit]) for sub_id, (display, hit) in chosen.items()}
 
 
-def _places(hits: set[tuple[int, int]], fields: tuple[Normalized, ...]) -> dict[tuple[int, int], tuple[str, int, int]]:
-    """(field, start, end) for each (position in the joined normalised fields, number of words)."""
-    starts = [1, len(fields[0].words) + 4, len(fields[0].words) + len(fields[1].words) + 7]
-    by_field: dict[int, dict[tuple[int, int], tuple[int, int]]] = {}
-    index, counted_to, word = 0, 0, 0
-    for position, words in sorted(hits):
-        while index < 2 and position >= starts[index + 1]:
-            index, counted_to, word = index + 1, 0, 0
-        offset = position - starts[index]
-        word += fields[index].words.count(" ", counted_to, offset)
-        counted_to = offset
-        by_field.setdefault(index, {})[position, words] = (word, words)
-    places = {}
-    for index, wanted in by_field.items():
-        spans = fields[index].spans(wanted.values())
-        places.update({hit: (FIELDS[index], *spans[word_hit]) for hit, word_hit in wanted.items()})
-    return places
+def _keys(term: _Term) -> dict[str, None]:
+    """The term's automaton keys (keys longer than the value's length field allows are left out)."""
+    return dict.fromkeys(key for phrase in term.phrases for key in phrase_keys(phrase) if len(key) <= _LENGTH)
+
+
+def _place(span: tuple[int, int], summary_at: int, body_at: int) -> tuple[str, int, int]:
+    """(field, start, end) in the original field text for a (start, end) span of the scanned article."""
+    start, end = span
+    if start >= body_at:
+        return "body", start - body_at, end - body_at
+    if start >= summary_at:
+        return "summary", start - summary_at, end - summary_at
+    return "title", start - 1, end - 1
 
 
 def _positive_terms(node: Node) -> list[Term]:
@@ -249,18 +314,38 @@ def _positive_terms(node: Node) -> list[Term]:
     return [t for item in node.items for t in _positive_terms(item)]
 
 
-def _compile(node: Node, ids: Mapping[Term, int]) -> Test:
-    """The expression as a test on the set of term ids present in an article."""
+def _clauses(node: Node, ids: Mapping[Term, _Term]) -> tuple[_Clause, ...] | None:
+    """The expression as a disjunction of (needed, excluded) terms; None if that takes over MAX_CLAUSES."""
     if isinstance(node, Term):
-        term_id = ids[node]
-        return lambda present: term_id in present
+        return (((ids[node],), ()),)
     if isinstance(node, Not):
-        excluded = ids[node.term]
-        return lambda present: excluded not in present
-    parts = [_compile(item, ids) for item in node.items]
+        return (((), (ids[node.term],)),)
+    parts = [_clauses(item, ids) for item in node.items]
+    if any(part is None for part in parts):
+        return None
+    if isinstance(node, AnyOf):
+        out = tuple(chain.from_iterable(parts))  # type: ignore[arg-type]
+    else:
+        size = 1
+        for part in parts:
+            size *= len(part)  # type: ignore[arg-type]
+        if size > MAX_CLAUSES:
+            return None
+        out = tuple((tuple(dict.fromkeys(chain.from_iterable(c[0] for c in combo))),
+                     tuple(dict.fromkeys(chain.from_iterable(c[1] for c in combo))))
+                    for combo in product(*parts))  # type: ignore[arg-type]
+    return out if len(out) <= MAX_CLAUSES else None
+
+
+def _holds(node: Node, ids: Mapping[Term, _Term], present: Set[_Term]) -> bool:
+    """The expression evaluated as a tree, on the set of terms present in an article."""
+    if isinstance(node, Term):
+        return ids[node] in present
+    if isinstance(node, Not):
+        return ids[node.term] not in present
     if isinstance(node, AllOf):
-        return lambda present: all(part(present) for part in parts)
-    return lambda present: any(part(present) for part in parts)
+        return all(_holds(item, ids, present) for item in node.items)
+    return any(_holds(item, ids, present) for item in node.items)
 
 
 def snippet(text: str, start: int, end: int, width: int = 200) -> tuple[str, str, str]:

@@ -2,10 +2,16 @@
 
 Plain text without quotes or operators is one phrase (`coalition of the willing`). With quotes or operators
 the query is boolean: words and "quoted phrases" side by side must all occur, upper-case `OR` joins
-alternatives, `-word` / `-"phrase"` excludes, parentheses group. As in web news alerts, `OR` binds tighter
-than juxtaposition: `Ukraine ceasefire OR truce` means Ukraine AND (ceasefire OR truce), and describe()
-spells the grouping out so the user sees how the query was read. Upper-case `AND` and `NOT` are accepted as
+alternatives, `-word` / `-"phrase"` excludes, parentheses group. Upper-case `AND` and `NOT` are accepted as
 spelled-out forms of juxtaposition and `-`.
+
+Precedence: `OR` binds looser than juxtaposition (and `AND`), as in Boolean logic and in many search and
+media-monitoring tools: `ceasefire OR truce Ukraine` means ceasefire OR (truce AND Ukraine). (Google's web
+search reads it the other way; parentheses make either reading explicit.) describe() always spells the
+grouping out, e.g. `ceasefire OR (truce AND ukraine)`, so the user sees how the query was read.
+
+Phrases are matched in their normalised form (analysis/text.py), punctuation between words included as a
+break: `coalition of the willing` does not match "... the coalition. Of the willing ...".
 
 Excluding only single words or phrases (not groups) keeps every query in negation normal form, so "it has a
 term that must appear" is exactly "it cannot match an article with none of its words"; the matcher relies on
@@ -14,9 +20,10 @@ that to consider a subscription only when one of its positive terms occurs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from diplobot.analysis.text import hyphen_split, normalize_words
+from diplobot.analysis.text import hyphen_split, normalize_phrase, singular
 
 MAX_CHARS = 300
 MAX_TERMS = 30
@@ -24,6 +31,8 @@ MAX_DEPTH = 5
 
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
                          "\u2033": '"', "\uff02": '"'})
+_WORD_CHAR = re.compile(r"[^\W_]")
+_DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 _OPERATORS = frozenset({"OR", "AND", "NOT"})
 _OPERAND_STARTS = frozenset({"word", "phrase", "-", "NOT", "("})
 _EXAMPLE = 'e.g. coalition of the willing, or "security guarantees" Ukraine -loan'
@@ -35,7 +44,12 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One word or phrase: `display` as typed (case-folded), `forms` its normalised spellings."""
+    """One word or phrase: `display` as typed (case-folded), `forms` its normalised spellings.
+
+    The forms are normalize_phrase() forms (the words as typed, folded and lower-cased, with more than one
+    space where the typed text had punctuation between words); the second form, if any, splits hyphenated
+    compounds. The matcher derives the singular/plural automaton keys from them.
+    """
 
     display: str
     forms: tuple[str, ...]
@@ -73,8 +87,8 @@ class Query:
         return _render(self.expr)
 
     def phrases(self) -> frozenset[str]:
-        """The normalised phrases the query looks for, excluded ones included."""
-        return frozenset(term.forms[0] for term in terms(self.expr))
+        """The phrases the query looks for as normalised words (singular), excluded ones included."""
+        return frozenset(" ".join(map(singular, term.forms[0].split())) for term in terms(self.expr))
 
 
 def terms(node: Node) -> list[Term]:
@@ -132,13 +146,21 @@ def _plain(text: str) -> Term:
 
 def _term(raw: str) -> Term | None:
     """The term for typed words, or None when they hold no letters or digits."""
-    norm = normalize_words(raw)
+    norm = normalize_phrase(raw)
     if not norm:
         return None
-    split = hyphen_split(raw)
+    split = hyphen_split(raw) if _DASHES.intersection(raw) else norm
     forms = (norm,) if split == norm else (norm, split)
-    display = " ".join(chunk for chunk in raw.casefold().split() if normalize_words(chunk))
-    return Term(norm if display == norm else display, forms)
+    words = " ".join(map(singular, norm.split()))
+    chunks = raw.casefold().split()
+    if len(chunks) > 1:
+        chunks = [chunk for chunk in chunks if _has_word(chunk)]
+    display = " ".join(chunks)
+    return Term(words if display == words else display, forms)
+
+
+def _has_word(chunk: str) -> bool:
+    return bool(_WORD_CHAR.search(chunk) if chunk.isascii() else normalize_phrase(chunk))
 
 
 def _render(node: Node, inside: type | None = None) -> str:
@@ -186,7 +208,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    """Recursive descent over the tokens: all := any+ ; any := unary (OR unary)* ; unary := [-|NOT] atom."""
+    """Recursive descent: any := all (OR all)* ; all := unary ([AND] unary)* ; unary := [-|NOT] atom | ( any )."""
 
     def __init__(self, text: str) -> None:
         self.tokens = _lex(text)
@@ -194,7 +216,7 @@ class _Parser:
         self.depth = 0
 
     def parse(self) -> Node:
-        node = self._all()
+        node = self._any()
         if self._peek() == ")":
             raise QueryError("A closing parenthesis has no opening one. Group alternatives like this, "
                              'e.g. "security guarantees" (Ukraine OR Kyiv).')
@@ -205,26 +227,26 @@ class _Parser:
     def _peek(self) -> str | None:
         return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
 
+    def _any(self) -> Node | None:
+        items = [self._all()]
+        while self._peek() == "OR":
+            self.pos += 1
+            self._expect_operand("OR", items[-1] is not None and self._peek() in _OPERAND_STARTS)
+            items.append(self._all())
+            self._expect_operand("OR", items[-1] is not None)
+        return _joined(AnyOf, [item for item in items if item is not None])
+
     def _all(self) -> Node | None:
         items: list[Node] = []
-        while self._peek() not in (None, ")"):
+        while self._peek() not in (None, ")", "OR"):
             if self._peek() == "AND":
                 self.pos += 1
                 self._expect_operand("AND", bool(items) and self._peek() in _OPERAND_STARTS)
                 continue
-            item = self._any()
+            item = self._unary()
             if item is not None:
                 items.append(item)
         return _joined(AllOf, items)
-
-    def _any(self) -> Node | None:
-        items = [self._unary()]
-        while self._peek() == "OR":
-            self.pos += 1
-            self._expect_operand("OR", items[-1] is not None and self._peek() in _OPERAND_STARTS)
-            items.append(self._unary())
-            self._expect_operand("OR", items[-1] is not None)
-        return _joined(AnyOf, [item for item in items if item is not None])
 
     def _unary(self) -> Node | None:
         kind = self.tokens[self.pos][0]
@@ -256,7 +278,7 @@ class _Parser:
             raise QueryError(f"Parentheses are nested more than {MAX_DEPTH} deep; simplify the topic, "
                              "e.g. (ceasefire OR truce) Ukraine.")
         self.pos += 1
-        node = self._all()
+        node = self._any()
         if self._peek() != ")":
             raise QueryError("A parenthesis is not closed. Group alternatives like this, "
                              "e.g. (ceasefire OR truce) Ukraine.")

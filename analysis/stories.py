@@ -39,13 +39,13 @@ summary-only copies sit at the edge and may start stories of their own.
 from __future__ import annotations
 
 import math
+import operator
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -119,20 +119,24 @@ def _names(body: str) -> frozenset[str]:
     names = set()
     for sentence in _SENTENCE_BREAK.split(body):
         for word in _NAME_WORD.findall(sentence)[1:]:
-            term = _term(word)
-            if word[0].isupper() and _is_content(term) and term not in _TITLE_WORDS:
-                names.add(term)
+            if word[0].isupper():
+                term = _term(word)
+                if _is_content(term) and term not in _TITLE_WORDS:
+                    names.add(term)
     return frozenset(names)
 
 
-@lru_cache(maxsize=4096)
 def extract_features(title: str, body: str, published_at: datetime | None) -> StoryFeatures:
     """Features of one article; `body` is the full text, or the summary when there is no full text.
 
-    Cached: the store compares each new article with recent ones, which are candidates again and again.
+    The store keeps them (story_vectors), so an article is read and tokenised once, not each time it is a candidate.
     """
     title, body = _strip_marks(title), _strip_marks(body)
-    terms = Counter(t for t in map(_term, _WORD.findall(f"{title}\n{body}")) if _is_content(t))
+    terms: Counter[str] = Counter()
+    for word, count in Counter(_WORD.findall(f"{title}\n{body}")).items():  # each distinct spelling once
+        term = _term(word)
+        if _is_content(term):
+            terms[term] += count
     return StoryFeatures(terms=terms, names=_names(body), published_at=published_at)
 
 
@@ -148,6 +152,12 @@ def smoothed_idf(document_frequency: Mapping[str, int], documents: int) -> Idf:
     return idf
 
 
+def idf_table(document_frequency: Mapping[str, int], documents: int, terms: Iterable[str]) -> Idf:
+    """`smoothed_idf`, computed up front for `terms`, every term it will be asked about: one dict lookup a call."""
+    table = {t: math.log((documents + 1) / (document_frequency.get(t, 0) + 1)) + 1.0 for t in terms}
+    return table.__getitem__
+
+
 def _spelling_map(names: frozenset[str], reference: frozenset[str]) -> dict[str, str]:
     """Map each name in `names` missing from `reference` to a close spelling there (Vitkoff -> witkoff)."""
     choices = sorted(reference - names)
@@ -160,11 +170,26 @@ def _spelling_map(names: frozenset[str], reference: frozenset[str]) -> dict[str,
     return mapping
 
 
-def _cosine(a: Mapping[str, int], b: Mapping[str, int], idf: Idf) -> float:
-    weights_a = {t: n * idf(t) for t, n in a.items()}
-    weights_b = {t: n * idf(t) for t, n in b.items()}
-    dot = sum(w * weights_b.get(t, 0.0) for t, w in weights_a.items())
-    norm = math.hypot(*weights_a.values()) * math.hypot(*weights_b.values())
+@dataclass(frozen=True)
+class _Vector:
+    """TF-IDF weights of one article's terms and their Euclidean norm."""
+
+    weights: Mapping[str, float]
+    norm: float
+
+
+def _vector(terms: Mapping[str, int], idf: Idf) -> _Vector:
+    weights = {t: n * idf(t) for t, n in terms.items()}
+    return _Vector(weights, math.hypot(*weights.values()))
+
+
+def _cosine(a: Mapping[str, int], b: _Vector, idf: Idf) -> float:
+    """TF-IDF cosine of term counts `a` and the weighted `b`, in C-level loops but for the shared terms.
+
+    `fsum` makes the dot product independent of the order of the shared terms (a set).
+    """
+    dot = math.fsum(a[t] * idf(t) * b.weights[t] for t in b.weights.keys() & a.keys())
+    norm = math.hypot(*map(operator.mul, a.values(), map(idf, a))) * b.norm
     return dot / norm if norm else 0.0
 
 
@@ -205,15 +230,23 @@ def _gap_days(a: StoryFeatures, b: StoryFeatures) -> float:
     return abs(a.published_at - b.published_at) / timedelta(days=1)
 
 
-def story_signals(a: StoryFeatures, b: StoryFeatures, idf: Idf) -> StorySignals:
-    """Compare `b` with the earlier `a`, reading `b`'s name spellings as `a`'s where they are close."""
+def story_signals(a: StoryFeatures, b: StoryFeatures, idf: Idf, b_vector: _Vector | None = None) -> StorySignals:
+    """Compare `b` with the earlier `a`, reading `b`'s name spellings as `a`'s where they are close.
+
+    `b_vector`, `b`'s TF-IDF vector under `idf`, spares recomputing it when `b` meets many candidates.
+    """
     spelling = _spelling_map(b.names, a.names)
-    b_terms: Counter[str] = Counter()
-    for term, count in b.terms.items():
-        b_terms[spelling.get(term, term)] += count
-    b_names = frozenset(spelling.get(n, n) for n in b.names)
+    if spelling:
+        b_terms: Counter[str] = Counter()
+        for term, count in b.terms.items():
+            b_terms[spelling.get(term, term)] += count
+        b_names = frozenset(spelling.get(n, n) for n in b.names)
+        b_vector = _vector(b_terms, idf)
+    else:
+        b_names = b.names
+        b_vector = b_vector or _vector(b.terms, idf)
     return StorySignals(
-        content=_cosine(a.terms, b_terms, idf),
+        content=_cosine(a.terms, b_vector, idf),
         names=_name_overlap(a.names, b_names, idf),
         gap_days=_gap_days(a, b),
     )
@@ -226,7 +259,8 @@ def same_story(a: StoryFeatures, b: StoryFeatures, idf: Idf) -> bool:
 
 def best_match(new: StoryFeatures, candidates: Iterable[tuple[int, StoryFeatures]], idf: Idf) -> int | None:
     """The key of the candidate most like `new` among those over the threshold, or None."""
-    scored = [(story_signals(features, new, idf).score, key) for key, features in candidates]
+    new_vector = _vector(new.terms, idf)
+    scored = [(story_signals(features, new, idf, new_vector).score, key) for key, features in candidates]
     best = max(scored, default=None)
     return best[1] if best is not None and best[0] >= THRESHOLD else None
 

@@ -1,20 +1,34 @@
-"""Word normalisation shared by topic queries and article text, so that both sides compare equal.
+"""Normalisation shared by topic queries and article text, so that both sides compare equal.
 
-A query matches text when their normalised word sequences match, so every rule here applies to both:
+Article text is turned into its *scan form* (`Scanned`), which the matcher's automaton runs over; a query phrase
+is turned into the same form (`normalize_phrase`) and then into automaton keys. The rules:
 
-* Unicode NFKC, case folding and diacritics folded (Erdoğan = Erdogan, Zelenskyy's = zelenskyy);
-* typographic apostrophes and dashes unified; possessive 's dropped (Yermak's -> yermak), other
-  apostrophes removed (O'Brien -> obrien); dotted acronyms joined (U.S. -> us);
+* Unicode: NFKC-style compatibility folding, diacritics folded (Erdoğan = Erdogan, ﬁnal = final, Łódź =
+  Lodz), case folded;
+* typographic apostrophes, quotes and dashes unified; possessive 's dropped (Yermak's -> yermak), other
+  apostrophes removed (O'Brien -> obrien); dotted acronyms, initials and titles keep no dot (U.S. -> us,
+  Mr. -> mr);
 * hyphenated lower-case compounds joined (cease-fire -> ceasefire, as the corpus labels count it), but
   capitalised or numeric ones split (Zelensky-Trump -> zelensky trump, Putin-era -> putin era) so names
   inside them still match;
-* English plurals reduced to the singular with a conservative suffix rule (guarantees -> guarantee,
-  countries -> country, taxes -> tax) that strips only a final s, never -ing or -ed, so "willing" stays
-  apart from "will".
+* every other character that is not a letter or digit becomes a space. Words of a phrase are separated by
+  exactly one space, so punctuation between two words leaves two or more spaces there and a phrase does not
+  match across it: "the coalition. Of the willing" and "security, guarantees" are not the phrases "coalition
+  of the willing" and "security guarantees". That holds for commas too (a list is not a phrase), for
+  dashes standing between spaces and for blank lines; a single line break counts as a space. A query
+  written with punctuation inside ("Kyiv, Moscow") matches text punctuated the same way.
+* English singular and plural are one word (guarantee/guarantees, country/countries, tax/taxes) by a
+  conservative suffix rule (`singular`) that strips only a final s, never -ing or -ed, so "willing" stays
+  apart from "will". This is not done to the article: the matcher adds the plural forms of a phrase's last
+  word (and of any word before punctuation) to its automaton keys (`number_forms`), and the singular of its
+  other words ("sanctions package" also finds "sanction package"), so the article needs no per-word work.
+  `normalize_words` gives the fully singular words, the identity of a phrase.
 
-Why whitespace chunks and a cache. Article text is split on whitespace (C speed) and each distinct chunk
-("Ukraine,", "Rubio's") is normalised once and remembered: news vocabulary is Zipfian, so after a few
-articles almost every chunk is a dictionary hit and the Unicode work never runs on the hot path.
+Why a scan form and not a word list. Everything on the article side is whole-string C-level work: lower(),
+str.translate with a one-to-one ASCII table, and literal-prefix regex searches for the few characters that
+need a decision (apostrophes, hyphens, dots after an initial or a title, non-ASCII characters). Those few
+places are edited in one pass; the positions of the edits are kept so that an offset in the scan form maps
+back to the original text (`Scanned.span`) by one bisection, and only for the hits that are reported.
 """
 
 from __future__ import annotations
@@ -22,24 +36,35 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
-from functools import partial
-from itertools import accumulate
+from itertools import product
 
-CACHE_LIMIT = 100_000
+CACHE_LIMIT = 20_000
 
 _FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u02bc": "'", "\u2032": "'", "\u00b4": "'",
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\u0131": "i", "\u00f8": "o", "\u00d8": "O", "\u0142": "l", "\u0141": "L", "\u0111": "d", "\u0110": "D",
-    "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE", "\u00df": "ss", "\u00fe": "th",
+    "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE", "\u00df": "ss", "\u1e9e": "SS", "\u00fe": "th",
+    "\u00de": "TH",
 })
-_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:['\-][^\W_]+)*")
-_WORD = re.compile(r"[^\W_]+")
-_POSSESSIVE = re.compile(r"'[sS]$")
+_APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u2032\u00b4`")
+_HYPHENS = frozenset("\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d")
+_DASHES = frozenset("\u2014\u2015\u2e3a\u2e3b")
+_SPACE_OUT = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_ASCII_BYTES = bytes(range(128))
+_ASCII_PUNCT = frozenset(chr(c) for c in range(128) if not chr(c).isalnum())
+
+_POSSESSIVE_OR_APOSTROPHE = re.compile(r"'(?:(?<=[^\W_]')[sS](?![^\W_]))?")
+_DOT_NOT_A_BREAK = re.compile(
+    r"\.(?:(?<=(?<![^\W_])[A-Za-z]\.)"
+    r"|(?<=(?<![^\W_])(?i:mr|ms|dr|st|lt|jr|sr|vs)\.)"
+    r"|(?<=(?<![^\W_])(?i:mrs|gen|sen|rep|gov|col|maj|sgt|adm)\.)"
+    r"|(?<=(?<![^\W_])(?i:prof|capt)\.))")
+_HYPHEN = re.compile(r"-+")
+_COMPOUND_EDGE = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 
 _IRREGULAR = {"children": "child", "men": "man", "women": "woman", "crises": "crisis", "analyses": "analysis",
               "theses": "thesis", "bases": "base"}
+_PLURALS = {"child": ("children",), "man": ("men",), "woman": ("women",), "crisis": ("crises",),
+            "analysis": ("analyses",), "thesis": ("theses",), "base": ("bases",)}
 _KEEP = frozenset({"news", "series", "species", "means", "politics", "economics", "physics", "always", "perhaps",
                    "sometimes", "whereas", "does", "goes", "lens", "chaos", "bias", "alias", "canvas", "ethos"})
 _PLURAL_ES = ("sses", "xes", "ches", "shes", "zzes")
@@ -60,123 +85,176 @@ def singular(word: str) -> str:
     return word[:-1]
 
 
-def _fold(text: str) -> str:
-    """NFKD without combining marks, plus the letters and punctuation NFKD leaves alone."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD)
+def number_forms(word: str) -> tuple[str, ...]:
+    """`word`, its singular and its regular plural (the ones whose singular is the same): guarantee ->
+    guarantee, guarantees; countries -> countries, country; willing -> willing, willings (never will)."""
+    base = singular(word)
+    if base.endswith("y") and len(base) > 2 and base[-2] not in "aeiou":
+        plural = base[:-1] + "ies"
+    elif base.endswith(("s", "x", "z", "ch", "sh")):
+        plural = base + "es"
+    else:
+        plural = base + "s"
+    candidates = (word, base, *_PLURALS.get(base, (plural,)))
+    return tuple(w for w in dict.fromkeys(candidates) if singular(w) == base)
 
 
-def _final_words(part: str) -> Iterator[str]:
-    """Case-fold one hyphen-free piece and yield its normalised words (casefold can leave marks to fold)."""
-    folded = part.casefold()
-    if not folded.isascii():
-        folded = unicodedata.normalize("NFKC", _fold(folded))
-    for word in _WORD.findall(folded):
-        yield singular(word)
+class Scanned:
+    """A text's scan form (`words`: lower-case letters, digits and spaces) and the way back to `text`.
 
-
-def _token_words(token: str) -> Iterator[str]:
-    if "." in token:
-        yield from _final_words(token.replace(".", ""))
-        return
-    token = _POSSESSIVE.sub("", token).replace("'", "")
-    parts = [p for p in token.split("-") if p]
-    if len(parts) > 1 and all(p.isalpha() and not p[0].isupper() for p in parts):
-        parts = ["".join(parts)]
-    for part in parts:
-        yield from _final_words(part)
-
-
-def _normalize_chunk(chunk: str) -> str:
-    """Normalised words of one whitespace-free chunk, joined by spaces ("" for pure punctuation)."""
-    if not chunk.isascii():
-        chunk = _fold(chunk)
-    return " ".join(w for token in _TOKEN.findall(chunk) for w in _token_words(token))
-
-
-class _ChunkCache(dict[str, str]):
-    """chunk -> normalised words; looked up from C via map(cache.__getitem__, ...)."""
-
-    def __missing__(self, chunk: str) -> str:
-        if len(self) >= CACHE_LIMIT:
-            self.clear()
-        value = self[chunk] = _normalize_chunk(chunk)
-        return value
-
-
-_CACHE = _ChunkCache()
-_lookup = _CACHE.__getitem__
-
-
-def normalize_words(text: str) -> str:
-    """Normalised tokens of `text` joined by single spaces (used for queries and for article text)."""
-    return _joined(list(map(_lookup, text.split())))[0]
-
-
-def _joined(norms: list[str]) -> tuple[str, bool]:
-    """The words joined by single spaces, and whether no chunk was pure punctuation (nothing to squeeze)."""
-    joined = " ".join(norms)
-    if "  " in joined or joined[:1] == " " or joined[-1:] == " ":
-        return " ".join(joined.split()), False
-    return joined, True
-
-
-def hyphen_split(text: str) -> str:
-    """Like normalize_words, but every hyphen separates words: the form capitalised compounds take."""
-    return normalize_words(re.sub(r"[\-\u2010-\u2015\u2212]", " ", text))
-
-
-class Normalized:
-    """A text's normalised words (`words`), plus what maps normalised words back to their characters.
-
-    The mapping is worked out only when asked (for matched articles), with C-level string operations over
-    the chunk list the normalisation already made: no Python loop over every chunk.
+    `words` has the length of `text` except where an edit removed or added characters (a dropped apostrophe,
+    a joined hyphen, a folded ligature); `edit_at` / `edit_shift` record, for each edit, the scan-form position after
+    it and how far scan positions are from text positions from there on (after a sentinel: -1, 0).
     """
 
-    __slots__ = ("_chunks", "_no_empty", "_norms", "text", "words")
+    __slots__ = ("edit_at", "edit_shift", "exact", "text", "words")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._chunks = text.split()
-        self._norms = list(map(_lookup, self._chunks))
-        self.words, self._no_empty = _joined(self._norms)
+        folded, edits = (text, []) if text.isascii() else _fold_characters(text)
+        edits += _edits(folded)
+        self.edit_at = [-1]
+        self.edit_shift = [0]
+        if edits:
+            folded = self._apply(folded, edits)
+        self.words = folded.lower().translate(_SPACE_OUT) if folded.isascii() else _space_out(folded.lower())
+        # Whether scan-form positions are text positions (no edit changed a length): the usual case.
+        self.exact = not edits
 
-    def spans(self, hits: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[int, int]]:
-        """Character offsets of each (first word, number of words), without the punctuation at their edges.
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The characters of `text` that scan-form characters start..end (end exclusive) come from."""
+        return self._position(start), self._position(end - 1) + 1
 
-        A span covers whole whitespace chunks, so a hit on "trump" in "Zelensky-Trump" is that chunk.
-        """
-        hits = list(hits)
-        chunk_of = self._chunk_index()
-        bounds = self._chunk_bounds(sorted({chunk_of(w) for first, count in hits for w in (first, first + count - 1)}))
-        out = {}
-        for first, count in hits:
-            start, end = bounds[chunk_of(first)][0], bounds[chunk_of(first + count - 1)][1]
-            out[first, count] = _trimmed(self.text, start, end)
-        return out
+    def _position(self, at: int) -> int:
+        return at + self.edit_shift[bisect_right(self.edit_at, at) - 1]
 
-    def _chunk_index(self) -> Callable[[int], int]:
-        """word index -> chunk index: the identity while every chunk yields exactly one word."""
-        if self._no_empty and len(self._norms) == self.words.count(" ") + 1:
-            return int
-        words_through = list(accumulate(map(len, map(str.split, self._norms))))
-        return partial(bisect_right, words_through)
-
-    def _chunk_bounds(self, chunks: list[int]) -> dict[int, tuple[int, int]]:
-        """(start, end) of the given chunks, found by splitting off the chunks before each one, in order."""
-        rest, at, bounds = self.text, 0, {}
-        for chunk in chunks:
-            rest = rest.split(None, chunk - at)[-1]
-            at = chunk
-            start = len(self.text) - len(rest)
-            bounds[chunk] = (start, start + len(self._chunks[chunk]))
-        return bounds
+    def _apply(self, text: str, edits: list[tuple[int, int, str]]) -> str:
+        pieces, done, shift = [], 0, 0
+        for start, end, replacement in sorted(edits):
+            if start < done:
+                continue
+            pieces += (text[done:start], replacement)
+            shift += end - start - len(replacement)
+            self.edit_at.append(start - shift + end - start)
+            self.edit_shift.append(shift)
+            done = end
+        pieces.append(text[done:])
+        return "".join(pieces)
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    inner_start, inner_end = start, end
-    while inner_start < inner_end and not text[inner_start].isalnum():
-        inner_start += 1
-    while inner_end > inner_start and not text[inner_end - 1].isalnum():
-        inner_end -= 1
-    return (inner_start, inner_end) if inner_start < inner_end else (start, end)
+def normalize_phrase(text: str) -> str:
+    """A query phrase in scan form: its words separated by one space, or more where it had punctuation."""
+    return Scanned(" ".join(text.split())).words.strip()
+
+
+def normalize_words(text: str) -> str:
+    """The words of `text`, each in the singular, joined by single spaces: the identity of a phrase."""
+    return " ".join(map(singular, normalize_phrase(text).split()))
+
+
+def hyphen_split(text: str) -> str:
+    """Like normalize_phrase, but every hyphen separates words: the form capitalised compounds take."""
+    return normalize_phrase(re.sub(r"[\-\u2010-\u2015\u2212]", " ", text))
+
+
+def phrase_keys(phrase: str) -> list[str]:
+    """The automaton keys of a scan-form phrase, padded with spaces: its last word (and each word before
+    punctuation) in every number, its other words as written and in the singular."""
+    pieces = re.split(r"( +)", phrase)
+    choices = []
+    for index in range(0, len(pieces), 2):
+        word = pieces[index]
+        last = index + 1 == len(pieces) or len(pieces[index + 1]) > 1
+        choices.append(number_forms(word) if last else tuple(dict.fromkeys((word, singular(word)))))
+        if index + 1 < len(pieces):
+            choices.append((pieces[index + 1],))
+    return [f" {''.join(combination)} " for combination in product(*choices)]
+
+
+def _edits(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, replacement) for the characters that are not simply lower-cased or spaced out."""
+    edits: list[tuple[int, int, str]] = []
+    if "'" in text:
+        edits += [(m.start(), m.end(), "") for m in _POSSESSIVE_OR_APOSTROPHE.finditer(text)]
+    if "." in text:
+        edits += [(m.start(), m.end(), "") for m in _DOT_NOT_A_BREAK.finditer(text)]
+    if "-" in text:
+        edits += [(m.start(), m.end(), "") for m in _HYPHEN.finditer(text) if _joins(text, m.start(), m.end())]
+    return edits
+
+
+def _joins(text: str, start: int, end: int) -> bool:
+    """Whether the hyphen at start..end joins a lower-case compound (cease-fire), rather than separating."""
+    if end - start > 1 or start == 0 or end == len(text) or not text[start - 1].isalpha() or not text[end].isalpha():
+        return False
+    left = start
+    while left > 0 and (text[left - 1].isalnum() or text[left - 1] in "-'"):
+        left -= 1
+    compound = _COMPOUND_EDGE.search(text, left)
+    if compound is None:
+        return False
+    return _lower_compound(compound.group())
+
+
+_COMPOUNDS: dict[str, bool] = {}
+
+
+def _lower_compound(compound: str) -> bool:
+    known = _COMPOUNDS.get(compound)
+    if known is None:
+        if len(_COMPOUNDS) >= CACHE_LIMIT:
+            _COMPOUNDS.clear()
+        parts = [p for p in compound.replace("'", "").split("-") if p]
+        known = _COMPOUNDS[compound] = all(p.isalpha() and not p[0].isupper() for p in parts)
+    return known
+
+
+_CHARACTERS: dict[str, str] = {}
+
+
+def _fold_characters(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """The text with its non-ASCII characters folded where that keeps positions (str.replace), and edits for
+    the others (ß -> ss, em dash -> two spaces, a lone combining mark -> nothing)."""
+    edits = []
+    others = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    for char in set(others):
+        folded = _fold_character(char)
+        if len(folded) == 1:
+            if folded != char:
+                text = text.replace(char, folded)
+            continue
+        at = text.find(char)
+        while at >= 0:
+            edits.append((at, at + 1, folded))
+            at = text.find(char, at + 1)
+    return text, edits
+
+
+def _fold_character(char: str) -> str:
+    folded = _CHARACTERS.get(char)
+    if folded is None:
+        if len(_CHARACTERS) >= CACHE_LIMIT:
+            _CHARACTERS.clear()
+        folded = _CHARACTERS[char] = _fold_one(char)
+    return folded
+
+
+def _fold_one(char: str) -> str:
+    if char in _APOSTROPHES:
+        return "'"
+    if char in _HYPHENS:
+        return "-"
+    if char in _DASHES:
+        return "  "
+    decomposed = unicodedata.normalize("NFKD", char.translate(_FOLD))
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if not kept.isascii():
+        kept = unicodedata.normalize("NFKC", kept.casefold())
+    return "".join(c if c.isalnum() or c in "'-." else " " for c in kept)
+
+
+def _space_out(text: str) -> str:
+    """lower-cased text with non-ASCII letters left: ASCII punctuation to spaces without the slow translate."""
+    for char in _ASCII_PUNCT.intersection(text):
+        text = text.replace(char, " ")
+    return text

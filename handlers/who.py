@@ -1,9 +1,109 @@
-"""PLACEHOLDER (being replaced by the people work for issue 4)."""
+"""/who: who a person is, from the people named in stored articles.
+
+Any spelling, a surname alone, Cyrillic and small typos find the person (store.people.find_people). One match
+gets a profile: name, other spellings, current role with its date and source, earlier roles, article count, the
+latest headlines and the people most often named alongside. Several equally good matches get up to five buttons;
+no match says so and suggests the closest names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from sqlite_utils import Database
 
-from diplobot.handlers.reply import Reply
+from diplobot.handlers.format import article_line, local_date
+from diplobot.handlers.reply import Button, Link, Reply, ReplyBuilder, Span, Text
+from diplobot.store import people
+
+MAX_CHOICES = 5
+HEADLINES = 5
+CLEAR_LEAD = 8.0
 
 
 def who(db: Database, name: str, *, tz: str) -> Reply:
-    return Reply.text(f"I found nobody called {name}.")
+    """The profile of the person `name` means, a choice between candidates, or closest names."""
+    query = " ".join(name.split())
+    found = people.find_people(db, query, limit=MAX_CHOICES)
+    chosen = _chosen(found)
+    if chosen is not None:
+        return profile(db, chosen.person_id, tz=tz)
+    if found:
+        return _choices(db, query, found)
+    return _unknown(db, query)
+
+
+def _chosen(found: list[people.Candidate]) -> people.Candidate | None:
+    """The one candidate clearly meant: the only exact match, or a typo match well ahead of the next."""
+    if not found:
+        return None
+    exact = [c for c in found if c.score >= 100.0]
+    if exact:
+        return exact[0] if len(exact) == 1 else None
+    if len(found) == 1 or found[0].score - found[1].score >= CLEAR_LEAD:
+        return found[0]
+    return None
+
+
+def _choices(db: Database, query: str, found: list[people.Candidate]) -> Reply:
+    out = ReplyBuilder().para(f"Several people match {query}. Which one?")
+    for candidate in found:
+        roles = people.person_roles(db, candidate.person_id)
+        role = f", {people.format_role(roles[0])}" if roles else ""
+        count = f"{candidate.articles} article{'s' if candidate.articles != 1 else ''}"
+        out.para(Text(candidate.name, "bold"), f"{role} ({count})")
+    return out.build(buttons=tuple((Button(c.name, f"/who {c.name}"),) for c in found[:MAX_CHOICES]))
+
+
+def _unknown(db: Database, query: str) -> Reply:
+    total = db.execute("select count(*) from articles").fetchone()[0]
+    out = ReplyBuilder().para(f"I found nobody called {query} in {total} article{'s' if total != 1 else ''}.")
+    closest = people.closest_names(db, query)
+    if closest:
+        out.para(f"Closest names: {', '.join(closest)}.")
+    return out.build(buttons=tuple((Button(n, f"/who {n}"),) for n in closest))
+
+
+def profile(db: Database, person_id: int, *, tz: str) -> Reply:
+    """Everything stored about one person."""
+    person = people.person(db, person_id)
+    if person is None:
+        return Reply.text("That person is no longer in the index.")
+    out = ReplyBuilder().heading(person["name"])
+    if person["spellings"]:
+        out.para(f"Also written: {', '.join(person['spellings'])}.")
+    roles = person["roles"]
+    if roles:
+        out.para("Now: ", *_role_spans(roles[0], tz))
+        for role in roles[1:5]:
+            out.para("Before: ", *_role_spans(role, tz, with_source=False))
+    else:
+        out.para("No role stated in the articles so far.")
+    count = person["articles"]
+    first, last = local_date(person["first_seen"], tz), local_date(person["last_seen"], tz)
+    seen = f", {first} to {last}" if first and last and first != last else (f", {last}" if last else "")
+    out.para(f"Named in {count} article{'s' if count != 1 else ''}{seen}.")
+    headlines = people.person_headlines(db, person_id, HEADLINES)
+    if headlines:
+        out.heading("Latest headlines")
+        for row in headlines:
+            out.para(*article_line(dict(row, published_at=row["published_at"] or row["fetched_at"]), tz))
+    alongside = people.co_mentioned(db, person_id)
+    if alongside:
+        out.para("Often named with: " + ", ".join(f"{name} ({n})" for name, n in alongside) + ".")
+    return out.build()
+
+
+def _role_spans(role: dict[str, Any], tz: str, *, with_source: bool = True) -> tuple[Span, ...]:
+    spans: list[Span] = [Text(people.format_role(role), "bold")]
+    wording = role.get("role_text")
+    if wording and wording.casefold() not in role["role"].casefold() and role["role"].casefold() not in \
+            wording.casefold():
+        spans.append(Text(f" (“{wording}”)"))
+    first, last = local_date(role["first_seen"], tz), local_date(role["last_seen"], tz)
+    spans.append(Text(f", {first}" if first == last else f", {first} to {last}"))
+    if with_source and (role.get("source") or role.get("title")):
+        spans.append(Text(", "))
+        label = role.get("source") or role["title"]
+        spans.append(Link(label, role["url"]) if role.get("url") else Text(label))
+    return tuple(spans)

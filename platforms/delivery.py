@@ -1,8 +1,21 @@
 """The outbox worker: delivers pending alerts through one platform, paced and retried.
 
 Each chat has its own queue and pace (Telegram: 1/s in private chats, 20/min in groups), all
-chats share the platform's total pace, and a 429 holds back only the chat it was about. Every
+chats share the platform's total pace less a share kept for interactive replies (`REPLY_SHARE`),
+and a 429 holds back only the chat it was about. Every
 alert ends as sent or, after the last attempt, failed with its reason: never silently dropped.
+
+Crash safety. An alert is marked sent only after the platform accepted it, so a crash can never
+lose one; the price is that a message accepted but not yet recorded when the process dies is sent
+again after the restart. To keep that to at most one message per crash, the send-and-record step
+is exclusive (`SendGate`): one alert at a time is "sent but not recorded", and its record is
+shielded from cancellation at shutdown. Chats still wait for their own pace concurrently. The
+exclusive step bounds the rate at 1 / (API round trip + commit): fine against Telegram's 30/s from
+a nearby host (tests/test_crash.py, bench/load.py). A send that hangs longer than `patience_s`
+stops holding the other chats back (it is most likely lost, not delivered).
+
+Stopping: `stop()` lets each chat finish the send in hand, starts no new one, and after the grace
+time cancels what still hangs; those alerts stay pending for the next start.
 """
 
 from __future__ import annotations
@@ -11,9 +24,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -30,6 +43,16 @@ from diplobot.store.worker import Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 3600
+SEND_PATIENCE_S = 1.0
+# Alerts use at most this much less than the platform's total rate, so that interactive replies,
+# which are sent at once and never queued, do not push the bot over the platform's limit (a reply
+# answered with 429 would simply be lost): 27 alerts/s under Telegram's 30/s.
+REPLY_SHARE = 0.1
+# The loop looks for more due alerts only while fewer chats than this are being served: enough to
+# keep the total pace busy (100 chats at 1/s, or 100 groups at 20/min, exceed 30/s), and with a large
+# backlog the outbox query costs a few tenths of a second of the database thread that commands share.
+BUSY_CHATS = 100
+T = TypeVar("T")
 
 
 def backoff_s(attempts: int) -> float:
@@ -68,22 +91,83 @@ class Pacer:
         if slot > now:
             await asyncio.sleep(slot - now)
 
+    def sent_at(self, when: float) -> None:
+        """A send started at `when` (maybe later than its slot): the next one waits a full interval."""
+        self._next = max(self._next, when + self.interval)
+
+
+class SendGate:
+    """At most one send whose outcome is not yet recorded, so that a crash repeats at most one message.
+
+    Use `async with gate.turn() as turn:`, and `await turn.send(coro)` inside; a send that takes
+    longer than `patience_s` gives up the turn early so that a hung request delays others only that long.
+    """
+
+    def __init__(self, patience_s: float) -> None:
+        self.patience_s = patience_s
+        self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[_Turn]:
+        await self._lock.acquire()
+        turn = _Turn(self._lock, self.patience_s)
+        try:
+            yield turn
+        finally:
+            turn.release()
+
+
+class _Turn:
+    def __init__(self, lock: asyncio.Lock, patience_s: float) -> None:
+        self._lock = lock
+        self._patience_s = patience_s
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._lock.release()
+
+    async def send(self, request: Awaitable[T]) -> T:
+        timer = asyncio.get_running_loop().call_later(self._patience_s, self._give_up)
+        try:
+            return await request
+        finally:
+            timer.cancel()
+
+    def _give_up(self) -> None:
+        if self._held:
+            log.warning("a send is taking over %g s; other chats go ahead", self._patience_s)
+            self.release()
+
+
+def mark_all_sent(db: Database, alert_ids: list[int], *, message_id: str, now: str) -> None:
+    """Alerts that went out as one message are recorded together (one transaction)."""
+    with db.atomic():
+        for alert_id in alert_ids:
+            alerts.mark_sent(db, alert_id, message_id=message_id, now=now)
+
 
 class OutboxWorker:
     """Delivers due alerts of one platform; one task per chat with alerts due."""
 
     def __init__(self, store: Store, messenger: Messenger, config: Config, clock: Clock | None = None, *,
-                 batch: int = 500, on_sent: Callable[[float], None] = lambda latency_s: None) -> None:
+                 batch: int = 500, on_sent: Callable[[float], None] = lambda latency_s: None,
+                 patience_s: float = SEND_PATIENCE_S, busy_chats: int = BUSY_CHATS) -> None:
         self.store = store
         self.messenger = messenger
         self.config = config
         self.clock = clock or Clock()
         self.batch = batch
         self.on_sent = on_sent
+        self.busy_chats = busy_chats
         total = messenger.total_pace()
-        self._total = Pacer(total.per_s / total.count)
+        self._total = Pacer(total.per_s / total.count / (1 - REPLY_SHARE))
         self._chat_pacers: dict[str, Pacer] = {}
         self._chat_tasks: dict[str, asyncio.Task[int]] = {}
+        self._gate = SendGate(patience_s)
+        self._stopping = False
+        self._sending: set[str] = set()  # chats with a send (or its record) in progress
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self.sent = 0
@@ -120,35 +204,63 @@ class OutboxWorker:
             chat_alerts = [a for a in chat_alerts if not a["held"]]
             sent += await self._send_folded(chat_id, held, pacer)
         for alert in chat_alerts:
-            reply = await self.store.run(render_alert, alert, self.config.timezone)
-            if reply is None:
-                await self.store.run(alerts.mark_failed, alert["id"], error="article or chat was deleted")
-                continue
             await pacer.wait()
-            await self._total.wait()
-            if not await self._send(chat_id, alert, reply):
+            if self._stopping:
+                break  # stopping: the rest stays pending for the next start
+            outcome = await self._send(chat_id, alert, pacer)
+            if outcome == "stop":
                 break
-            sent += 1
+            sent += outcome == "sent"
         self.sent += sent
         return sent
 
     async def _send_folded(self, chat_id: str, held: list[dict[str, Any]], pacer: Pacer) -> int:
         """Alerts held by quiet hours go out as one message; all of them share its outcome."""
-        reply = await self.store.run(render_folded, held, self.config.timezone)
         await pacer.wait()
-        await self._total.wait()
-        native = chat_id.split(":", 1)[1]
-        try:
-            message_id = await self.messenger.send(native, reply)
-        except DeliveryError as exc:
-            for alert in held:
-                if not await self._record_failure(chat_id, alert, exc):
-                    break
+        if self._stopping:
             return 0
+        native = chat_id.split(":", 1)[1]
+        async with self._gate.turn() as turn, self._in_send(chat_id):
+            reply = await self.store.run(render_folded, held, self.config.timezone)
+            try:
+                message_id = await self._send_paced(turn, native, reply, pacer)
+            except DeliveryError as exc:
+                failure = exc
+            else:
+                await self._record(mark_all_sent, [a["id"] for a in held], message_id=str(message_id),
+                                   now=iso(self.clock.now()))
+                return len(held)
         for alert in held:
-            await self.store.run(alerts.mark_sent, alert["id"], message_id=str(message_id),
-                                 now=iso(self.clock.now()))
-        return len(held)
+            if not await self._record_failure(chat_id, alert, failure):
+                break
+        return 0
+
+    async def _send_paced(self, turn: _Turn, native_chat_id: str, reply: Reply, pacer: Pacer) -> str:
+        """Wait for the platform-wide slot and send, in this worker's send turn. Raises DeliveryError
+        (also for an unexpected exception, so that a bug is retried and finally marked failed, not
+        retried forever)."""
+        await self._total.wait()
+        pacer.sent_at(time.monotonic())
+        try:
+            return await turn.send(self.messenger.send(native_chat_id, reply))
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            log.exception("sending to %s:%s failed unexpectedly", self.messenger.platform, native_chat_id)
+            raise DeliveryError(f"unexpected error: {type(exc).__name__}") from None
+
+    @contextlib.asynccontextmanager
+    async def _in_send(self, chat_id: str) -> AsyncIterator[None]:
+        self._sending.add(chat_id)
+        try:
+            yield
+        finally:
+            self._sending.discard(chat_id)
+
+    async def _record(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Commit a send's outcome even when the worker is being cancelled (stop after the grace time):
+        an abandoned record would turn into a repeated message after the restart."""
+        await asyncio.shield(self.store.run(fn, *args, **kwargs))
 
     async def apply_edits(self) -> int:
         """Edit sent alerts whose story was since reported by more outlets (best effort)."""
@@ -165,17 +277,29 @@ class OutboxWorker:
                 log.info("could not update alert %s: %s", alert["id"], exc.reason)
         return edited
 
-    async def _send(self, chat_id: str, alert: dict[str, Any], reply: Reply) -> bool:
-        """Send one alert and record the outcome; False when the chat must wait or is gone."""
+    async def _send(self, chat_id: str, alert: dict[str, Any], pacer: Pacer) -> str:
+        """Render, send and record one alert: "sent", "next" (failed, or retried later: go on with the
+        chat's next alert) or "stop" (the chat must wait or is gone).
+
+        Rendering happens in the send turn, so the outbox keeps at most one database call queued at
+        a time and a command's database work never waits behind a backlog of renders.
+        """
         native = chat_id.split(":", 1)[1]
-        try:
-            message_id = await self.messenger.send(native, reply)
-        except DeliveryError as exc:
-            return await self._record_failure(chat_id, alert, exc)
-        now = self.clock.now()
-        await self.store.run(alerts.mark_sent, alert["id"], message_id=str(message_id), now=iso(now))
-        self.on_sent((now - from_iso(alert["created_at"])).total_seconds())
-        return True
+        async with self._gate.turn() as turn, self._in_send(chat_id):
+            reply = await self.store.run(render_alert, alert, self.config.timezone)
+            if reply is None:
+                await self.store.run(alerts.mark_failed, alert["id"], error="article or chat was deleted")
+                return "next"
+            try:
+                message_id = await self._send_paced(turn, native, reply, pacer)
+            except DeliveryError as exc:
+                failure = exc
+            else:
+                now = self.clock.now()
+                await self._record(alerts.mark_sent, alert["id"], message_id=str(message_id), now=iso(now))
+                self.on_sent((now - from_iso(alert["created_at"])).total_seconds())
+                return "sent"
+        return "next" if await self._record_failure(chat_id, alert, failure) else "stop"
 
     async def _record_failure(self, chat_id: str, alert: dict[str, Any], exc: DeliveryError) -> bool:
         now = self.clock.now()
@@ -185,7 +309,8 @@ class OutboxWorker:
             return False
         if exc.retry_after is not None:
             until = iso(now + timedelta(seconds=exc.retry_after))
-            log.info("chat %s rate-limited for %.0fs", chat_id, exc.retry_after)
+            if exc.retry_after:
+                log.info("chat %s rate-limited for %.0fs", chat_id, exc.retry_after)
             await self.store.run(alerts.delay_chat, chat_id, until)
             return False
         attempts = alert["attempts"] + 1
@@ -207,8 +332,11 @@ class OutboxWorker:
     async def _loop(self) -> None:
         while True:
             try:
-                await self.dispatch()
-                await self.apply_edits()
+                # connected is False once the platform is stopping; with enough chats already being
+                # served, the (costly, with a big backlog) outbox query can wait
+                if getattr(self.messenger, "connected", True) and len(self._chat_tasks) < self.busy_chats:
+                    await self.dispatch()
+                    await self.apply_edits()
             except Exception:
                 log.exception("outbox %s: dispatch failed", self.messenger.platform)
             with contextlib.suppress(TimeoutError):
@@ -216,14 +344,23 @@ class OutboxWorker:
             self._wake.clear()
 
     async def stop(self, grace_s: float = 5.0) -> None:
-        """Stop dispatching and let in-flight sends finish (up to `grace_s`)."""
+        """Stop dispatching, let each chat finish the send in hand (up to `grace_s`), start no new one.
+
+        Chats that are only waiting (for their pace, their turn, the database) stop at once; their
+        alerts stay pending, untouched, for the next start.
+        """
+        self._stopping = True
         if self._loop_task:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        pending = list(self._chat_tasks.values())
-        if pending:
-            _done, still = await asyncio.wait(pending, timeout=grace_s)
+        tasks = dict(self._chat_tasks)
+        for chat_id, task in tasks.items():
+            if chat_id not in self._sending:
+                task.cancel()
+        busy = [task for chat_id, task in tasks.items() if chat_id in self._sending]
+        if busy:
+            _done, still = await asyncio.wait(busy, timeout=grace_s)
             for task in still:
                 task.cancel()
-            await asyncio.gather(*still, return_exceptions=True)
+        await asyncio.gather(*tasks.values(), return_exceptions=True)

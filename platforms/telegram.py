@@ -9,6 +9,7 @@ error message.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -179,11 +180,14 @@ class TelegramPlatform:
     platform = "telegram"
 
     def __init__(self, config: Config, dispatcher: Dispatcher, *, poll_timeout: float = 10.0,
-                 request_timeout: float = 10.0) -> None:
+                 request_timeout: float = 10.0, stop_grace_s: float = 5.0) -> None:
         self.settings = config.telegram
         self.dispatcher = dispatcher
         self.poll_timeout = poll_timeout
+        self.stop_grace_s = stop_grace_s
         self.connected = False
+        self._closing = False
+        self._sends: set[asyncio.Future[None]] = set()  # outbox/digest sends in flight, done when they end
         self.webhook_port: int | None = None
         self._webhook_secret = ""
         self._webhook_runner: web.AppRunner | None = None
@@ -216,7 +220,23 @@ class TelegramPlatform:
         return Pace(count=1, per_s=_interval(self.settings.total_per_s))
 
     async def send(self, native_chat_id: str, reply: Reply) -> str:
-        """Send every chunk of the reply; the first message's id identifies it."""
+        """Send every chunk of the reply; the first message's id identifies it.
+
+        Once `stop()` began, refused with a retry-later error, so the alert stays pending untouched;
+        sends already in flight are waited for before the HTTP client closes (else a message Telegram
+        accepted could not be recorded and would be sent again after the restart).
+        """
+        if self._closing:
+            raise DeliveryError("the bot is stopping; it is sent after the restart", retry_after=0)
+        finished = asyncio.get_running_loop().create_future()
+        self._sends.add(finished)
+        try:
+            return await self._send_chunks(native_chat_id, reply)
+        finally:
+            self._sends.discard(finished)
+            finished.set_result(None)
+
+    async def _send_chunks(self, native_chat_id: str, reply: Reply) -> str:
         first, *rest = render(reply)
         message_id = await self._send_one(native_chat_id, first)
         for message in rest:
@@ -268,8 +288,15 @@ class TelegramPlatform:
         log.info("telegram bot @%s running (%s)", self.app.bot.username, self.settings.mode)
 
     async def stop(self) -> None:
-        """The reverse of start: stop receiving, finish processing, close the HTTP clients."""
+        """The reverse of start: finish the sends in flight (up to `stop_grace_s`), stop receiving,
+        finish processing, close the HTTP clients."""
         self.connected = False
+        self._closing = True
+        if self._sends:
+            _done, hung = await asyncio.wait(set(self._sends), timeout=self.stop_grace_s)
+            if hung:
+                log.warning("stopping with %d send(s) still unanswered; they are retried after the restart",
+                            len(hung))
         if self._webhook_runner:
             await self._webhook_runner.cleanup()
             self._webhook_runner = None
@@ -404,7 +431,7 @@ class TelegramPlatform:
     async def _reply(self, native_chat_id: str, reply: Reply) -> None:
         """Answer a command directly; a failure is logged, the user can simply ask again."""
         try:
-            await self.send(native_chat_id, reply)
+            await self._send_chunks(native_chat_id, reply)
         except DeliveryError as exc:
             log.warning("could not answer in telegram:%s: %s", native_chat_id, exc.reason)
 

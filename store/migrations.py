@@ -140,3 +140,88 @@ def m003_stories(db: Database) -> None:
         create table story_documents (article_id integer primary key);
         """
     )
+
+
+@MIGRATIONS()
+def m006_ingest_stages(db: Database) -> None:
+    # Ingest is split in stages (pipeline.py): store (insert, FTS5), enrich (story, people), match. `enriched_at`
+    # marks the second; articles stored before the split were enriched when stored. story_vectors keeps each
+    # enriched article's story features (analysis/stories.py), so candidates are compared without re-reading and
+    # re-tokenising their text. The FTS5 update trigger from m001 re-indexed the whole article on every update,
+    # including story_id and matched_at: it now fires only when an indexed column changes.
+    # One statement at a time (not executescript, which commits): the migration stays one transaction.
+    for statement in (
+        "alter table articles add column enriched_at text",
+        "update articles set enriched_at = fetched_at",
+        "create index articles_unenriched on articles(id) where enriched_at is null",
+        "create table story_vectors (article_id integer primary key, features text not null)",
+        "drop trigger if exists articles_au",
+        """create trigger articles_au after update of title, summary, body on articles begin
+               insert into articles_fts (articles_fts, rowid, title, summary, body)
+                   values ('delete', old.rowid, old.title, old.summary, old.body);
+               insert into articles_fts (rowid, title, summary, body)
+                   values (new.rowid, new.title, new.summary, new.body);
+           end""",
+    ):
+        db.execute(statement)
+
+
+@MIGRATIONS()
+def m002_people(db: Database) -> None:
+    # People named in articles (store/people.py): spellings are keyed by analysis.names keys so any variant finds
+    # its person; mentions keep the sentence; person_roles is the role history (first/last seen, articles).
+    # One statement at a time (not executescript, which commits): the migration stays one transaction.
+    for statement in (
+        """create table people (
+               id integer primary key,
+               name text not null,
+               given_key text not null default '',
+               surname_key text not null,
+               alias_key text,
+               articles integer not null default 0,
+               mentions integer not null default 0,
+               first_seen text,
+               last_seen text
+           )""",
+        "create index people_surname on people(surname_key)",
+        "create index people_given on people(given_key)",
+        "create index people_alias on people(alias_key) where alias_key is not null",
+        """create table person_spellings (
+               person_id integer not null references people(id) on delete cascade,
+               spelling text not null,
+               key text not null,
+               surname_key text not null,
+               full integer not null,
+               mentions integer not null default 0,
+               first_seen text not null default '',
+               primary key (person_id, spelling)
+           ) without rowid""",
+        "create index person_spellings_key on person_spellings(key)",
+        "create index person_spellings_surname on person_spellings(surname_key)",
+        """create table person_mentions (
+               id integer primary key,
+               person_id integer not null references people(id) on delete cascade,
+               article_id integer not null references articles(id) on delete cascade,
+               surface text not null,
+               role text,
+               role_text text,
+               state text,
+               sentence text not null,
+               position integer not null
+           )""",
+        "create index person_mentions_person on person_mentions(person_id, article_id)",
+        "create index person_mentions_article on person_mentions(article_id)",
+        """create table person_roles (
+               person_id integer not null references people(id) on delete cascade,
+               role_key text not null,
+               state text not null default '',
+               role text not null,
+               role_text text,
+               first_seen text not null,
+               last_seen text not null,
+               articles integer not null default 0,
+               last_article_id integer,
+               primary key (person_id, role_key, state)
+           ) without rowid""",
+    ):
+        db.execute(statement)

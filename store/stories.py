@@ -1,14 +1,25 @@
-"""Stories: put each newly stored article into the story of an earlier copy of the same report.
+"""Stories: put each enriched article into the story of an earlier copy of the same report.
 
 Candidates come from the FTS5 index: the new article's most specific shared terms, OR-ed, ranked by bm25, among
 articles stored before it and published within `MAX_GAP_DAYS` of it. The rowid range of that time window bounds the
 ranked query, so its cost follows the few days' articles rather than the whole table (perf-notes: ranking cost
-grows with the hit count). The decision itself is `analysis.stories.best_match`, the same one the evaluation's
-`group_articles` uses. Document frequencies for IDF live in `story_terms`, counted once per article, because the
-FTS5 vocabulary holds porter stems that the Python side does not reproduce.
+grows with the hit count); the ranking reads the FTS5 index alone, and only the few best rows are read from the
+tables. The decision itself is `analysis.stories.best_match`, the same one the evaluation's `group_articles` uses.
 
-Measured on synthetic 500-word articles, 500 a day: `assign_story` takes a median 76 ms with 20k stored
-articles and 87 ms with 200k, mostly the Python features of the 20 candidates (cached across calls).
+What is kept per article, so that no candidate's text is read or tokenised again:
+
+* `story_vectors`: its story features (term counts and names, as JSON), written when it is enriched;
+* `story_terms`: document frequencies of those terms for IDF, counted once per article (`story_documents` records
+  which), because the FTS5 vocabulary holds porter stems that the Python side does not reproduce. A copy of the
+  frequencies read so far stays in memory while no other connection counts (`_Frequencies`).
+
+`CANDIDATES`: the copy that wins is nearly always bm25's first candidate. On bench/ingest.py's synthetic articles
+(4,000, 30% rewrites) the winner was first 1,098 times, second 44 times, third 4 times, and keeping only the first
+three would have changed no decision; several copies of a story share its id, which adds slack. 8 leaves room.
+
+Cost: bench/ingest.py reports it as `enrich_per_s` / `enrich_ms` (stories and people together). Before the vectors,
+the frequency cache, the narrower candidate query and the FTS5 trigger fix (migration m006) it was a median 76 ms
+per article with 20k stored articles.
 """
 
 from __future__ import annotations
@@ -17,28 +28,31 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from sqlite_utils import Database
 
 from diplobot.analysis.stories import (
     MAX_GAP_DAYS,
-    Idf,
     StoryFeatures,
     best_match,
     extract_features,
-    smoothed_idf,
+    idf_table,
 )
 from diplobot.clock import from_iso, iso
 
 QUERY_TERMS = 12
-CANDIDATES = 20
+CANDIDATES = 8
+_RANKED = 2 * CANDIDATES  # best FTS5 rows read, of which those in the time window become candidates
 _DOCUMENTS_KEY = "story_documents"
+_CACHED_TERMS = 200_000  # about 20 MB of frequencies; beyond, the cache starts over
 
 
 def assign_story(db: Database, article_id: int) -> int:
     """Set and return the article's story id: an earlier copy's story, or the article's own id.
 
-    Call it right after inserting the article, in the same transaction. Calling it again changes nothing.
+    Articles are assigned in id order (the enrichment stage does that), each after the ones stored before it.
+    Calling it again changes nothing.
     """
     row = db.execute(
         "select title, summary, body, coalesce(published_at, fetched_at) from articles where id = ?",
@@ -48,10 +62,16 @@ def assign_story(db: Database, article_id: int) -> int:
         raise ValueError(f"no article with id {article_id}")
     title, summary, body, when = row
     features = extract_features(title, body or summary, _parse_time(when))
-    _count_document(db, article_id, features.terms)
-    candidates = _candidates(db, article_id, features)
-    idf = _idf(db, [features.terms, *(c.terms for _, c in candidates)])
-    match = best_match(features, candidates, idf)
+    _save_vector(db, article_id, features)
+    frequencies = _frequencies(db)
+    _count_document(db, article_id, features.terms, frequencies)
+    terms = set(features.terms)
+    frequencies.read(db, terms)
+    candidates = _candidates(db, article_id, features, frequencies)
+    for _, candidate in candidates:
+        terms.update(candidate.terms)
+    frequencies.read(db, terms)
+    match = best_match(features, candidates, idf_table(frequencies.known, frequencies.documents, terms))
     story_id = article_id if match is None else match
     db.execute("update articles set story_id = ? where id = ?", [story_id, article_id])
     return story_id
@@ -61,44 +81,94 @@ def _parse_time(value: str | None) -> datetime | None:
     return from_iso(value) if value else None
 
 
-def _count_document(db: Database, article_id: int, terms: Mapping[str, int]) -> None:
+def _save_vector(db: Database, article_id: int, features: StoryFeatures, *, replace: bool = True) -> None:
+    db.execute(
+        f"insert or {'replace' if replace else 'ignore'} into story_vectors (article_id, features) values (?, ?)",
+        [article_id, json.dumps([features.terms, sorted(features.names)], separators=(",", ":"))],
+    )
+
+
+def _load_vector(stored: str, published_at: datetime | None) -> StoryFeatures:
+    terms, names = json.loads(stored)
+    return StoryFeatures(terms=terms, names=frozenset(names), published_at=published_at)
+
+
+class _Frequencies:
+    """Stored document frequencies read so far, for a count of documents and the last article counted.
+
+    Valid while the store still has that count and last article: then nothing but this connection's own
+    `_count_document` calls, which update the copy, counted anything. Another process counting, or the rollback
+    of a count, changes the pair, and the copy starts over. It saves reading a few thousand frequencies per
+    article: each new article's candidates were mostly the previous articles' candidates too.
+    """
+
+    def __init__(self) -> None:
+        self.documents = 0
+        self.last = 0
+        self.known: dict[str, int] = {}
+
+    def check(self, documents: int, last: int) -> None:
+        if (documents, last) != (self.documents, self.last) or len(self.known) > _CACHED_TERMS:
+            self.documents, self.last = documents, last
+            self.known.clear()
+
+    def counted(self, article_id: int, frequencies: Iterable[tuple[str, int]]) -> None:
+        self.documents += 1
+        self.last = max(self.last, article_id)
+        self.known.update(frequencies)
+
+    def read(self, db: Database, terms: set[str]) -> None:
+        """Make sure the stored frequency of each term is known (0 for a term no document has)."""
+        missing = terms.difference(self.known)  # C-level: a set against a dict checks each set member
+        if not missing:
+            return
+        rows = db.execute(
+            "select term, documents from story_terms where term in (select value from json_each(?))",
+            [json.dumps(list(missing))],
+        ).fetchall()
+        self.known.update(dict.fromkeys(missing, 0))
+        self.known.update(rows)
+
+
+_CACHES: WeakKeyDictionary[Database, _Frequencies] = WeakKeyDictionary()
+
+
+def _frequencies(db: Database) -> _Frequencies:
+    """This connection's frequency cache, checked against the store."""
+    documents, last = db.execute(
+        "select (select value from meta where key = ?), (select max(article_id) from story_documents)",
+        [_DOCUMENTS_KEY],
+    ).fetchone()
+    cache = _CACHES.get(db)
+    if cache is None:
+        cache = _CACHES[db] = _Frequencies()
+    cache.check(int(documents or 0), last or 0)
+    return cache
+
+
+def _count_document(db: Database, article_id: int, terms: Mapping[str, int], cache: _Frequencies) -> None:
     """Add the article's terms to the document frequencies, once per article."""
     if db.execute("insert or ignore into story_documents (article_id) values (?)", [article_id]).rowcount == 0:
         return
-    db.execute(
+    counted = db.execute(
         """insert into story_terms (term, documents) select value, 1 from json_each(?) where true
-           on conflict (term) do update set documents = documents + 1""",
+           on conflict (term) do update set documents = documents + 1 returning term, documents""",
         [json.dumps(list(terms))],
-    )
+    ).fetchall()
     db.execute(
         """insert into meta (key, value) values (?, '1')
            on conflict (key) do update set value = cast(value as integer) + 1""",
         [_DOCUMENTS_KEY],
     )
+    cache.counted(article_id, counted)
 
 
-def _document_frequencies(db: Database, terms: Iterable[str]) -> tuple[dict[str, int], int]:
-    """Stored document frequency of each term, and how many documents were counted."""
-    rows = db.execute(
-        "select term, documents from story_terms where term in (select value from json_each(?))",
-        [json.dumps(sorted(set(terms)))],
-    ).fetchall()
-    documents = db.execute("select value from meta where key = ?", [_DOCUMENTS_KEY]).fetchone()
-    return dict(rows), int(documents[0]) if documents else 0
-
-
-def _idf(db: Database, term_counts: Iterable[Mapping[str, int]]) -> Idf:
-    """Smoothed IDF over the stored document frequencies of the given articles' terms."""
-    return smoothed_idf(*_document_frequencies(db, (term for counts in term_counts for term in counts)))
-
-
-def _query_terms(db: Database, terms: Mapping[str, int]) -> list[str]:
+def _query_terms(terms: Mapping[str, int], frequency: Mapping[str, int], documents: int) -> list[str]:
     """The new article's most specific terms that some other stored article also has.
 
     Ranked by tf times the unsmoothed IDF, which is 0 for a term in every document: such terms would make the
     ranked FTS query score most of the window (measured: 200 ms instead of a few at 200k articles).
     """
-    frequency, documents = _document_frequencies(db, terms)
     shared = [term for term in terms if frequency.get(term, 0) >= 2]
 
     def specificity(term: str) -> float:
@@ -106,8 +176,13 @@ def _query_terms(db: Database, terms: Mapping[str, int]) -> list[str]:
     return sorted(shared, key=lambda term: (-specificity(term), term))[:QUERY_TERMS]
 
 
-def _candidates(db: Database, article_id: int, features: StoryFeatures) -> list[tuple[int, StoryFeatures]]:
-    """(story id, features) of earlier-stored articles near in time that share the new article's top terms."""
+def _candidates(db: Database, article_id: int, features: StoryFeatures,
+                frequencies: _Frequencies) -> list[tuple[int, StoryFeatures]]:
+    """(story id, features) of earlier-stored articles near in time that share the new article's top terms.
+
+    The ranking reads only the FTS5 index; the articles table is read for the `_RANKED` best rows alone, because
+    its story and time columns sit behind the body's overflow pages.
+    """
     if features.published_at is None:
         return []
     window = timedelta(days=MAX_GAP_DAYS)
@@ -115,18 +190,34 @@ def _candidates(db: Database, article_id: int, features: StoryFeatures) -> list[
     first_id = db.execute(
         "select min(id) from articles where published_at between ? and ?", [start, end]
     ).fetchone()[0]
-    top = _query_terms(db, features.terms)
+    top = _query_terms(features.terms, frequencies.known, frequencies.documents)
     if first_id is None or first_id >= article_id or not top:
         return []
     query = " OR ".join('"{}"'.format(term.replace('"', '""')) for term in top)
-    rows = db.execute(
-        """select coalesce(a.story_id, a.id), a.title, a.summary, a.body,
-               coalesce(a.published_at, a.fetched_at)
-           from articles_fts join articles a on a.id = articles_fts.rowid
-           where articles_fts match ? and articles_fts.rowid >= ? and articles_fts.rowid < ?
-               and coalesce(a.published_at, a.fetched_at) between ? and ?
+    ranked = [rowid for (rowid,) in db.execute(
+        """select rowid from articles_fts where articles_fts match ? and rowid >= ? and rowid < ?
            order by rank limit ?""",
-        [query, first_id, article_id, start, end, CANDIDATES],
-    ).fetchall()
-    return [(story_id, extract_features(title, body or summary, _parse_time(when)))
-            for story_id, title, summary, body, when in rows]
+        [query, first_id, article_id, _RANKED],
+    ).fetchall()]
+    rows = {row[0]: row[1:] for row in db.execute(
+        """select a.id, coalesce(a.story_id, a.id), coalesce(a.published_at, a.fetched_at), v.features
+           from articles a left join story_vectors v on v.article_id = a.id
+           where a.id in (select value from json_each(?)) and coalesce(a.published_at, a.fetched_at) between ? and ?""",
+        [json.dumps(ranked), start, end],
+    ).fetchall()}
+    candidates = []
+    for candidate_id in [rowid for rowid in ranked if rowid in rows][:CANDIDATES]:
+        story_id, when, stored = rows[candidate_id]
+        candidates.append((story_id, _load_vector(stored, _parse_time(when)) if stored is not None
+                           else _vector_from_text(db, candidate_id)))
+    return candidates
+
+
+def _vector_from_text(db: Database, article_id: int) -> StoryFeatures:
+    """Features of an article enriched before story vectors existed; saved for next time."""
+    title, summary, body, when = db.execute(
+        "select title, summary, body, coalesce(published_at, fetched_at) from articles where id = ?", [article_id]
+    ).fetchone()
+    features = extract_features(title, body or summary, _parse_time(when))
+    _save_vector(db, article_id, features, replace=False)
+    return features

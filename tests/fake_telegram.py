@@ -4,7 +4,9 @@ It speaks the wire format PTB uses (POST /bot<token>/<method>, form-urlencoded o
 nested objects as JSON strings, {"ok": ...} replies), records every call with its arrival time,
 long-polls `getUpdates` from a queue the test fills, and checks HTML the way Telegram does: unknown
 tags, unbalanced tags, unknown named entities and texts over 4096 characters are rejected with 400.
-Tests can make one chat answer 429, 403 or 500, or hang.
+Tests can make one chat answer 429, 403 or 500, or hang (until `release()`), and can turn on
+Telegram's published flood limits (`limits=Limits()`): more than 1 message a second in a chat, 20 a
+minute in a group or 30 a second in total gets 429 with `retry_after`, as Telegram answers.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import re
 import time
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -128,6 +132,19 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float  # time.monotonic() when the request arrived
+    status: int = 0  # the HTTP status answered (0 while still being handled)
+    result: Any = None  # the "result" of a successful answer, e.g. the sent message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's published sending limits; `tolerance_s` shortens each window a little, because
+    a sender pacing exactly at the limit sees its requests arrive with some network jitter."""
+
+    per_chat_per_s: float = 1.0
+    per_group_per_min: float = 20.0
+    total_per_s: float = 30.0
+    tolerance_s: float = 0.05
 
 
 @dataclass
@@ -159,8 +176,13 @@ class FakeTelegram:
     failures: dict[int, Failure] = field(default_factory=dict)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     chat_types: dict[int, dict[str, Any]] = field(default_factory=dict)
+    limits: Limits | None = None
+    latency_s: float = 0.0  # added to every answer (a far-away API)
 
     def __post_init__(self) -> None:
+        self._sent_at: dict[int, deque[float]] = defaultdict(deque)
+        self._sent_total: deque[float] = deque()
+        self.rate_limited = 0  # 429s answered because of `limits`
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -203,8 +225,15 @@ class FakeTelegram:
         self.failures[chat_id] = Failure(status, description, retry_after, times)
 
     def hang(self, chat_id: int) -> None:
-        """Calls about `chat_id` never answer (until the server stops)."""
+        """Calls about `chat_id` never answer (until `release()` or the server stops)."""
         self.failures[chat_id] = Failure(0, "", hang=True)
+
+    def release(self) -> None:
+        """Hung calls answer 500 now; later calls about those chats work again."""
+        for chat_id in [c for c, f in self.failures.items() if f.hang]:
+            del self.failures[chat_id]
+        self._release.set()
+        self._release = asyncio.Event()
 
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -229,15 +258,43 @@ class FakeTelegram:
             return _error(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
         params = await _params(request)
-        self.calls.append(Call(method, params, time.monotonic()))
+        call = Call(method, params, time.monotonic())
+        self.calls.append(call)
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
+            call.status = 404
             return _error(ApiError(404, "Not Found"))
         try:
             await self._apply_failure(params)
-            return web.json_response({"ok": True, "result": await handler(params)})
+            if method == "sendMessage" and self.limits:
+                self._check_limits(int(params["chat_id"]), call.at)
+            call.result = await handler(params)
         except ApiError as exc:
+            call.status = exc.status
             return _error(exc)
+        call.status = 200
+        return web.json_response({"ok": True, "result": call.result})
+
+    def _check_limits(self, chat_id: int, now: float) -> None:
+        """Answer 429 like Telegram when this message would break a published limit."""
+        limits = self.limits
+        assert limits is not None
+        if self._chat(chat_id)["type"] == "private":
+            count, window = 1, 1.0 / limits.per_chat_per_s
+        else:
+            count, window = 1, 60.0 / limits.per_group_per_min
+        waits = [_window_wait(self._sent_at[chat_id], now, count, window - limits.tolerance_s),
+                 _window_wait(self._sent_total, now, max(1, round(limits.total_per_s)),
+                              1.0 - limits.tolerance_s)]
+        wait = max(waits)
+        if wait > 0:
+            self.rate_limited += 1
+            retry_after = max(1, math.ceil(wait))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+        self._sent_at[chat_id].append(now)
+        self._sent_total.append(now)
 
     async def _apply_failure(self, params: dict[str, Any]) -> None:
         chat_id = params.get("chat_id")
@@ -315,6 +372,13 @@ class FakeTelegram:
         new = {k: v for k, v in old.items() if k not in ("text", "entities", "reply_markup")}
         self.messages[key] = {**new, **body, "edit_date": int(time.time())}
         return self.messages[key]
+
+
+def _window_wait(sent: deque[float], now: float, count: int, window: float) -> float:
+    """Seconds until one more message fits `count` per `window` seconds (0: it fits now)."""
+    while sent and now - sent[0] >= window:
+        sent.popleft()
+    return 0.0 if len(sent) < count else window - (now - sent[-count])
 
 
 def _message_body(params: dict[str, Any]) -> dict[str, Any]:

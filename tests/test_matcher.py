@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from diplobot.analysis.matcher import Match, Matcher, snippet
 from diplobot.analysis.query import parse_query
@@ -139,3 +141,93 @@ def test_snippet_cuts_at_word_boundaries_around_the_hit():
 
 def test_snippet_of_a_short_text_is_the_whole_text():
     assert snippet("A ceasefire now.", 2, 11) == ("A ", "ceasefire", " now.")
+
+
+def test_a_phrase_does_not_match_across_punctuation_but_across_a_line_break():
+    matcher = matcher_for("coalition of the willing")
+    assert matched(matcher, body="It joined the coalition. Of the willing, few remain.") == set()
+    assert matched(matcher, body="It joined the coalition; of the willing, few remain.") == set()
+    assert matched(matcher, body="Leaders of the coalition, of the willing and of the rest.") == set()
+    assert matched(matcher, body="Leaders of the coalition — of the willing too.") == set()
+    assert matched(matcher, body="Leaders of the coalition—of the willing too.") == set()
+    assert matched(matcher, body="The so-called\ncoalition of the\nwilling met.") == {1}
+    assert matched(matcher, body="The “Coalition of the Willing” met.") == {1}
+
+
+def test_a_phrase_typed_with_punctuation_matches_text_punctuated_the_same_way():
+    matcher = matcher_for('"Kyiv, Moscow"', "Kyiv - Moscow talks")
+    assert matched(matcher, body="Talks in Kyiv, Moscow and Minsk.") == {1}
+    assert matched(matcher, body="Talks in Kyiv Moscow and Minsk.") == set()
+    assert matched(matcher, body="The Kyiv-Moscow talks failed.") == {2}
+    assert matched(matcher, body="The Kyiv - Moscow talks failed.") == {2}
+
+
+def test_singular_and_plural_are_one_without_over_stemming():
+    matcher = matcher_for("security guarantee", "sanctions package", "countries", "willing", "security guarantees")
+    assert matched(matcher, body="New security guarantees.") == {1, 5}
+    assert matched(matcher, body="A security guarantee.") == {1, 5}
+    assert matched(matcher, body="A new sanction package and the sanctions packages.") == {2}
+    assert matched(matcher, body="One country said no.") == {3}
+    assert matched(matcher, body="They will, and so will others.") == set()
+    assert matched(matcher, body="They were willing.") == {4}
+
+
+def test_possessives_apostrophes_hyphens_acronyms_and_diacritics_in_articles():
+    matcher = matcher_for("Rubio", "Trump peace plan", "ceasefire", "security", "US sanctions", "Erdogan", "O'Brien")
+    assert matched(matcher, body="Rubio’s team arrived.") == {1}
+    assert matched(matcher, body="Trump's peace plan was shown.") == {2}
+    assert matched(matcher, body="A 30-day cease-fire began.") == {3}
+    assert matched(matcher, body="New security-related talks.") == set()
+    assert matched(matcher, body="New U.S. sanctions.") == {5}
+    assert matched(matcher, body="Recep Tayyip Erdoğan spoke.") == {6}
+    assert matched(matcher, body="Mr OBrien and Mr. O’Brien.") == {7}
+
+
+def test_offsets_point_at_the_words_after_text_edits_before_them():
+    body = "Straße, Erdoğan’s “cease-fire” — ﬁnal U.S. word: security guarantees."
+    hits = matcher_for("ceasefire", "security guarantees", "final US word").match("Zelensky’s day", "", body)
+    assert [body[hits[n].start:hits[n].end] for n in (1, 2, 3)] == ["cease-fire", "security guarantees",
+                                                                     "ﬁnal U.S. word"]
+
+
+@given(st.text(max_size=60), st.text(max_size=60), st.sampled_from(["title", "summary", "body"]))
+def test_a_phrase_is_found_and_located_whatever_text_surrounds_it(before, after, field):
+    text = f"{before} Security Guarantees {after}"
+    hits = matcher_for("security guarantees").match(**{"title": "", "summary": "", "body": "", field: text})
+    assert hits[1].field == field
+    assert text[hits[1].start:hits[1].end] == "Security Guarantees"
+
+
+def test_or_binds_looser_than_words_side_by_side():
+    matcher = matcher_for("ceasefire OR truce Ukraine")
+    assert matched(matcher, body="A ceasefire.") == {1}
+    assert matched(matcher, body="A truce in Ukraine.") == {1}
+    assert matched(matcher, body="A truce.") == set()
+
+
+def test_a_boolean_query_too_large_for_clauses_is_evaluated_as_a_tree():
+    query = " ".join(f"(a{n} OR b{n})" for n in range(7)) + " -zz"
+    matcher = matcher_for(query)
+    assert matcher._subs[1][1].clauses is None
+    assert matched(matcher, body=" ".join(f"a{n}" for n in range(7))) == {1}
+    assert matched(matcher, body=" ".join(f"b{n}" for n in range(7))) == {1}
+    assert matched(matcher, body=" ".join(f"b{n}" for n in range(7)) + " zz") == set()
+    assert matched(matcher, body=" ".join(f"b{n}" for n in range(6))) == set()
+
+
+def test_subscriptions_whose_keys_exist_are_added_and_removed_without_a_rebuild():
+    queries = {1: parse_query("sanctions"), 2: parse_query('"security guarantees" Ukraine -loan')}
+    matcher = Matcher()
+    matcher.update(queries)
+    automaton = matcher._automaton
+    queries |= {3: parse_query("sanction"), 4: parse_query("Ukraine -sanctions"), 5: parse_query("loan OR sanction")}
+    matcher.update(queries)
+    assert matcher._automaton is automaton
+    assert matched(matcher, body="Sanctions on Ukraine.") == {1, 3, 5}
+    assert matched(matcher, body="Security guarantees for Ukraine.") == {2, 4}
+    assert matched(matcher, body="Security guarantees for Ukraine, and a loan.") == {4, 5}
+    del queries[1], queries[2], queries[4]
+    matcher.update(queries)
+    assert matcher._automaton is automaton
+    assert matched(matcher, body="Sanctions on Ukraine.") == {3, 5}
+    assert matched(matcher, body="Security guarantees for Ukraine, and a loan.") == {5}

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diplobot.analysis.text import Normalized, normalize_words
+from diplobot.analysis.text import Scanned, normalize_phrase, normalize_words, number_forms, phrase_keys
 
 
 @pytest.mark.parametrize(("typed", "written"), [
@@ -64,12 +64,41 @@ def test_output_is_words_separated_by_single_spaces(text):
     assert words == " ".join(words.split())
 
 
-def test_a_words_offsets_point_into_the_original_text():
-    text = "Talks in Paris.\n\n  “Zelensky-Trump” summit: Rubio’s security guarantees — agreed."
-    normalized = Normalized(text)
-    words = normalized.words.split()
-    hit = words.index("security")
-    spans = normalized.spans([(hit, 2), (words.index("trump"), 1), (words.index("rubio"), 1)])
-    assert text[slice(*spans[hit, 2])] == "security guarantees"
-    assert text[slice(*spans[words.index("trump"), 1])] == "Zelensky-Trump"
-    assert text[slice(*spans[words.index("rubio"), 1])] == "Rubio’s"
+def test_scan_form_offsets_point_into_the_original_text():
+    text = "Talks in Paris.\n\n  “Zelensky-Trump” summit: Rubio’s security guarantees — agreed, U.S. cease-fire."
+    scanned = Scanned(text)
+    words = scanned.words
+    for phrase, original in [("security guarantees", "security guarantees"), ("trump", "Trump"),
+                             ("rubio", "Rubio"), ("us ceasefire", "U.S. cease-fire"), ("agreed", "agreed")]:
+        start = words.index(f" {phrase} ") + 1
+        assert text[slice(*scanned.span(start, start + len(phrase)))] == original
+
+
+def test_punctuation_between_words_leaves_more_than_one_space_so_phrases_stop_there():
+    assert normalize_phrase("the coalition. Of the willing") == "the coalition  of the willing"
+    assert normalize_phrase("security, guarantees") == "security  guarantees"
+    assert normalize_phrase("Kyiv — Moscow") == "kyiv    moscow"
+    assert normalize_phrase("security\nguarantees") == "security guarantees"
+    assert normalize_phrase("Mr. Trump and U.S. sanctions") == "mr trump and us sanctions"
+
+
+@pytest.mark.parametrize(("word", "forms"), [
+    ("guarantee", {"guarantee", "guarantees"}),
+    ("sanctions", {"sanctions", "sanction"}),
+    ("country", {"country", "countries"}),
+    ("tax", {"tax", "taxes"}),
+    ("crisis", {"crisis", "crises"}),
+    ("women", {"women", "woman"}),
+    ("willing", {"willing", "willings"}),
+    ("news", {"news"}),
+    ("bus", {"bus"}),
+])
+def test_number_forms_are_the_singular_and_the_regular_plural(word, forms):
+    assert set(number_forms(word)) == forms
+
+
+def test_phrase_keys_vary_the_number_of_the_last_word_and_singularise_the_others():
+    assert set(phrase_keys("sanctions package")) == {" sanctions package ", " sanctions packages ",
+                                                      " sanction package ", " sanction packages "}
+    assert set(phrase_keys("security  guarantee")) == {" security  guarantee ", " security  guarantees ",
+                                                       " securities  guarantee ", " securities  guarantees "}
