@@ -128,13 +128,13 @@ class Runtime:
             self.scheduler.pause()
             await self.jobs.drain(timeout=STOP_JOBS_S)
             self.scheduler.shutdown(wait=False)
+        for worker in self.workers:  # before the platforms, so no send is cut off mid-flight
+            await worker.stop()
         for platform in reversed(self.platforms):
             try:
                 await platform.stop()
             except Exception:
                 log.exception("%s platform did not stop cleanly", platform.platform)
-        for worker in self.workers:
-            await worker.stop()
         await self.fetcher.aclose()
         await self.store.close()
 

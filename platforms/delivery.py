@@ -43,7 +43,7 @@ from diplobot.store.worker import Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 3600
-SEND_PATIENCE_S = 1.0
+SEND_PATIENCE_S = 5.0
 # Alerts use at most this much less than the platform's total rate, so that interactive replies,
 # which are sent at once and never queued, do not push the bot over the platform's limit (a reply
 # answered with 429 would simply be lost): 27 alerts/s under Telegram's 30/s.

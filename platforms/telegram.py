@@ -1,7 +1,8 @@
 """Telegram through python-telegram-bot 22, run by hand inside diplobot's one event loop.
 
 Commands arrive by long polling or by a webhook served with aiohttp; each becomes an `Incoming` for
-the dispatcher and its `Reply` is sent straight back (never queued behind alerts). Alerts go out
+the dispatcher and its `Reply` is sent straight back (never queued behind alerts; after a 429 with
+a short `retry_after`, once more). Alerts go out
 through `send`/`edit`, which turn every Telegram error into a `DeliveryError` and never sleep or
 retry: pacing and retries belong to the outbox worker. The bot token never reaches a log line or an
 error message.
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CALLBACK_ANSWER_MAX = 200
+REPLY_RETRY_MAX_S = 5.0  # a command's answer waits out a flood limit this long, once
 MAX_BOT_COMMANDS = 100
 BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 COMMAND_HEAD = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?P<rest>.*)$", re.DOTALL)
@@ -429,11 +431,19 @@ class TelegramPlatform:
                      self._redact(exc.message))
 
     async def _reply(self, native_chat_id: str, reply: Reply) -> None:
-        """Answer a command directly; a failure is logged, the user can simply ask again."""
-        try:
-            await self._send_chunks(native_chat_id, reply)
-        except DeliveryError as exc:
-            log.warning("could not answer in telegram:%s: %s", native_chat_id, exc.reason)
+        """Answer a command directly; after a short flood wait (429) once more, else the failure is
+        logged and the user can simply ask again."""
+        for attempt in (1, 2):
+            try:
+                await self._send_chunks(native_chat_id, reply)
+                return
+            except DeliveryError as exc:
+                wait = exc.retry_after
+                if attempt == 1 and wait is not None and wait <= REPLY_RETRY_MAX_S:
+                    await asyncio.sleep(wait)
+                    continue
+                log.warning("could not answer in telegram:%s: %s", native_chat_id, exc.reason)
+                return
 
     async def _answer_callback(self, answer: Awaitable[Any]) -> None:
         try:

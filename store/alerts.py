@@ -47,6 +47,9 @@ def clear_edit(db: Database, alert_id: int) -> None:
     db.execute("update alerts set edit_pending = 0 where id = ?", [alert_id])
 
 
+CANDIDATES_PER_SLOT = 10  # due alerts looked at per alert returned
+
+
 def due_alerts(db: Database, platform: str, now: str, limit: int = 500, *, per_chat: int = 50,
                exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Pending alerts whose time has come, for active, unmuted chats of one platform.
@@ -54,16 +57,20 @@ def due_alerts(db: Database, platform: str, now: str, limit: int = 500, *, per_c
     At most `per_chat` per chat and none for `exclude` (chats already being served), so one chat's
     backlog never starves the others.
     """
+    # The per-chat cap is applied to the oldest due alerts only (index alerts_due), never to the whole
+    # backlog: with 100,000s pending, numbering them all would hold the database thread for seconds.
     rows = db.query(
         f"""select * from (
               select al.*, c.kind as chat_kind, row_number() over (
                   partition by al.chat_id order by al.next_attempt_at, al.id) as n
-              from alerts al join chats c on c.id = al.chat_id
-              where al.state = 'pending' and al.next_attempt_at <= ? and c.platform = ? and c.active = 1
-                and (c.muted_until is null or c.muted_until <= ?)
-                and al.chat_id not in ({",".join("?" * len(exclude))}))
+              from (select * from alerts where state = 'pending' and next_attempt_at <= ?
+                      and chat_id not in ({",".join("?" * len(exclude))})
+                      and chat_id in (select id from chats where platform = ? and active = 1
+                                      and (muted_until is null or muted_until <= ?))
+                    order by next_attempt_at limit ?) al
+              join chats c on c.id = al.chat_id)
            where n <= ? order by next_attempt_at, id limit ?""",
-        [now, platform, now, *exclude, per_chat, limit],
+        [now, *exclude, platform, now, limit * CANDIDATES_PER_SLOT, per_chat, limit],
     )
     return [dict(r, topics=json.loads(r["topics"])) for r in rows]
 
