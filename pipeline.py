@@ -34,7 +34,7 @@ from diplobot.ingest.models import ArticleDraft
 from diplobot.ingest.urls import canonical_url, content_hash
 from diplobot.store import alerts, articles, subscriptions
 from diplobot.store.chats import get_chat
-from diplobot.store.people import index_article_people, phrase_variants
+from diplobot.store.people import index_article_people, phrase_variants, variants_revision
 from diplobot.store.stories import assign_story
 from diplobot.store.worker import Store
 
@@ -75,58 +75,68 @@ def to_row(draft: ArticleDraft, *, source_id: int | None, now: str) -> articles.
 def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int | None,
                  now: str) -> IngestCounts:
     """Insert the new articles of a batch in one transaction; `enrich_pending` gives them stories and people."""
-    counts = IngestCounts()
     rows = [to_row(draft, source_id=source_id, now=now) for draft in drafts]
+    if not rows:
+        return IngestCounts()
     with articles.write_transaction(db):
         ids = articles.insert_articles(db, rows)
-    counts.new = sum(article_id is not None for article_id in ids)
-    counts.duplicates = len(ids) - counts.new
-    return counts
+    new = sum(article_id is not None for article_id in ids)
+    return IngestCounts(new=new, duplicates=len(ids) - new)
 
 
-def enrich_pending(db: Database, now: datetime | None = None, batch: int = 200) -> int:
-    """Give every stored, not yet enriched article its story and people, oldest first; returns how many.
+def enrich_pending(db: Database, now: datetime | None = None, *, batch: int = 50, limit: int | None = None) -> int:
+    """Give stored, not yet enriched articles (all, or the oldest `limit`) their story and people; returns how many.
 
-    Each batch commits with its `enriched_at` marks. An article whose enrichment raises (a bug, odd text) is
-    logged and marked anyway, keeping its own story, so that it cannot hold up every later article's alerts.
+    Oldest first, since a story is found among the articles stored before. Each batch is one transaction with
+    its `enriched_at` marks (small, as it holds the write lock). A step that raises for an article (a bug, odd
+    text) is logged and undone, and the article is marked anyway, keeping its own story: it cannot hold up every
+    later article's alerts.
     """
     marked = iso(now or Clock().now())
     done = 0
-    while True:
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        if not articles.unenriched_ids(db, 1):  # idle: take no write lock
+            break
         with articles.write_transaction(db):
-            ids = articles.unenriched_ids(db, batch)
+            ids = articles.unenriched_ids(db, size)
             for article_id in ids:
                 _enrich_one(db, article_id)
                 articles.mark_enriched(db, article_id, marked)
         done += len(ids)
-        if len(ids) < batch:
-            return done
+        if len(ids) < size:
+            break
+    return done
 
 
 def _enrich_one(db: Database, article_id: int) -> None:
-    try:
-        with db.atomic():  # a savepoint: a failure leaves none of this article's enrichment behind
-            assign_story(db, article_id)
-            index_article_people(db, article_id)
-    except sqlite3.Error:
-        raise
-    except Exception:
-        log.exception("enriching article %s failed; it keeps its own story", article_id)
+    for step in (assign_story, index_article_people):
+        try:
+            with db.atomic():  # a savepoint: a failing step leaves nothing of itself behind
+                step(db, article_id)
+        except sqlite3.Error:
+            raise
+        except Exception:
+            log.exception("enriching article %s: %s failed", article_id, getattr(step, "__name__", step))
 
 
 class MatchState:
     """The live matcher, reloaded only when subscriptions changed (in any process)."""
 
     def __init__(self) -> None:
-        self.revision = -1
+        self.revision = (-1, -1)  # (subscriptions, people's spellings)
         self.subs: dict[int, dict[str, Any]] = {}
         self.queries: dict[int, Query] = {}
         self.matcher: Matcher | None = None
 
     def refresh(self, db: Database) -> None:
-        revision = subscriptions.subscriptions_revision(db)
+        # New spellings of a known person (Vitkoff after Witkoff) change what a topic matches, so they
+        # rebuild the matcher like a changed subscription does.
+        revision = (subscriptions.subscriptions_revision(db), variants_revision(db))
         if revision == self.revision and self.matcher is not None:
             return
+        if revision[1] != self.revision[1]:
+            self.matcher = None
         rows = subscriptions.all_subscriptions(db)
         self.subs = {r["id"]: r for r in rows}
         for sub_id in self.queries.keys() - self.subs.keys():
@@ -144,19 +154,22 @@ class MatchState:
 
 
 def match_pending(db: Database, state: MatchState, now: datetime, batch: int = 200) -> int:
-    """Enrich what is pending, then match enriched-but-unmatched articles; returns the alerts created.
+    """Enrich and match what is pending, `batch` articles at a time; returns the alerts created.
 
-    Each article's alerts and its 'matched' mark commit together.
+    Matching takes enriched-but-unmatched articles only. Each article's alerts and its 'matched' mark commit
+    together.
     """
-    enrich_pending(db, now, batch)
     created = 0
-    while ids := articles.unmatched_ids(db, batch):
+    while True:
+        enriched = enrich_pending(db, now, limit=batch)
+        ids = articles.unmatched_ids(db, batch)
+        if not ids and not enriched:
+            return created
         state.refresh(db)
         for article_id in ids:
             with db.atomic():
                 created += _match_one(db, state, article_id, now)
                 articles.mark_matched(db, article_id, iso(now))
-    return created
 
 
 def _match_one(db: Database, state: MatchState, article_id: int, now: datetime) -> int:

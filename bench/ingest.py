@@ -37,16 +37,20 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import re
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from diplobot import pipeline
 from diplobot.clock import iso
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import MatchState, enrich_pending, match_pending, store_drafts, to_row
@@ -194,8 +198,10 @@ class Generator:
         )
 
     def drafts(self, n: int) -> list[ArticleDraft]:
+        """`n` feed items; `self.origin[i]` is the index of the item that item i is a copy of (itself if none)."""
         rng = self.rng
-        originals: list[tuple[ArticleDraft, list[str]]] = []
+        self.origin: list[int] = []
+        originals: list[tuple[ArticleDraft, list[str], int]] = []
         first_recent = 0
         items: list[ArticleDraft] = []
         for index in range(n):
@@ -204,15 +210,17 @@ class Generator:
                     published_at - originals[first_recent][0].published_at > timedelta(days=2)):
                 first_recent += 1
             if first_recent < len(originals) and rng.random() < 0.3:
-                original, topic = originals[rng.randrange(first_recent, len(originals))]
+                original, topic, origin = originals[rng.randrange(first_recent, len(originals))]
                 items.append(self.rewrite(original, topic, max(published_at, original.published_at), index))
+                self.origin.append(origin)
                 continue
             topic = [*rng.sample(self.vocabulary[300:20_000], 12), *rng.sample(self.names, 3), rng.choice(PLACES)]
             body = self.body(topic)
             summary = " ".join(body.split("\n\n")[0].split(". ")[: rng.randint(1, 3)])[:400]
             draft = self.draft(index, self.title(topic), summary, body if rng.random() < 0.8 else "", published_at)
-            originals.append((draft, topic))
+            originals.append((draft, topic, index))
             items.append(draft)
+            self.origin.append(index)
         return items
 
 
@@ -272,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    drafts = Generator(args.seed).drafts(args.n)
+    generator = Generator(args.seed)
+    drafts = generator.drafts(args.n)
     now = iso(START + timedelta(days=args.n / PER_DAY + 1))
     rows = [asdict(to_row(d, source_id=None, now=now)) for d in drafts]
     megabytes = sum(len(r["title"]) + len(r["summary"]) + len(r["body"]) for r in rows) / 1e6
@@ -280,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.n} articles generated in {time.perf_counter() - started:.1f} s: {megabytes:.1f} MB of text, "
           f"{sum(1 for r in rows if r['body']) / len(rows):.0%} with a body of {words:.0f} words on average")
 
+    print(f"calibration: lower()+split() of the bodies {calibration(drafts):,.0f} articles/s "
+          "(perf-notes' VM: 43k/s for 3.8 KB)")
     diplobot_rates, plain_rates, ratios = [], [], []
     later: dict[str, float] = {}
     for round_ in range(args.rounds):
@@ -292,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {round_ + 1}: diplobot store stage {diplobot_rates[-1]:,.0f}/s, plain insert_all "
                   f"{plain_rates[-1]:,.0f}/s, ratio {ratios[-1]:.2f}", flush=True)
             if round_ == 0 and not args.no_enrich:
-                later = measure_later_stages(db, args.n, ours_s, now)
+                later = measure_later_stages(db, args.n, ours_s, now, generator.origin)
             db.close()
 
     diplobot, plain, ratio = (statistics.median(v) for v in (diplobot_rates, plain_rates, ratios))
@@ -300,26 +311,84 @@ def main(argv: list[str] | None = None) -> int:
           f"plain insert_all {plain:,.0f} articles/s, ratio {ratio:.2f} (target >= 0.5)")
     result = {"diplobot_per_s": f"{diplobot:.0f}", "plain_per_s": f"{plain:.0f}", "ratio": f"{ratio:.2f}"}
     result.update({k: f"{v:.2f}" if k.endswith("_ms") else f"{v:.0f}" for k, v in later.items()})
+    if later:
+        print(f"stages: store {diplobot:,.0f}/s (median), enrich {later['enrich_per_s']:,.0f}/s, "
+              f"match {later['match_per_s']:,.0f}/s")
     print("RESULT " + " ".join(f"{k}={v}" for k, v in result.items()))
     return 0
 
 
-def measure_later_stages(db: Database, n: int, store_seconds: float, now: str) -> dict[str, float]:
-    """Enrich (stories and people) and match everything the store stage left, timing each stage."""
-    started = time.perf_counter()
-    enriched = enrich_pending(db)
-    enrich_seconds = time.perf_counter() - started
+def measure_later_stages(db: Database, n: int, store_seconds: float, now: str,
+                         origin: list[int]) -> dict[str, float]:
+    """Enrich (stories and people) and match everything the store stage left, timing each stage.
+
+    Story assignment and people indexing are timed call by call as well (a wrapper around each), so that their
+    shares and the cost of a story assignment with nearly `n` articles stored are visible.
+    """
+    calls: dict[str, list[float]] = {"assign_story": [], "index_article_people": []}
+    originals = {name: getattr(pipeline, name) for name in calls}
+
+    def timed(name: str) -> Callable[..., object]:
+        def call(*args: object) -> object:
+            started = time.perf_counter()
+            try:
+                return originals[name](*args)
+            finally:
+                calls[name].append(time.perf_counter() - started)
+        return call
+
+    for name in calls:
+        setattr(pipeline, name, timed(name))
+    try:
+        started = time.perf_counter()
+        enriched = enrich_pending(db)
+        enrich_seconds = time.perf_counter() - started
+    finally:
+        for name, function in originals.items():
+            setattr(pipeline, name, function)
     started = time.perf_counter()
     match_pending(db, MatchState(), datetime.fromisoformat(now))
     match_seconds = time.perf_counter() - started
-    stories = db.execute("select count(distinct story_id) from articles").fetchone()[0]
-    print(f"enrichment: {enriched} articles in {enrich_seconds:.1f} s, {n / enrich_seconds:,.0f}/s "
-          f"({1000 * enrich_seconds / n:.2f} ms/article, up to {n} stored), {stories} stories; "
-          f"matching (no subscriptions): {n / match_seconds:,.0f}/s", flush=True)
+    story_ms = 1000 * statistics.mean(calls["assign_story"])
+    story_last_ms = 1000 * statistics.median(calls["assign_story"][-1000:])
+    people_ms = 1000 * statistics.mean(calls["index_article_people"])
+    print(f"enrichment: {enriched} articles in {enrich_seconds:.1f} s, {n / enrich_seconds:,.0f}/s, "
+          f"{1000 * enrich_seconds / n:.2f} ms/article: stories {story_ms:.2f} ms (median of the last 1,000, "
+          f"with {n - 1000:,}+ stored: {story_last_ms:.2f} ms), people {people_ms:.2f} ms", flush=True)
+    precision, recall, stories = story_pairs(db, origin)
+    print(f"stories: {stories} for {n} articles; same-story pairs against the generated copies: "
+          f"precision {precision:.3f}, recall {recall:.3f}")
     total = store_seconds + enrich_seconds + match_seconds
-    print(f"end to end (store + enrich + match, round 1): {n / total:,.0f} articles/s")
-    return {"enrich_per_s": n / enrich_seconds, "enrich_ms": 1000 * enrich_seconds / n,
-            "match_per_s": n / match_seconds, "end_to_end_per_s": n / total, "stories": stories}
+    print(f"matching (no subscriptions): {n / match_seconds:,.0f}/s; end to end (store + enrich + match, "
+          f"round 1): {n / total:,.0f} articles/s")
+    return {"enrich_per_s": n / enrich_seconds, "story_ms": story_ms, "story_last_ms": story_last_ms,
+            "people_ms": people_ms, "match_per_s": n / match_seconds, "end_to_end_per_s": n / total}
+
+
+def story_pairs(db: Database, origin: list[int]) -> tuple[float, float, int]:
+    """Pair precision and recall of the stored stories against the generator's copies, and the story count."""
+    index_of = {article_id: int(re.search(r"/story-(\d+)", url).group(1))
+                for article_id, url in db.execute("select id, url from articles")}
+    story = {index_of[a]: s for a, s in db.execute("select id, story_id from articles")}
+    both = Counter((story[i], origin[i]) for i in story)
+
+    def pairs(counts: Iterable[int]) -> int:
+        return sum(k * (k - 1) // 2 for k in counts)
+    hits = pairs(both.values())
+    found, truth = pairs(Counter(story.values()).values()), pairs(Counter(origin).values())
+    return hits / found if found else 1.0, hits / truth if truth else 1.0, len(set(story.values()))
+
+
+def calibration(drafts: list[ArticleDraft]) -> float:
+    """lower() + split() over the bodies, articles/s: perf-notes' raw ceiling (43k/s for 3.8 KB on its VM)."""
+    bodies = [d.body for d in drafts[:5000] if d.body]
+    rates = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for body in bodies:
+            body.lower().split()
+        rates.append(len(bodies) / (time.perf_counter() - started))
+    return statistics.median(rates)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from diplobot.ingest.text import strip_invisible
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRACKING_KEYS = frozenset({"fbclid", "gclid"})
 _NOT_WORD = re.compile(r"[\W_]+")
+_ASCII_NOT_WORD = {c: " " for c in range(128) if not chr(c).isalnum()}
 
 
 def canonical_url(url: str) -> str:
@@ -67,7 +68,10 @@ def redact_url(url: str) -> str:
 
 def normalise_for_hash(text: str) -> str:
     """Text reduced to its words: Unicode-compatible forms, case-folded, punctuation and spacing gone."""
-    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if folded.isascii():  # the common case, several times faster than the regex and with the same result
+        return " ".join(folded.translate(_ASCII_NOT_WORD).split())
+    return _NOT_WORD.sub(" ", folded).strip()
 
 
 def content_hash(title: str, body: str) -> str:

@@ -67,17 +67,16 @@ def insert_articles(db: Database, batch: Iterable[NewArticle]) -> list[int | Non
 
     Call it inside `write_transaction`, so that no other process stores anything between the duplicate checks
     and the inserts. New rows go in by multi-row INSERTs: FTS5 (SQLite 3.40) flushes its pending terms at every
-    write statement's savepoint, so one statement per row makes one index segment per row and costs about 40%
-    more than the same rows in statements of 100 (measured; bench/ingest.py).
+    write statement's savepoint (fts5_main.c, xSavepoint), so a statement per row writes an index segment per
+    row: about 40% slower than statements of 100 rows, measured on bench/ingest.py's articles.
     """
     batch = list(batch)
     ids: list[int | None] = [None] * len(batch)
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     fresh: list[int] = []
     for index, article in enumerate(batch):
-        keys = {f"h:{article.content_hash}"}
-        keys.update(f"u:{v}" for v in [article.canonical_url] if v is not None)
-        keys.update(f"g:{v}" for v in [article.guid] if v is not None)
+        keys = {key for key in (("hash", article.content_hash), ("url", article.canonical_url),
+                                ("guid", article.guid)) if key[1] is not None}
         if keys & seen or find_duplicate(db, article) is not None:
             continue
         seen |= keys

@@ -17,9 +17,11 @@ What is kept per article, so that no candidate's text is read or tokenised again
 (4,000, 30% rewrites) the winner was first 1,098 times, second 44 times, third 4 times, and keeping only the first
 three would have changed no decision; several copies of a story share its id, which adds slack. 8 leaves room.
 
-Cost: bench/ingest.py reports it as `enrich_per_s` / `enrich_ms` (stories and people together). Before the vectors,
-the frequency cache, the narrower candidate query and the FTS5 trigger fix (migration m006) it was a median 76 ms
-per article with 20k stored articles.
+Cost: bench/ingest.py reports it (`story_ms`, and `story_last_ms` with 19k-20k articles stored): 7.7 ms an
+article on average and a median 8.5 ms at 19k-20k stored, on the shared 2-vCPU development VM while it ran at
+about 0.8x the speed of perf-notes' VM (the bench prints that calibration). It was a median 76 ms at 20k before
+the stored vectors, the frequency cache, the FTS-only ranking and 8 instead of 20 candidates. What remains is
+spread evenly: the FTS5 query, counting the article's terms, its features, the candidates' JSON and the scores.
 """
 
 from __future__ import annotations
@@ -65,13 +67,15 @@ def assign_story(db: Database, article_id: int) -> int:
     _save_vector(db, article_id, features)
     frequencies = _frequencies(db)
     _count_document(db, article_id, features.terms, frequencies)
-    terms = set(features.terms)
-    frequencies.read(db, terms)
+    frequencies.read(db, set(features.terms))
     candidates = _candidates(db, article_id, features, frequencies)
-    for _, candidate in candidates:
+    frequencies.read(db, {term for candidate_id, _, candidate, vector in candidates
+                          if not vector or candidate_id < frequencies.complete_from for term in candidate.terms})
+    terms = set(features.terms)
+    for _, _, candidate, _ in candidates:
         terms.update(candidate.terms)
-    frequencies.read(db, terms)
-    match = best_match(features, candidates, idf_table(frequencies.known, frequencies.documents, terms))
+    match = best_match(features, [(story_id, candidate) for _, story_id, candidate, _ in candidates],
+                       idf_table(frequencies.known, frequencies.documents, terms))
     story_id = article_id if match is None else match
     db.execute("update articles set story_id = ? where id = ?", [story_id, article_id])
     return story_id
@@ -81,9 +85,9 @@ def _parse_time(value: str | None) -> datetime | None:
     return from_iso(value) if value else None
 
 
-def _save_vector(db: Database, article_id: int, features: StoryFeatures, *, replace: bool = True) -> None:
+def _save_vector(db: Database, article_id: int, features: StoryFeatures) -> None:
     db.execute(
-        f"insert or {'replace' if replace else 'ignore'} into story_vectors (article_id, features) values (?, ?)",
+        "insert or replace into story_vectors (article_id, features) values (?, ?)",
         [article_id, json.dumps([features.terms, sorted(features.names)], separators=(",", ":"))],
     )
 
@@ -106,16 +110,23 @@ class _Frequencies:
         self.documents = 0
         self.last = 0
         self.known: dict[str, int] = {}
+        # Candidates with a vector and an id from here on were counted while this copy was valid, so all their
+        # terms are known: they need no look-up.
+        self.complete_from = math.inf
+        self.first_ids: dict[tuple[str, str], int] = {}  # see _first_id
 
     def check(self, documents: int, last: int) -> None:
         if (documents, last) != (self.documents, self.last) or len(self.known) > _CACHED_TERMS:
             self.documents, self.last = documents, last
             self.known.clear()
+            self.complete_from = math.inf
 
     def counted(self, article_id: int, frequencies: Iterable[tuple[str, int]]) -> None:
         self.documents += 1
         self.last = max(self.last, article_id)
         self.known.update(frequencies)
+        if self.complete_from == math.inf:  # ids grow: the articles counted from now on
+            self.complete_from = article_id
 
     def read(self, db: Database, terms: set[str]) -> None:
         """Make sure the stored frequency of each term is known (0 for a term no document has)."""
@@ -169,16 +180,16 @@ def _query_terms(terms: Mapping[str, int], frequency: Mapping[str, int], documen
     Ranked by tf times the unsmoothed IDF, which is 0 for a term in every document: such terms would make the
     ranked FTS query score most of the window (measured: 200 ms instead of a few at 200k articles).
     """
-    shared = [term for term in terms if frequency.get(term, 0) >= 2]
-
-    def specificity(term: str) -> float:
-        return terms[term] * math.log((documents + 1) / (frequency[term] + 1))
-    return sorted(shared, key=lambda term: (-specificity(term), term))[:QUERY_TERMS]
+    log, total = math.log, documents + 1
+    ranked = sorted((-count * log(total / (df + 1)), term) for term, count in terms.items()
+                    if (df := frequency.get(term, 0)) >= 2)
+    return [term for _, term in ranked[:QUERY_TERMS]]
 
 
 def _candidates(db: Database, article_id: int, features: StoryFeatures,
-                frequencies: _Frequencies) -> list[tuple[int, StoryFeatures]]:
-    """(story id, features) of earlier-stored articles near in time that share the new article's top terms.
+                frequencies: _Frequencies) -> list[tuple[int, int, StoryFeatures, bool]]:
+    """(id, story id, features, whether from a stored vector) of earlier-stored articles near in time that share
+    the new article's top terms.
 
     The ranking reads only the FTS5 index; the articles table is read for the `_RANKED` best rows alone, because
     its story and time columns sit behind the body's overflow pages.
@@ -187,9 +198,7 @@ def _candidates(db: Database, article_id: int, features: StoryFeatures,
         return []
     window = timedelta(days=MAX_GAP_DAYS)
     start, end = iso(features.published_at - window), iso(features.published_at + window)
-    first_id = db.execute(
-        "select min(id) from articles where published_at between ? and ?", [start, end]
-    ).fetchone()[0]
+    first_id = _first_id(db, frequencies, features.published_at - window, features.published_at + window)
     top = _query_terms(features.terms, frequencies.known, frequencies.documents)
     if first_id is None or first_id >= article_id or not top:
         return []
@@ -208,16 +217,34 @@ def _candidates(db: Database, article_id: int, features: StoryFeatures,
     candidates = []
     for candidate_id in [rowid for rowid in ranked if rowid in rows][:CANDIDATES]:
         story_id, when, stored = rows[candidate_id]
-        candidates.append((story_id, _load_vector(stored, _parse_time(when)) if stored is not None
-                           else _vector_from_text(db, candidate_id)))
+        if stored is not None:
+            candidates.append((candidate_id, story_id, _load_vector(stored, _parse_time(when)), True))
+        else:
+            candidates.append((candidate_id, story_id, _features_from_text(db, candidate_id), False))
     return candidates
 
 
-def _vector_from_text(db: Database, article_id: int) -> StoryFeatures:
-    """Features of an article enriched before story vectors existed; saved for next time."""
+def _first_id(db: Database, cache: _Frequencies, start: datetime, end: datetime) -> int | None:
+    """A lower bound of the ids of the articles published from `start` to `end`: the least id in the whole hours.
+
+    Remembered per hour range: new articles get larger ids, so a range's least id never falls, and a remembered one
+    stays a valid bound (it saves scanning a few days of the published-time index per article).
+    """
+    hours = (iso(start.replace(minute=0, second=0, microsecond=0)),
+             iso(end.replace(minute=59, second=59, microsecond=999_999)))
+    first_id = cache.first_ids.get(hours)
+    if first_id is None:
+        first_id = db.execute("select min(id) from articles where published_at between ? and ?", hours).fetchone()[0]
+        if len(cache.first_ids) > 10_000:
+            cache.first_ids.clear()
+        if first_id is not None:
+            cache.first_ids[hours] = first_id
+    return first_id
+
+
+def _features_from_text(db: Database, article_id: int) -> StoryFeatures:
+    """Features of an article without a stored vector: enriched before vectors existed, or not enriched."""
     title, summary, body, when = db.execute(
         "select title, summary, body, coalesce(published_at, fetched_at) from articles where id = ?", [article_id]
     ).fetchone()
-    features = extract_features(title, body or summary, _parse_time(when))
-    _save_vector(db, article_id, features, replace=False)
-    return features
+    return extract_features(title, body or summary, _parse_time(when))

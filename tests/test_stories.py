@@ -5,13 +5,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
+from diplobot import pipeline
 from diplobot.analysis.stories import extract_features, group_articles, same_story, smoothed_idf
+from diplobot.ingest.models import ArticleDraft
+from diplobot.pipeline import MatchState, enrich_pending, match_pending, store_drafts
+from diplobot.store import articles
 from diplobot.store.db import open_database
+from diplobot.store.migrations import MIGRATIONS
 from diplobot.store.stories import assign_story
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -22,6 +29,7 @@ ISTANBUL_JUNE = "2025-06-02-istanbul-second-round-memorandums.txt"
 PARIS_ADVISERS = "2025-09-03-paris-yermak-umerov-witkoff-advisers.txt"
 PARIS_ADVISERS_REWRITE = "2025-09-04-paris-meeting-vitkoff-advisers.txt"
 PARIS_COALITION = "2025-09-04-coalition-of-the-willing-paris-summit.txt"
+NOW = "2025-10-01T00:00:00+00:00"
 
 
 def article(name: str) -> dict:
@@ -146,3 +154,139 @@ def test_the_store_groups_the_whole_corpus_like_group_articles(db):
 def test_assign_story_refuses_an_unknown_article(db):
     with pytest.raises(ValueError, match="no article"):
         assign_story(db, 999)
+
+
+# --- the ingest stages (pipeline.py): store, then enrich (story, people), then match ------------------------------
+
+def draft(name: str) -> ArticleDraft:
+    item = article(name)
+    return ArticleDraft(title=item["title"], body=item["body"], url=f"https://news.example/{name}",
+                        published_at=item["published_at"])
+
+
+def stories_by_name(db) -> dict[str, int]:
+    """Each stored corpus article's story, as the file name of the story's first article."""
+    name_of = {row["id"]: row["url"].rsplit("/", 1)[1] for row in db.query("select id, url from articles")}
+    return {name_of[row["id"]]: name_of[row["story_id"]] for row in db.query("select id, story_id from articles")}
+
+
+def test_storing_only_stores_and_enrichment_gives_the_story(db):
+    original, rewrite = PARIS_ADVISERS, PARIS_ADVISERS_REWRITE
+    counts = store_drafts(db, [draft(original), draft(PARIS_COALITION), draft(rewrite)], source_id=None, now=NOW)
+    assert (counts.new, counts.duplicates) == (3, 0)
+    assert [r["enriched_at"] for r in db.query("select enriched_at from articles")] == [None] * 3
+    assert stories_by_name(db)[rewrite] == rewrite  # its own story until enriched
+    assert articles.unmatched_ids(db) == []  # matching waits for the story
+    assert db.execute("select count(*) from story_documents").fetchone()[0] == 0
+    assert enrich_pending(db) == 3
+    assert stories_by_name(db) == {original: original, PARIS_COALITION: PARIS_COALITION, rewrite: original}
+    assert len(articles.unmatched_ids(db)) == 3
+    assert enrich_pending(db) == 0
+
+
+def test_a_batch_is_deduplicated_against_itself_and_the_store(db):
+    first = draft(ISTANBUL_MAY)
+    same_url = replace(draft(ISTANBUL_JUNE), url=first.url + "?utm_source=rss")
+    same_guid = [replace(draft(PARIS_COALITION), guid="g1"), replace(draft(PARIS_ADVISERS), guid="g1")]
+    counts = store_drafts(db, [first, same_url, *same_guid, replace(first, url="https://other.example/x")],
+                          source_id=None, now=NOW)
+    assert (counts.new, counts.duplicates) == (2, 3)
+    again = store_drafts(db, [first, draft(PARIS_ADVISERS_REWRITE)], source_id=None, now=NOW)
+    assert (again.new, again.duplicates) == (1, 1)
+    assert [r["story_id"] for r in db.query("select id, story_id from articles where story_id != id")] == []
+
+
+def test_a_crash_between_or_during_stages_loses_and_double_counts_nothing(tmp_path, monkeypatch):
+    names = sorted((item["file"] for item in LABELS), key=lambda name: (name[:10], name))
+    path = tmp_path / "crash.db"
+    db = open_database(path)
+    store_drafts(db, [draft(name) for name in names], source_id=None, now=NOW)
+    db.close()  # the process dies after the store stage committed
+
+    db = open_database(path)
+    calls = 0
+    real = pipeline.assign_story
+
+    def dies_midway(db_, article_id):
+        nonlocal calls
+        calls += 1
+        if calls == 10:
+            raise KeyboardInterrupt  # stands for a kill during the enrichment transaction
+        return real(db_, article_id)
+
+    monkeypatch.setattr(pipeline, "assign_story", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        enrich_pending(db, batch=100)
+    db.close()
+    monkeypatch.setattr(pipeline, "assign_story", real)
+
+    db = open_database(path)
+    assert db.execute("select count(*) from articles where enriched_at is not null").fetchone()[0] == 0
+    assert match_pending(db, MatchState(), datetime(2025, 10, 1, tzinfo=UTC)) == 0
+    assert db.execute("select count(*) from articles where matched_at is null").fetchone()[0] == 0
+    assert db.execute("select count(*) from story_documents").fetchone()[0] == len(names)
+    assert db.execute("select value from meta where key = 'story_documents'").fetchone()[0] == str(len(names))
+    expected = stories_of(names)
+    assert stories_by_name(db) == expected
+    db.close()
+
+
+def test_an_article_whose_enrichment_fails_keeps_its_own_story_and_blocks_nothing(db, monkeypatch, caplog):
+    original, rewrite = PARIS_ADVISERS, PARIS_ADVISERS_REWRITE
+    store_drafts(db, [draft(original), draft(PARIS_COALITION), draft(rewrite)], source_id=None, now=NOW)
+    real = pipeline.assign_story
+
+    def fails_for_the_coalition(db_, article_id):
+        story = real(db_, article_id)
+        if article_id == 2:
+            raise ValueError("odd text")  # after its writes: the savepoint must undo them
+        return story
+
+    monkeypatch.setattr(pipeline, "assign_story", fails_for_the_coalition)
+    assert enrich_pending(db) == 3
+    assert "enriching article 2: fails_for_the_coalition failed" in caplog.text
+    assert stories_by_name(db) == {original: original, PARIS_COALITION: PARIS_COALITION, rewrite: original}
+    assert [r[0] for r in db.execute("select article_id from story_documents order by 1")] == [1, 3]
+    assert len(articles.unmatched_ids(db)) == 3
+
+
+def test_two_processes_enriching_in_turn_group_and_count_like_one(tmp_path):
+    names = sorted((item["file"] for item in LABELS), key=lambda name: (name[:10], name))
+    one, two = open_database(tmp_path / "shared.db"), open_database(tmp_path / "shared.db")
+    alone = open_database(tmp_path / "alone.db")
+    for index, name in enumerate(names):  # each connection keeps a frequency cache: the other's counts void it
+        for db in (one if index % 3 else two, alone):
+            store_drafts(db, [draft(name)], source_id=None, now=NOW)
+            enrich_pending(db)
+    assert stories_by_name(one) == stories_by_name(alone) == stories_of(names)
+    terms = "select term, documents from story_terms order by term"
+    assert list(one.query(terms)) == list(alone.query(terms))
+    for db in (one, two, alone):
+        db.close()
+
+
+def test_only_text_changes_reindex_the_full_text(db):
+    store_drafts(db, [draft(ISTANBUL_MAY)], source_id=None, now=NOW)
+    trigger = db.execute("select sql from sqlite_master where name = 'articles_au'").fetchone()[0]
+    assert "update of title, summary, body" in trigger.lower()  # story_id and stage marks leave the index alone
+    db.execute("update articles set title = 'Zanzibar summit' where id = 1")
+    assert [r["id"] for r in articles.search_articles(db, "zanzibar")] == [1]
+
+
+def test_articles_stored_before_the_stages_count_as_enriched_and_remain_candidates(tmp_path):
+    db = Database(tmp_path / "old.db")
+    MIGRATIONS.apply(db, stop_before="m006_ingest_stages")
+    item = article(PARIS_ADVISERS)
+    db["articles"].insert({"title": item["title"], "body": item["body"], "url": "https://news.example/old",
+                           "published_at": item["published_at"].isoformat(), "fetched_at": NOW,
+                           "content_hash": "old", "story_id": 1, "matched_at": NOW})
+    terms = extract_features(item["title"], item["body"], item["published_at"]).terms  # counted as then
+    db["story_documents"].insert({"article_id": 1})
+    db["story_terms"].insert_all({"term": term, "documents": 1} for term in terms)
+    db["meta"].insert({"key": "story_documents", "value": "1"})
+    MIGRATIONS.apply(db)
+    assert db["articles"].get(1)["enriched_at"] == NOW
+    store_drafts(db, [draft(PARIS_ADVISERS_REWRITE)], source_id=None, now=NOW)
+    assert enrich_pending(db) == 1
+    assert db["articles"].get(2)["story_id"] == 1
+    db.close()
