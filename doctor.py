@@ -15,7 +15,7 @@ from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.models import IngestError
 from diplobot.logs import redact
 from diplobot.store import sources
-from diplobot.store.db import schema_version
+from diplobot.store.db import quick_check, schema_version
 from diplobot.store.worker import Store
 
 TIMEOUT_S = 10
@@ -34,7 +34,7 @@ def _secrets(config: Config) -> tuple[str, ...]:
 
 async def check_database(store: Store) -> Check:
     def probe(db: Any) -> str:
-        result = db.execute("pragma quick_check").fetchone()[0]
+        result = quick_check(db)
         return f"schema version {schema_version(db)}, integrity {result}"
 
     try:

@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from sqlite_utils import Database
 
 from diplobot.store import alerts, articles, sources
+from diplobot.store.db import ping
 from diplobot.store.worker import Store
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class OpsServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         checks = dict(self.health())
         try:
-            await self.store.run(lambda db: db.execute("select 1").fetchone())
+            await self.store.run(ping)
             checks["database"] = True
         except Exception:
             checks["database"] = False

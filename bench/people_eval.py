@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus: {args.corpus} ({len(labels['articles'])} articles)")
     print(f"persons: {scores.tp} found, {scores.fp} extra, {scores.fn} missed; roles right "
           f"{scores.roles_right}/{scores.roles_total}; labelled people {len(scores.stored_of)}")
-    print(f"indexing: {ms_per_article:.2f} ms per article (extraction + store, in the ingest transaction)")
+    print(f"indexing: {ms_per_article:.2f} ms per article (extraction + store, in the enrichment stage)")
     for problem in scores.problems if args.verbose else scores.problems[:20]:
         print("  " + problem)
     print(f"RESULT person_precision={precision:.3f} person_recall={recall:.3f} person_f1={f1:.3f} "

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from diplobot.handlers.format import article_line, local_date
 from diplobot.handlers.reply import Button, Link, Reply, ReplyBuilder, Span, Text
-from diplobot.store import people
+from diplobot.store import articles, people
 
 MAX_CHOICES = 5
 HEADLINES = 5
@@ -56,7 +56,7 @@ def _choices(db: Database, query: str, found: list[people.Candidate]) -> Reply:
 
 
 def _unknown(db: Database, query: str) -> Reply:
-    total = db.execute("select count(*) from articles").fetchone()[0]
+    total = articles.article_total(db)
     out = ReplyBuilder().para(f"I found nobody called {query} in {total} article{'s' if total != 1 else ''}.")
     closest = people.closest_names(db, query)
     if closest:

@@ -214,3 +214,7 @@ def article_counts(db: Database) -> dict[str, int]:
         "select count(*), count(distinct story_id), sum(matched_at is null), sum(enriched_at is null) from articles"
     ).fetchone()
     return {"articles": row[0], "stories": row[1], "unmatched": row[2] or 0, "unenriched": row[3] or 0}
+
+
+def article_total(db: Database) -> int:
+    return db.execute("select count(*) from articles").fetchone()[0]

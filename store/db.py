@@ -39,3 +39,13 @@ def schema_version(db: Database) -> int:
     if not db["_sqlite_migrations"].exists():
         return 0
     return db.execute("select count(*) from _sqlite_migrations").fetchone()[0]
+
+
+def quick_check(db: Database) -> str:
+    """SQLite's own consistency check: "ok" or what is wrong."""
+    return db.execute("pragma quick_check").fetchone()[0]
+
+
+def ping(db: Database) -> None:
+    """A trivial query: the database answers."""
+    db.execute("select 1").fetchone()

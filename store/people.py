@@ -1,6 +1,6 @@
 """People: who is named in which article, under which spellings and roles; the only SQL for people.
 
-Indexing (`index_article_people`, called in the ingest transaction for each new article) extracts the article's
+Indexing (`index_article_people`, called by the enrichment stage for each new article) extracts the article's
 mentions (analysis.people) and resolves each person named to a stored person:
 
 * a full name joins the stored person one of whose full spellings `same_person` accepts (Andrii Sybiga ->
