@@ -126,7 +126,7 @@ async def _ingest_inputs(store: Store, inputs: list[str]) -> IngestCounts:
     with Progress(console=err, transient=True, disable=len(paths) + len(urls) < 10) as progress:
         task = progress.add_task("ingesting", total=len(paths) + len(urls))
         for path in paths:
-            counts.add(await _ingest_one(store, str(path), lambda p=path: read_path(p), state))
+            counts.add(await _ingest_one(store, str(path), lambda p=path: asyncio.to_thread(read_path, p), state))
             progress.advance(task)
         fetcher = make_fetcher(STATE.config)
         try:
@@ -143,11 +143,10 @@ async def _page(fetcher: Any, url: str) -> list[Any]:
     return [await asyncio.to_thread(parse_page, page.body, url=page.url)]
 
 
-async def _ingest_one(store: Store, name: str, read: Callable[[], Any], state: MatchState) -> IngestCounts:
+async def _ingest_one(store: Store, name: str, read: Callable[[], Awaitable[list[Any]]],
+                      state: MatchState) -> IngestCounts:
     try:
-        drafts = read()
-        if asyncio.iscoroutine(drafts):
-            drafts = await drafts
+        drafts = await read()
     except IngestError as exc:
         return IngestCounts(failed=[(name, str(exc))])
     return await ingest_drafts(store, drafts, state=state)

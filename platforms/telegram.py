@@ -42,6 +42,7 @@ from diplobot.config import Config
 from diplobot.handlers.incoming import ChatKind, Incoming
 from diplobot.handlers.registry import COMMANDS
 from diplobot.handlers.reply import Reply
+from diplobot.logs import RedactingFilter
 from diplobot.platforms.base import DeliveryError, Pace
 from diplobot.platforms.telegram_render import CHUNK_LIMIT, Rendered, render, utf16_len
 
@@ -122,30 +123,17 @@ def redact(text: str, token: str) -> str:
     return text.replace(token, "<token>") if token else text
 
 
-class TokenFilter(logging.Filter):
-    """Removes bot tokens from log records: PTB logs its API URL (with the token) at DEBUG."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tokens: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(token in message for token in self.tokens):
-            for token in self.tokens:
-                message = redact(message, token)
-            record.msg, record.args = message, None
-        return True
-
-
-TOKEN_FILTER = TokenFilter()
+# Added to PTB's and the HTTP libraries' own loggers, so the token is gone even where diplobot's log
+# handler is not the one writing (PTB logs its API URL, token included, at DEBUG).
+TOKEN_FILTER = RedactingFilter()
 
 
 def guard_logs(token: str) -> None:
     """Silence httpx's request lines and redact `token` in every PTB and HTTP library logger."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    TOKEN_FILTER.tokens.add(token)
+    if token not in TOKEN_FILTER.secrets:
+        TOKEN_FILTER.secrets = (*TOKEN_FILTER.secrets, token)
     names = [n for n in logging.Logger.manager.loggerDict if n.split(".")[0] in LIBRARY_LOGGERS]
     for name in ("telegram", *names):
         logger = logging.getLogger(name)

@@ -38,6 +38,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -296,6 +297,25 @@ async def wait_until(check, timeout: float, what: str):
     return result
 
 
+async def run_then_sigterm(world: World, run: Run, log: Path, until: Callable[[], Awaitable[None]]) -> float:
+    """Start the real command, wait for `until`, stop it with SIGTERM; returns the seconds the stop took.
+
+    Whatever happens, the process is reaped (and its log tail shown if it had to be killed).
+    """
+    proc = await start_command(world, log)
+    try:
+        await until()
+        stop_s = await sigterm(proc)
+        run.how = "sigterm"
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+            print(log_tail(log))
+        run.end_call = len(world.tg.calls)
+    return stop_s
+
+
 async def sigterm(proc: asyncio.subprocess.Process) -> float:
     """Send SIGTERM; returns the seconds until the process exited (asserting exit code 0)."""
     started = time.monotonic()
@@ -435,18 +455,7 @@ async def drain(world: World, expected: set[tuple[int, str]], server: ForkServer
             run.how = "sigterm"
             run.end_call = len(world.tg.calls)
         return stop_s
-    proc = await start_command(world, log)
-    try:
-        await wait_until(done, 60, "every expected alert")
-        stop_s = await sigterm(proc)
-        run.how = "sigterm"
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-            print(log_tail(log))
-        run.end_call = len(world.tg.calls)
-    return stop_s
+    return await run_then_sigterm(world, run, log, lambda: wait_until(done, 60, "every expected alert"))
 
 
 # ---- the tests -----------------------------------------------------------------------------------
@@ -505,18 +514,10 @@ async def test_sigterm_with_alerts_in_flight_exits_within_10_s_and_loses_or_repe
 
         run = world.new_run()
         log = tmp_path / "run-sigterm.log"
-        proc = await start_command(world, log)
-        try:
-            await wait_until(lambda: len(alert_copies(tg, world.runs)) >= 6
-                             and any(int(c.params["chat_id"]) == HUNG_CHAT for c in world.calls_of(run, "sendMessage")),
-                             30, "deliveries under way and a hung request")
-            stop_s = await sigterm(proc)
-            run.how = "sigterm"
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-            run.end_call = len(tg.calls)
+        stop_s = await run_then_sigterm(world, run, log, lambda: wait_until(
+            lambda: len(alert_copies(tg, world.runs)) >= 6
+            and any(int(c.params["chat_id"]) == HUNG_CHAT for c in world.calls_of(run, "sendMessage")),
+            30, "deliveries under way and a hung request"))
         accepted = alert_copies(tg, world.runs)
         recorded = recorded_alerts(world)
 

@@ -1,12 +1,12 @@
 """Fetching feeds from a real local HTTP server: caching, redirects, errors, timeouts and size caps."""
 
 import gzip
-import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from netutil import free_port
 from werkzeug import Response
 
 from diplobot.ingest.fetch import USER_AGENT, Fetcher, RetryLater, retry_after_seconds
@@ -178,9 +178,7 @@ async def test_a_gzip_bomb_is_stopped_at_the_cap_of_decoded_bytes(httpserver):
 
 
 async def test_an_unreachable_host_is_reported(fetcher):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again before the fetch: nothing listens there
+    port = free_port()  # nothing listens there
 
     with pytest.raises(IngestError, match=r"cannot reach 127\.0\.0\.1"):
         await fetcher.get(f"http://127.0.0.1:{port}/feed.xml")

@@ -4,24 +4,18 @@ import asyncio
 import json
 import logging
 import signal
-import socket
 import subprocess
 import sys
 import time
 from io import StringIO
 
 import httpx
+from netutil import free_port
 
 from diplobot.config import Config, ConsoleConfig, OpsConfig, StoreConfig
 from diplobot.runtime import Runtime
 from diplobot.scheduler import Jobs
 from diplobot.store import sources
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_sigterm_stops_the_bot_cleanly_within_ten_seconds(tmp_path):

@@ -2,13 +2,13 @@
 
 import asyncio
 import signal
-import socket
 import sys
 import time
 
 import fake_slack as fs
 import fake_telegram as ft
 import httpx
+from netutil import free_port, port_open
 from typer.testing import CliRunner
 
 from diplobot.bot import app
@@ -128,12 +128,3 @@ def test_adding_a_metadata_or_non_http_source_is_refused_at_once(tmp_path):
     assert "169.254" not in listed and "ftp:" not in listed
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0

@@ -1,13 +1,12 @@
 """Telegram: the real python-telegram-bot Application against a fake Bot API server on 127.0.0.1."""
 
-import importlib.util
 import logging
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import fake_telegram as ft
 import pytest
 
 from diplobot.config import Config, DeliveryConfig, StoreConfig, TelegramConfig
@@ -17,16 +16,6 @@ from diplobot.platforms.base import DeliveryError
 from diplobot.platforms.telegram import TelegramPlatform, address, delivery_error
 from diplobot.platforms.telegram_render import escape, render, utf16_len
 
-
-def _load_fake():
-    spec = importlib.util.spec_from_file_location("fake_telegram", Path(__file__).with_name("fake_telegram.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fake_telegram"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ft = _load_fake()
 SEED = Path(__file__).parent / "fixtures" / "seeds" / "000_fd9a76e71e4bf2ca.txt"
 ALICE, BOB, GROUP, CHANNEL = 5001, 5002, -100777, -100888
 WILLING = "coalition of the willing"
