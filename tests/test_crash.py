@@ -51,6 +51,10 @@ WORKING_CRASHES = 20  # SIGKILLs during ingest, enrichment/matching or delivery
 MAX_CRASHES = 34
 WORK_PHASES = ("ingest", "enrich/match", "delivery")
 ARTICLES_PER_ROUND = 8
+AIM_AFTER = 12  # kills at random moments before any phase that was missed is aimed at
+# the event right before each phase: polling starts (ingest next), articles stored (enrichment and
+# matching next), first alert sent (more deliveries pending)
+AIMED_TRIGGER = {"ingest": "polling", "enrich/match": "stored", "delivery": "sending"}
 
 # chat -> (kind, topics). Groups need an admin to subscribe; ADMIN is one in every group.
 ADMIN = 900
@@ -377,21 +381,27 @@ async def subscribe_everyone(world: World, server: ForkServer) -> None:
         run.end_call = len(tg.calls)
 
 
-async def crash_once(world: World, server: ForkServer, rng: random.Random, *, new_articles: bool) -> Run:
+async def crash_once(world: World, server: ForkServer, rng: random.Random, *, new_articles: bool,
+                     aim: str | None = None) -> Run:
     """Start the bot, wait for a randomly chosen moment, SIGKILL it.
 
     The moment is a random delay after an event: the process started, it began polling Telegram
     (the scheduler starts right after, so ingest follows), this round's articles were committed
-    (enrichment and matching follow), or it sent its first alert.
+    (enrichment and matching follow), or it sent its first alert. With `aim`, the kill comes right
+    after the event that opens that phase, so a phase the random draws missed is hit too.
     """
     tg = world.tg
     run = world.new_run()
     log = world.tmp / f"run-{run.number:02d}.log"
-    triggers = ("started", "polling", "polling", "stored", "stored", "sending", "sending") if new_articles \
-        else ("polling", "sending", "sending")
-    trigger = rng.choice(triggers)
-    run.delay = {"started": rng.uniform(0.3, 1.5), "polling": rng.choice((0.15, 0.5)) * rng.random(),
-                 "stored": rng.uniform(0.0, 0.15), "sending": rng.uniform(0.0, 0.4)}[trigger]
+    if aim:
+        trigger = AIMED_TRIGGER[aim]
+        run.delay = rng.uniform(0.0, 0.03)
+    else:
+        triggers = ("started", "polling", "polling", "stored", "stored", "sending", "sending") if new_articles \
+            else ("polling", "sending", "sending")
+        trigger = rng.choice(triggers)
+        run.delay = {"started": rng.uniform(0.3, 1.5), "polling": rng.choice((0.15, 0.5)) * rng.random(),
+                     "stored": rng.uniform(0.0, 0.15), "sending": rng.uniform(0.0, 0.4)}[trigger]
     started = time.monotonic()
     files = world.state()["files"]
     pid = await server.spawn(log, world.argv)
@@ -400,9 +410,10 @@ async def crash_once(world: World, server: ForkServer, rng: random.Random, *, ne
             if trigger == "polling":
                 await wait_until(lambda: world.calls_of(run, "getUpdates"), 30, "polling")
             elif trigger == "stored":
-                await wait_until(lambda: world.state()["stored"] >= files, 5, "the articles to be stored")
+                await wait_until(lambda: world.state()["stored"] >= files, 30, "the articles to be stored")
             elif trigger == "sending":
-                await wait_until(lambda: world.calls_of(run, "sendMessage"), 4, "an alert")
+                await wait_until(lambda: world.calls_of(run, "sendMessage"), 30 if new_articles else 4,
+                                 "an alert")
         if trigger == "started":
             run.delay = max(0.0, run.delay - (time.monotonic() - started))
         await asyncio.sleep(run.delay)
@@ -418,20 +429,30 @@ async def crash_once(world: World, server: ForkServer, rng: random.Random, *, ne
 
 
 async def crash_repeatedly(world: World, server: ForkServer, rng: random.Random) -> list[Article]:
-    """Add articles and kill the bot until WORKING_CRASHES kills hit real work; returns the articles."""
+    """Add articles and kill the bot until WORKING_CRASHES kills hit real work, each work phase at least
+    once; returns the articles.
+
+    Kills come at random moments; once AIM_AFTER kills have passed, a phase none of them hit yet is aimed
+    at (on a fast or a loaded machine, a random delay can miss the short enrichment window every time).
+    """
     articles: list[Article] = []
-    working = 0  # crashes that hit ingest, enrichment/matching or delivery (not start-up or idle)
+    phases: Counter[str] = Counter()  # crashes that hit ingest, enrichment/matching or delivery
     for crash in range(MAX_CRASHES):
-        if working >= WORKING_CRASHES:
+        missing = [p for p in WORK_PHASES if not phases[p]]
+        if phases.total() >= WORKING_CRASHES and not missing:
             break
-        new_articles = crash % 4 != 3  # every fourth run gets no new articles: it only delivers
+        aim = missing[0] if missing and crash >= AIM_AFTER else None
+        new_articles = crash % 4 != 3 or aim is not None  # every fourth run gets none: it only delivers
         if new_articles:
-            batch = make_articles(rng, ARTICLES_PER_ROUND, first=len(articles) + 1)
+            count = ARTICLES_PER_ROUND * (3 if aim == "enrich/match" else 1)  # a wider window to hit
+            batch = make_articles(rng, count, first=len(articles) + 1)
             for article in batch:
                 article.write(world.source, rng)
             articles += batch
-        run = await crash_once(world, server, rng, new_articles=new_articles)
-        working += run.phase.split("/", 1)[1] in WORK_PHASES
+        run = await crash_once(world, server, rng, new_articles=new_articles, aim=aim)
+        phase = run.phase.split("/", 1)[1]
+        if phase in WORK_PHASES:
+            phases[phase] += 1
     return articles
 
 
