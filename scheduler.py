@@ -21,7 +21,7 @@ from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.poll import PollResult, poll_due
 from diplobot.pipeline import MatchState, match_pending
 from diplobot.platforms.base import DeliveryError, Messenger
-from diplobot.store.chats import chats_with_digest, set_inactive
+from diplobot.store.chats import chats_with_digest, move_chat, set_inactive
 from diplobot.store.digests import claim_digest, finish_digest, release_digest
 from diplobot.store.worker import Store
 
@@ -114,7 +114,10 @@ class Jobs:
             message_id = await messenger.send(chat["id"].split(":", 1)[1], reply)
         except DeliveryError as exc:
             log.warning("digest for %s not sent: %s", chat["id"], exc.reason)
-            if exc.chat_gone:
+            if exc.moved_to:  # the digest moves with the chat and goes out there at the next tick
+                await self.store.run(move_chat, chat["id"], exc.moved_to)
+                await self.store.run(release_digest, digest_id)
+            elif exc.chat_gone:
                 await self.store.run(set_inactive, chat["id"], exc.reason)
                 await self.store.run(finish_digest, digest_id, now=iso(now), error=exc.reason)
             else:

@@ -16,7 +16,7 @@ from diplobot.handlers import digest, general, settings, topics  # noqa: F401  (
 from diplobot.handlers.incoming import Incoming
 from diplobot.handlers.registry import COMMANDS, Command, Context, UsageError, parse_command, usage_reply
 from diplobot.handlers.reply import Reply
-from diplobot.store.chats import ensure_chat
+from diplobot.store.chats import ensure_chat, move_chat
 from diplobot.store.worker import Store
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,11 @@ class Dispatcher:
             return Reply.text("Sorry, only this chat's admins can change its topics and settings.")
         self.on_handled(msg.platform)
         return await self.store.run(self._run, cmd, msg, args)
+
+    async def chat_moved(self, old_chat_id: str, new_native_id: str) -> None:
+        """The platform says a chat now lives under another id; its topics and settings go with it."""
+        new_id = await self.store.run(move_chat, old_chat_id, new_native_id)
+        log.info("chat %s moved to %s; its topics and settings moved with it", old_chat_id, new_id)
 
     def _run(self, db, cmd: Command, msg: Incoming, args: str) -> Reply:  # type: ignore[no-untyped-def]
         now = self.clock.now()

@@ -13,13 +13,16 @@ class DeliveryError(Exception):
 
     `retry_after`: the platform asked to wait this many seconds (429) before writing to that chat.
     `chat_gone`: the chat blocked the bot, was deleted or archived; stop sending there.
+    `moved_to`: the chat lives on under this native id (a Telegram group became a supergroup).
     """
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, chat_gone: bool = False) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None, chat_gone: bool = False,
+                 moved_to: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.chat_gone = chat_gone
+        self.moved_to = moved_to
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from diplobot.handlers.reply import Reply
 from diplobot.platforms.base import DeliveryError, Messenger
 from diplobot.store import alerts
 from diplobot.store.articles import get_article, story_outlets
-from diplobot.store.chats import get_chat, set_inactive
+from diplobot.store.chats import get_chat, move_chat, set_inactive
 from diplobot.store.worker import Store
 
 log = logging.getLogger(__name__)
@@ -303,6 +303,11 @@ class OutboxWorker:
 
     async def _record_failure(self, chat_id: str, alert: dict[str, Any], exc: DeliveryError) -> bool:
         now = self.clock.now()
+        if exc.moved_to:
+            new_id = await self.store.run(move_chat, chat_id, exc.moved_to)
+            log.info("chat %s moved to %s; its topics and alerts moved with it", chat_id, new_id)
+            self.wake()
+            return False
         if exc.chat_gone:
             log.warning("chat %s is gone (%s); marked inactive", chat_id, exc.reason)
             await self.store.run(set_inactive, chat_id, exc.reason)

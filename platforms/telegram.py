@@ -109,7 +109,7 @@ def delivery_error(exc: TelegramError, token: str) -> DeliveryError:
     if isinstance(exc, RetryAfter):
         return DeliveryError(f"rate limited: {reason}", retry_after=retry_after_seconds(exc))
     if isinstance(exc, ChatMigrated):
-        return DeliveryError(f"group became a supergroup (now {exc.new_chat_id})", chat_gone=True)
+        return DeliveryError(f"group became a supergroup (now {exc.new_chat_id})", moved_to=str(exc.new_chat_id))
     if isinstance(exc, Forbidden):
         return DeliveryError(reason, chat_gone=True)
     if isinstance(exc, BadRequest) and any(p in reason.lower() for p in GONE_PHRASES):
@@ -196,6 +196,7 @@ class TelegramPlatform:
         app = builder.build()
         app.add_handler(MessageHandler(COMMAND_MESSAGES, self._on_command))
         app.add_handler(CallbackQueryHandler(self._on_callback))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_error_handler(self._on_error)
         return app
 
@@ -345,6 +346,16 @@ class TelegramPlatform:
         check = self._manage_check(chat, message.from_user, message.sender_chat)
         reply = await self.dispatcher.handle(incoming, may_manage=check)
         await self._reply(str(chat.id), reply)
+
+    async def _on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup (Telegram posts this in both): the new id keeps its topics."""
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            await self.dispatcher.chat_moved(f"telegram:{message.chat_id}", str(message.migrate_to_chat_id))
+        elif message.migrate_from_chat_id:
+            await self.dispatcher.chat_moved(f"telegram:{message.migrate_from_chat_id}", str(message.chat_id))
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press runs its command as the presser typed it; the press is always answered."""

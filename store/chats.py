@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from diplobot.store.subscriptions import bump_revision
+
 SETTINGS = ("timezone", "muted_until", "alerts_mode", "digest_time", "digest_weekday",
             "digest_skip_empty", "digest_since", "quiet_start", "quiet_end", "title", "kind")
 
@@ -45,6 +47,29 @@ def set_inactive(db: Database, chat_id: str, reason: str) -> None:
                where chat_id = ? and state = 'pending'""",
             [f"chat inactive: {reason}", chat_id],
         )
+
+
+def move_chat(db: Database, old_id: str, new_native_id: str, *, kind: str = "supergroup") -> str:
+    """A Telegram group upgraded to a supergroup gets a new id: its topics, settings, outbox and digest
+    history follow it, so nothing is lost or sent twice. Idempotent; returns the new chat id.
+
+    Where the new chat already has the same topic, alert or digest period, its own row wins; the old
+    chat is marked inactive, which fails the leftover pending alerts.
+    """
+    new_id = f"{old_id.split(':', 1)[0]}:{new_native_id}"
+    copied = ", ".join(s for s in SETTINGS if s != "kind")
+    with db.atomic():
+        db.execute(f"""insert or ignore into chats (id, platform, kind, {copied}, created_at)
+                       select ?, platform, ?, {copied}, created_at from chats where id = ?""",
+                   [new_id, kind, old_id])
+        moved = sum(db.execute(f"update or ignore {table} set chat_id = ? where chat_id = ?",
+                               [new_id, old_id]).rowcount
+                    for table in ("subscriptions", "alerts", "digests"))
+        if moved:
+            bump_revision(db)
+        if get_chat(db, old_id):
+            set_inactive(db, old_id, f"moved to {new_id}")
+    return new_id
 
 
 def chats_with_digest(db: Database) -> list[dict[str, Any]]:

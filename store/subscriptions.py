@@ -15,7 +15,7 @@ def subscriptions_revision(db: Database) -> int:
     return int(row[0]) if row else 0
 
 
-def _bump(db: Database) -> None:
+def bump_revision(db: Database) -> None:
     db.execute(
         """insert into meta (key, value) values ('subscriptions_rev', '1')
            on conflict(key) do update set value = cast(value as integer) + 1"""
@@ -37,7 +37,7 @@ def add_subscription(db: Database, chat_id: str, query: str, now: str) -> int | 
             )
         except sqlite3.IntegrityError:
             return None
-        _bump(db)
+        bump_revision(db)
     return cursor.lastrowid
 
 
@@ -46,7 +46,7 @@ def remove_subscription(db: Database, chat_id: str, subscription_id: int) -> boo
         cursor = db.execute("delete from subscriptions where chat_id = ? and id = ?",
                             [chat_id, subscription_id])
         if cursor.rowcount:
-            _bump(db)
+            bump_revision(db)
     return cursor.rowcount > 0
 
 

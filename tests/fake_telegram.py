@@ -154,6 +154,7 @@ class Failure:
     retry_after: int | None = None
     times: int | None = None  # None: every time
     hang: bool = False
+    migrate_to_chat_id: int | None = None
 
 
 class ApiError(Exception):
@@ -223,6 +224,17 @@ class FakeTelegram:
              times: int | None = None) -> None:
         """Make calls about `chat_id` fail, e.g. fail(5, 429, "Too Many Requests: retry after 3", retry_after=3)."""
         self.failures[chat_id] = Failure(status, description, retry_after, times)
+
+    def upgrade_to_supergroup(self, chat_id: int, new_chat_id: int, *, announce: bool = True) -> None:
+        """The group `chat_id` became the supergroup `new_chat_id`: calls to the old id get Telegram's 400
+        with `migrate_to_chat_id`; with `announce`, both chats get the service message about it."""
+        self.failures[chat_id] = Failure(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                                         migrate_to_chat_id=new_chat_id)
+        notices = ((chat_id, "group", {"migrate_to_chat_id": new_chat_id}),
+                   (new_chat_id, "supergroup", {"migrate_from_chat_id": chat_id}))
+        for notice_chat, kind, migrate in notices if announce else ():
+            self.push({"message": {"message_id": next(_update_message_ids), "date": int(time.time()),
+                                   "chat": chat(notice_chat, kind), "from": user(900), **migrate}})
 
     def hang(self, chat_id: int) -> None:
         """Calls about `chat_id` never answer (until `release()` or the server stops)."""
@@ -308,8 +320,9 @@ class FakeTelegram:
             failure.times -= 1
             if failure.times <= 0:
                 del self.failures[int(chat_id)]  # type: ignore[arg-type]
-        parameters = {"retry_after": failure.retry_after} if failure.retry_after else None
-        raise ApiError(failure.status, failure.description, parameters)
+        parameters = {"retry_after": failure.retry_after, "migrate_to_chat_id": failure.migrate_to_chat_id}
+        raise ApiError(failure.status, failure.description,
+                       {k: v for k, v in parameters.items() if v is not None} or None)
 
     def _bot_user(self) -> dict[str, Any]:
         return {"id": self.bot_id, "is_bot": True, "first_name": "Diplo", "username": self.username,

@@ -96,6 +96,36 @@ def test_subscriptions_bump_the_revision_and_start_after_stored_articles(db):
     assert subscriptions.subscriptions_revision(db) == before + 2
 
 
+def test_a_moved_chat_keeps_its_topics_alerts_and_settings_and_merges_with_the_new_id(db):
+    old, new = "telegram:-42", "telegram:-10042"
+    chats.ensure_chat(db, old, kind="group", title="Desk", timezone="Europe/Kyiv", now=NOW)
+    chats.ensure_chat(db, new, kind="supergroup", timezone="UTC", now=NOW)  # already spoke to the bot
+    for query in ("ceasefire", "grain corridor"):
+        subscriptions.add_subscription(db, old, query, NOW)
+    subscriptions.add_subscription(db, new, "ceasefire", NOW)
+    article_id = articles.insert_article(db, article())
+    alerts.create_alert(db, chat_id=old, article_id=article_id, story_id=article_id, topics=[],
+                        next_attempt_at=NOW, now=NOW)
+    revision = subscriptions.subscriptions_revision(db)
+
+    assert chats.move_chat(db, old, "-10042") == new
+    assert sorted(s["query"] for s in subscriptions.chat_subscriptions(db, new)) == ["ceasefire", "grain corridor"]
+    assert [a["chat_id"] for a in alerts.due_alerts(db, "telegram", NOW)] == [new]
+    assert chats.get_chat(db, new)["timezone"] == "UTC"  # the new chat's own settings win
+    assert chats.get_chat(db, old)["active"] == 0 and subscriptions.subscriptions_revision(db) > revision
+    assert chats.move_chat(db, old, "-10042") == new  # Telegram announces it twice: idempotent
+    assert len(subscriptions.chat_subscriptions(db, new)) == 2
+
+
+def test_a_moved_chat_that_the_bot_never_saw_under_its_new_id_takes_its_settings_along(db):
+    chats.ensure_chat(db, "telegram:-7", kind="group", title="Desk", timezone="Europe/Kyiv", now=NOW)
+    chats.update_chat(db, "telegram:-7", digest_time="08:00")
+    chats.move_chat(db, "telegram:-7", "-1007")
+    moved = chats.get_chat(db, "telegram:-1007")
+    assert (moved["kind"], moved["title"], moved["timezone"], moved["digest_time"], moved["active"]) == (
+        "supergroup", "Desk", "Europe/Kyiv", "08:00", 1)
+
+
 def test_a_source_is_paused_after_repeated_failures(db):
     source_id = sources.upsert_source(db, "https://x.org/rss", kind="feed", every_s=600, full_text=False,
                                       title=None, now=NOW)

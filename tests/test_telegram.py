@@ -1,5 +1,6 @@
 """Telegram: the real python-telegram-bot Application against a fake Bot API server on 127.0.0.1."""
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -317,6 +318,65 @@ async def test_a_chat_that_blocked_the_bot_is_marked_inactive(tg, bot, store, co
     assert chat["active"] == 0 and "blocked" in chat["inactive_reason"]
 
 
+OLD_GROUP, SUPERGROUP = -4242, -1004242
+
+
+async def subscribe_old_group(tg, topic=WILLING):
+    tg.admins[OLD_GROUP] = {ALICE}
+    assert "Subscribed" in await say(tg, f"/subscribe {topic}", chat_id=OLD_GROUP, user_id=ALICE, kind="group")
+
+
+async def test_an_alert_to_a_group_that_became_a_supergroup_arrives_in_the_supergroup(
+        tg, bot, store, config, clock):
+    await subscribe_old_group(tg)
+    tg.upgrade_to_supergroup(OLD_GROUP, SUPERGROUP, announce=False)  # while the bot was not looking
+    await ingest(store, clock, paris_article())
+    await deliver(store, bot, config, clock)  # Telegram answers with the new id
+    await deliver(store, bot, config, clock)
+    (alert,) = tg.sent(SUPERGROUP)
+    assert "Leaders meet in Paris on guarantees" in alert["text"]
+    topics = await say(tg, "/topics", chat_id=SUPERGROUP, user_id=BOB, kind="supergroup")
+    assert WILLING in topics
+    await ingest(store, clock, paris_article(title="Envoys meet in Rome", url="https://wire.example/rome", n=9))
+    await deliver(store, bot, config, clock)
+    assert len(tg.sent(SUPERGROUP)) == 3  # alert, /topics, the next alert: none lost on the old id
+    assert [c for c in tg.called("sendMessage") if c.params["chat_id"] == str(OLD_GROUP)][-1].status == 400
+
+
+async def test_a_digest_due_in_a_group_that_became_a_supergroup_is_sent_there_once(
+        tg, bot, store, config, clock):
+    from diplobot.scheduler import Jobs
+
+    await subscribe_old_group(tg)
+    await say(tg, "/settings digest 10:30", chat_id=OLD_GROUP, user_id=ALICE, kind="group")  # clock: 10:00 UTC
+    await ingest(store, clock, paris_article())
+    tg.upgrade_to_supergroup(OLD_GROUP, SUPERGROUP, announce=False)
+    clock.advance(minutes=31)
+    jobs = Jobs(store, fetcher=None, config=config, clock=clock)
+    jobs.messengers["telegram"] = bot
+    assert await jobs.digests() == 0  # Telegram answers with the new id
+    assert await jobs.digests() == 1
+    assert await jobs.digests() == 0
+    (digest,) = tg.sent(SUPERGROUP)
+    assert "Leaders meet in Paris" in digest["text"]
+
+
+async def test_the_upgrade_notice_moves_a_groups_topics_and_settings_at_once(tg, bot, store):
+    from diplobot.store.chats import get_chat
+
+    await subscribe_old_group(tg)
+    assert "Europe/Kyiv" in await say(tg, "/settings timezone Europe/Kyiv", chat_id=OLD_GROUP, user_id=ALICE,
+                                      kind="group")
+    tg.upgrade_to_supergroup(OLD_GROUP, SUPERGROUP)
+    for _ in range(500):  # the notices are handled in the background
+        if await store.run(get_chat, f"telegram:{SUPERGROUP}"):
+            break
+        await asyncio.sleep(0.01)
+    assert WILLING in await say(tg, "/topics", chat_id=SUPERGROUP, user_id=BOB, kind="supergroup")
+    assert "Europe/Kyiv" in await say(tg, "/settings", chat_id=SUPERGROUP, user_id=BOB, kind="supergroup")
+    assert len(tg.sent(OLD_GROUP)) == 2  # the /subscribe and /settings answers, nothing since
+
+
 async def test_alerts_to_one_private_chat_respect_its_pace(tg, bot, store, config, clock):
     await say(tg, f"/subscribe {WILLING}")
     drafts = [replace(paris_article(title=f"Meeting {i}", url=f"https://wire.example/{i}", n=i),
@@ -354,7 +414,7 @@ async def test_server_errors_and_timeouts_become_retryable_delivery_errors(tg, c
 
 
 def test_telegram_errors_map_to_what_the_outbox_needs():
-    from telegram.error import BadRequest, Forbidden, RetryAfter
+    from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
     token = "123:SECRET"
     assert delivery_error(RetryAfter(timedelta(seconds=7)), token).retry_after == 7
@@ -363,6 +423,8 @@ def test_telegram_errors_map_to_what_the_outbox_needs():
     assert delivery_error(BadRequest("Chat not found"), token).chat_gone
     assert not delivery_error(BadRequest("Can't parse entities"), token).chat_gone
     assert delivery_error(BadRequest("bad 123:SECRET"), token).reason == "bad <token>"
+    moved = delivery_error(ChatMigrated(-1001234), token)
+    assert moved.moved_to == "-1001234" and not moved.chat_gone
 
 
 async def webhook_post(bot, secret, update):
