@@ -21,10 +21,11 @@ from diplobot.config import Config, ConfigError, load_config, parse_duration
 from diplobot.doctor import run_checks
 from diplobot.handlers.digest import digest_reply, period_start
 from diplobot.handlers.who import who as who_reply
+from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.files import iter_inputs, read_path
-from diplobot.ingest.models import IngestError
+from diplobot.ingest.models import ArticleDraft, IngestError
 from diplobot.ingest.opml import read_opml, write_opml
-from diplobot.ingest.pages import parse_page
+from diplobot.ingest.pages import fetch_page
 from diplobot.ingest.poll import poll_due, source_kind
 from diplobot.ingest.urls import check_public_url, redact_url
 from diplobot.logs import setup_logging
@@ -138,9 +139,8 @@ async def _ingest_inputs(store: Store, inputs: list[str]) -> IngestCounts:
     return counts
 
 
-async def _page(fetcher: Any, url: str) -> list[Any]:
-    page = await fetcher.get(url)
-    return [await asyncio.to_thread(parse_page, page.body, url=page.url)]
+async def _page(fetcher: Fetcher, url: str) -> list[ArticleDraft]:
+    return [await fetch_page(fetcher, url)]
 
 
 async def _ingest_one(store: Store, name: str, read: Callable[[], Awaitable[list[Any]]],

@@ -72,6 +72,13 @@ def to_row(draft: ArticleDraft, *, source_id: int | None, now: str) -> articles.
     )
 
 
+def unstored_drafts(db: Database, drafts: list[ArticleDraft]) -> list[ArticleDraft]:
+    """The drafts whose links (canonical URL, feed guid) no stored article has: the ones worth a page fetch."""
+    links = [{key for key in (canonical_url(d.url) if d.url else None, d.guid) if key} for d in drafts]
+    known = articles.stored_links(db, set().union(*links))
+    return [draft for draft, keys in zip(drafts, links, strict=True) if not keys & known]
+
+
 def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int | None,
                  now: str) -> IngestCounts:
     """Insert the new articles of a batch in one transaction; `enrich_pending` gives them stories and people."""

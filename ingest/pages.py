@@ -50,11 +50,6 @@ async def fetch_page(fetcher: Fetcher, url: str) -> ArticleDraft:
     return await asyncio.to_thread(parse_page, page.body, url=page.url)
 
 
-async def fetch_full_text(fetcher: Fetcher, url: str) -> str:
-    """The main text of a feed item's page, for sources whose feed carries only a teaser."""
-    return (await fetch_page(fetcher, url)).body
-
-
 def _is_binary(data: bytes) -> bool:
     head = data[:4096]
     return b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))

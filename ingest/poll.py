@@ -20,15 +20,16 @@ from diplobot.ingest.feeds import parse_feed
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.files import iter_inputs, read_path
 from diplobot.ingest.models import ArticleDraft, IngestError
-from diplobot.ingest.pages import parse_page
+from diplobot.ingest.pages import fetch_page
 from diplobot.ingest.samples import sample_drafts
-from diplobot.pipeline import IngestCounts, store_drafts
+from diplobot.pipeline import IngestCounts, store_drafts, unstored_drafts
 from diplobot.store import sources
 from diplobot.store.worker import Store
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_S = 6 * 3600
+PAGES_AT_ONCE = 4  # full-text page fetches in flight per source
 
 
 @dataclass
@@ -75,9 +76,13 @@ async def poll_source(store: Store, fetcher: Fetcher, source: dict[str, Any], co
     if drafts is None:
         result.unchanged = True
     else:
-        if source["full_text"]:
-            drafts = [await _with_full_text(fetcher, d) for d in drafts]
+        known = 0
+        if source["full_text"]:  # pages only for items not stored yet
+            fresh = await store.run(unstored_drafts, drafts)
+            known = len(drafts) - len(fresh)
+            drafts = await _with_full_texts(fetcher, fresh)
         result.counts = await store.run(store_drafts, drafts, source_id=source["id"], now=iso(now))
+        result.counts.duplicates += known
     await store.run(sources.record_success, source["id"], now=iso(now), next_poll_at=next_poll, **meta)
     return result
 
@@ -106,17 +111,22 @@ def _read_files(path: Path) -> list[ArticleDraft]:
     return [draft for file in iter_inputs([path]) for draft in read_path(file)]
 
 
-async def _with_full_text(fetcher: Fetcher, draft: ArticleDraft) -> ArticleDraft:
-    """The draft with its page's main text as body; the feed's text when the page fails."""
-    if not draft.url:
-        return draft
-    try:
-        page = await fetcher.get(draft.url)
-        extracted = await asyncio.to_thread(parse_page, page.body, url=page.url)
-    except IngestError as exc:
-        log.info("full text of %s unavailable: %s", draft.url, exc)
-        return draft
-    return replace(draft, body=extracted.body or draft.body)
+async def _with_full_texts(fetcher: Fetcher, drafts: list[ArticleDraft]) -> list[ArticleDraft]:
+    """Each draft with its page's main text as body (a few pages at a time); the feed's text when the page fails."""
+    limit = asyncio.Semaphore(PAGES_AT_ONCE)
+
+    async def one(draft: ArticleDraft) -> ArticleDraft:
+        if not draft.url:
+            return draft
+        try:
+            async with limit:
+                page = await fetch_page(fetcher, draft.url)
+        except IngestError as exc:
+            log.info("full text of %s unavailable: %s", draft.url, exc)
+            return draft
+        return replace(draft, body=page.body or draft.body)
+
+    return list(await asyncio.gather(*(one(d) for d in drafts)))
 
 
 async def poll_due(store: Store, fetcher: Fetcher, config: IngestConfig, now: datetime,

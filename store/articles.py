@@ -39,6 +39,15 @@ def find_duplicate(db: Database, article: NewArticle) -> int | None:
     return row[0] if row else None
 
 
+def stored_links(db: Database, links: Iterable[str]) -> set[str]:
+    """Which of these links (canonical URLs or feed guids) a stored article has."""
+    listed = json.dumps(list(links))
+    return {row[0] for row in db.execute(
+        """select canonical_url from articles where canonical_url in (select value from json_each(?))
+           union select guid from articles where guid in (select value from json_each(?))""",
+        [listed, listed])}
+
+
 _COLUMNS = "source_id, url, canonical_url, guid, title, summary, body, published_at, fetched_at, content_hash"
 _CHUNK = 500  # rows per INSERT at most (10 parameters each), fewer if this SQLite allows fewer variables
 

@@ -11,7 +11,7 @@ from werkzeug import Response
 
 from diplobot.ingest.fetch import USER_AGENT, Fetcher, RetryLater, retry_after_seconds
 from diplobot.ingest.models import IngestError
-from diplobot.ingest.pages import fetch_full_text, fetch_page
+from diplobot.ingest.pages import fetch_page
 
 PAGE = b"""<html><head><title>Talks | Wire</title></head><body><nav>Home</nav><article><h1>Talks in Paris</h1>
 <p>Advisers from Britain, France, Germany and Italy met the US special envoy in Paris on Thursday to discuss
@@ -204,11 +204,40 @@ async def test_a_page_is_fetched_and_its_article_extracted(httpserver, fetcher):
     httpserver.expect_request("/a/paris").respond_with_data(PAGE, content_type="text/html; charset=utf-8")
 
     page = await fetch_page(fetcher, httpserver.url_for("/a/paris"))
-    full_text = await fetch_full_text(fetcher, httpserver.url_for("/a/paris"))
 
     assert (page.title, page.url) == ("Talks in Paris", httpserver.url_for("/a/paris"))
-    assert full_text == page.body
-    assert full_text.startswith("Advisers from Britain") and full_text.endswith("sanctions pressure on Russia.")
+    assert page.body.startswith("Advisers from Britain") and page.body.endswith("sanctions pressure on Russia.")
+
+
+def teaser_feed(*numbers: int, base: str) -> bytes:
+    items = "".join(f"<item><title>Talks {n}</title><link>{base}/a/{n}</link><guid>wire-{n}</guid>"
+                    f"<description>Teaser {n}.</description></item>" for n in numbers)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{items}</channel></rss>'.encode()
+
+
+async def test_a_full_text_source_reads_the_page_of_each_new_item_once(httpserver, fetcher, store, clock):
+    from diplobot.config import IngestConfig
+    from diplobot.ingest.poll import poll_due
+    from diplobot.store import articles, sources
+
+    base = httpserver.url_for("").rstrip("/")
+    feed = {"body": teaser_feed(1, 2, base=base)}
+    httpserver.expect_request("/feed.xml").respond_with_handler(lambda _: Response(feed["body"]))
+    for n in (1, 2, 3):
+        httpserver.expect_request(f"/a/{n}").respond_with_data(PAGE.replace(b"Paris", f"Paris {n}".encode()),
+                                                               content_type="text/html")
+    await store.run(sources.upsert_source, f"{base}/feed.xml", kind="feed", every_s=600, full_text=True,
+                    title=None, now=clock.now().isoformat())
+
+    (first,) = await poll_due(store, fetcher, IngestConfig(), clock.now())
+    feed["body"] = teaser_feed(3, 2, 1, base=base)
+    (second,) = await poll_due(store, fetcher, IngestConfig(), clock.now() + timedelta(hours=1))
+
+    assert (first.counts.new, second.counts.new, second.counts.duplicates) == (2, 1, 2)
+    pages = sorted(request.path for request, _ in httpserver.log if request.path.startswith("/a/"))
+    assert pages == ["/a/1", "/a/2", "/a/3"]  # items already stored cost no page fetch
+    bodies = [a["body"] for a in await store.run(articles.latest_articles)]
+    assert len(bodies) == 3 and all("sanctions pressure on Russia" in body for body in bodies)
 
 
 async def test_a_page_larger_than_the_cap_is_refused(httpserver):
