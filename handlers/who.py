@@ -56,8 +56,13 @@ def _choices(db: Database, query: str, found: list[people.Candidate]) -> Reply:
 
 
 def _unknown(db: Database, query: str) -> Reply:
-    total = articles.article_total(db)
-    out = ReplyBuilder().para(f"I found nobody called {query} in {total} article{'s' if total != 1 else ''}.")
+    """Says how many articles were searched, and whether just-stored ones are still being read."""
+    unread = articles.unenriched_count(db)
+    read = articles.article_total(db) - unread
+    out = ReplyBuilder().para(f"I found nobody called {query} in {read} article{'s' if read != 1 else ''}.")
+    if unread:
+        out.para(f"{unread} just-stored article{'s are' if unread != 1 else ' is'} still being read; "
+                 "ask again in a minute.")
     closest = people.closest_names(db, query)
     if closest:
         out.para(f"Closest names: {', '.join(closest)}.")

@@ -151,6 +151,10 @@ def unenriched_ids(db: Database, limit: int = 500) -> list[int]:
     return [r[0] for r in rows.fetchall()]
 
 
+def unenriched_count(db: Database) -> int:
+    return db.execute("select count(*) from articles where enriched_at is null").fetchone()[0]
+
+
 def mark_enriched(db: Database, article_id: int, now: str) -> None:
     db.execute("update articles set enriched_at = ? where id = ?", [now, article_id])
 

@@ -138,6 +138,15 @@ def test_nobody_in_an_empty_store():
     assert ask(db, "Yermak").plain() == "I found nobody called Yermak in 0 articles."
 
 
+def test_nobody_found_yet_says_that_new_articles_are_still_being_read():
+    db = open_database(":memory:")
+    load(db, [SEED])
+    store_drafts(db, [ArticleDraft(title="Talks", body="Envoys met.", url="https://news.example/new")],
+                 source_id=None, now="2025-12-01T00:00:00+00:00")  # stored, not enriched yet
+    assert ask(db, "Kellogg").plain().startswith("I found nobody called Kellogg in 1 article.\n\n"
+                                                  "1 just-stored article is still being read; ask again in a minute.")
+
+
 async def test_who_through_the_chat_command(chat, store, clock):
     await ingest_drafts(store, list(read_path(SEED)), now=clock.now())
     reply = await chat("/who Ермак")
