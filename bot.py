@@ -129,13 +129,10 @@ async def _ingest_inputs(store: Store, inputs: list[str]) -> IngestCounts:
         for path in paths:
             counts.add(await _ingest_one(store, str(path), lambda p=path: asyncio.to_thread(read_path, p), state))
             progress.advance(task)
-        fetcher = make_fetcher(STATE.config)
-        try:
+        async with make_fetcher(STATE.config) as fetcher:
             for url in urls:
                 counts.add(await _ingest_one(store, url, lambda u=url: _page(fetcher, u), state))
                 progress.advance(task)
-        finally:
-            await fetcher.aclose()
     return counts
 
 
@@ -157,11 +154,8 @@ def poll() -> None:
     """Fetch every due source once and print one line per source."""
 
     async def work(store: Store) -> list[Any]:
-        fetcher = make_fetcher(STATE.config)
-        try:
+        async with make_fetcher(STATE.config) as fetcher:
             results = await poll_due(store, fetcher, STATE.config.ingest, Clock().now())
-        finally:
-            await fetcher.aclose()
         await store.run(match_pending, MatchState(), Clock().now())
         return results
 
@@ -358,11 +352,8 @@ def sources_export() -> None:
 def doctor() -> None:
     """Check the config, the database, each platform's token and each source; say what to fix."""
     async def work(store: Store) -> list[Any]:
-        fetcher = make_fetcher(STATE.config)
-        try:
+        async with make_fetcher(STATE.config) as fetcher:
             return await run_checks(STATE.config, store, fetcher)
-        finally:
-            await fetcher.aclose()
 
     checks = _with_store(work)
     table = Table("check", "status", "detail", title="diplobot doctor")

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from diplobot.store import alerts, articles, sources
 from diplobot.store.db import ping
 from diplobot.store.worker import Store
+from diplobot.webserver import serve, split_listen
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,7 @@ class OpsServer:
 
     def __init__(self, listen: str, store: Store, metrics: Metrics, health: Callable[[], dict[str, bool]]
                  ) -> None:
-        self.host, _, port = listen.rpartition(":")
-        self.port = int(port)
+        self.listen = listen
         self.store = store
         self.metrics = metrics
         self.health = health
@@ -86,10 +86,8 @@ class OpsServer:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self.host or "127.0.0.1", self.port).start()
-        log.info("ops endpoint on http://%s:%s", self.host, self.port)
+        self._runner, port = await serve(app, self.listen)
+        log.info("ops endpoint on http://%s:%s", split_listen(self.listen)[0], port)
 
     async def stop(self) -> None:
         if self._runner:

@@ -89,6 +89,12 @@ class Fetcher:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
         visited = [url]
         for _ in range(self.max_redirects + 1):

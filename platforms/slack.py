@@ -30,6 +30,7 @@ from diplobot.handlers.incoming import ChatKind, Incoming
 from diplobot.handlers.reply import Reply
 from diplobot.platforms.base import DeliveryError, Pace
 from diplobot.platforms.slack_render import ACTION_PREFIX, SlackMessage, render, updated_message
+from diplobot.webserver import serve
 
 if TYPE_CHECKING:
     from diplobot.handlers.dispatcher import Dispatcher
@@ -96,11 +97,6 @@ def retry_number(headers: dict[str, Any]) -> int:
     value = headers.get("x-slack-retry-num") or ["0"]
     text = value[0] if isinstance(value, list | tuple) else value
     return int(text) if str(text).isdigit() else 0
-
-
-def split_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 class RecentIds:
@@ -211,12 +207,7 @@ class SlackPlatform:
         """Events, slash commands and interactivity on one path; Bolt checks every signature."""
         if not self.settings.signing_secret:
             raise RuntimeError('slack mode = "http" needs slack.signing_secret')
-        runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), access_log=None)
-        await runner.setup()
-        host, port = split_listen(self.settings.listen)
-        await web.TCPSite(runner, host, port).start()
-        self._runner = runner
-        self.port = runner.addresses[0][1]
+        self._runner, self.port = await serve(self.app.web_app(path=EVENTS_PATH), self.settings.listen)
 
     async def _start_socket(self) -> None:
         """Check the app-level token first: the SDK would retry a rejected one forever."""

@@ -45,6 +45,7 @@ from diplobot.handlers.reply import Reply
 from diplobot.logs import RedactingFilter
 from diplobot.platforms.base import DeliveryError, Pace
 from diplobot.platforms.telegram_render import CHUNK_LIMIT, Rendered, render, utf16_len
+from diplobot.webserver import serve
 
 if TYPE_CHECKING:
     from diplobot.handlers.dispatcher import Dispatcher
@@ -310,12 +311,7 @@ class TelegramPlatform:
         self._webhook_secret = self.settings.secret_token or secrets.token_urlsafe(32)
         web_app = web.Application()
         web_app.router.add_post(urlsplit(self.settings.webhook_url).path or "/", self._on_webhook)
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
-        host, _, port = self.settings.listen.rpartition(":")
-        await web.TCPSite(runner, host.strip("[]") or "127.0.0.1", int(port)).start()
-        self._webhook_runner = runner
-        self.webhook_port = runner.addresses[0][1]
+        self._webhook_runner, self.webhook_port = await serve(web_app, self.settings.listen)
         await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self._webhook_secret,
                                        allowed_updates=ALLOWED_UPDATES)
 

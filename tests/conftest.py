@@ -10,6 +10,7 @@ from diplobot.clock import FixedClock
 from diplobot.config import Config, DeliveryConfig, StoreConfig
 from diplobot.handlers.dispatcher import Dispatcher
 from diplobot.handlers.incoming import Incoming
+from diplobot.ingest.fetch import Fetcher
 from diplobot.platforms.base import Pace
 from diplobot.store.worker import Store
 
@@ -65,6 +66,13 @@ def config(tmp_path):
 async def store(config):
     async with Store(config.store.path) as store:
         yield store
+
+
+@pytest.fixture
+async def fetcher():
+    """A fetcher that may talk to the local test servers (private addresses are allowed by default)."""
+    async with Fetcher(timeout=3.0) as fetcher:
+        yield fetcher
 
 
 @pytest.fixture

@@ -128,9 +128,8 @@ async def feed():
 
 @pytest.fixture
 async def fetcher():
-    fetcher = Fetcher(timeout=0.5, allow_private=True)
-    yield fetcher
-    await fetcher.aclose()
+    async with Fetcher(timeout=0.5, allow_private=True) as fetcher:
+        yield fetcher
 
 
 INGEST = IngestConfig(timeout=0.5, max_failures=3, allow_private_hosts=True)

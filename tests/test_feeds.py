@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diplobot.ingest.feeds import fetch_feed, parse_feed
-from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.models import IngestError
 from diplobot.ingest.text import clean_title, html_to_text
 
@@ -199,13 +198,6 @@ def test_any_text_turns_into_visible_text_without_crashing(text):
 
     assert "\n" not in title and "\u202e" not in title and "\x00" not in title
     assert "\x00" not in html_to_text(text)
-
-
-@pytest.fixture
-async def fetcher():
-    fetcher = Fetcher(timeout=3.0)
-    yield fetcher
-    await fetcher.aclose()
 
 
 async def test_a_served_feed_is_fetched_parsed_and_then_unchanged(httpserver, fetcher):

@@ -20,13 +20,6 @@ FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></chan
 
 
 @pytest.fixture
-async def fetcher():
-    fetcher = Fetcher(timeout=3.0)
-    yield fetcher
-    await fetcher.aclose()
-
-
-@pytest.fixture
 def release():
     """An event that slow handlers wait on; set at teardown so the (single-threaded) server moves on."""
     event = threading.Event()
@@ -133,12 +126,9 @@ def test_retry_after_may_be_an_http_date():
 
 async def test_a_server_that_never_answers_times_out(httpserver, release):
     httpserver.expect_request("/slow").respond_with_handler(lambda request: release.wait(5) and Response(FEED))
-    fetcher = Fetcher(timeout=0.3)
-    try:
+    async with Fetcher(timeout=0.3) as fetcher:
         with pytest.raises(IngestError, match="timed out"):
             await fetcher.get(httpserver.url_for("/slow"))
-    finally:
-        await fetcher.aclose()
 
 
 async def test_a_body_dripping_slowly_hits_the_overall_deadline(httpserver, release):
@@ -149,12 +139,9 @@ async def test_a_body_dripping_slowly_hits_the_overall_deadline(httpserver, rele
             yield b"<"
 
     httpserver.expect_request("/drip").respond_with_handler(lambda request: Response(drip()))
-    fetcher = Fetcher(timeout=0.5)
-    try:
+    async with Fetcher(timeout=0.5) as fetcher:
         with pytest.raises(IngestError, match=r"timed out: no complete answer from localhost within 0\.5 s"):
             await fetcher.get(httpserver.url_for("/drip"))
-    finally:
-        await fetcher.aclose()
 
 
 async def test_a_streamed_body_without_length_is_cut_at_the_10_mib_cap(httpserver, fetcher):
@@ -169,12 +156,9 @@ async def test_a_gzip_bomb_is_stopped_at_the_cap_of_decoded_bytes(httpserver):
     bomb = gzip.compress(bytes(32 * 1024 * 1024), compresslevel=9)
     assert len(bomb) < 100_000
     httpserver.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
-    fetcher = Fetcher(max_bytes=1024 * 1024)
-    try:
+    async with Fetcher(max_bytes=1024 * 1024) as fetcher:
         with pytest.raises(IngestError, match="response larger than 1 MiB cap"):
             await fetcher.get(httpserver.url_for("/bomb"))
-    finally:
-        await fetcher.aclose()
 
 
 async def test_an_unreachable_host_is_reported(fetcher):
@@ -191,13 +175,9 @@ async def test_only_http_urls_are_fetched(fetcher):
 
 async def test_private_addresses_are_refused_unless_allowed(httpserver):
     httpserver.expect_request("/feed.xml").respond_with_data(FEED)
-    fetcher = Fetcher(allow_private=False)
-    try:
+    async with Fetcher(allow_private=False) as fetcher:
         with pytest.raises(IngestError, match="non-public address"):
             await fetcher.get(httpserver.url_for("/feed.xml"))
-    finally:
-        await fetcher.aclose()
-
 
 
 async def test_a_page_is_fetched_and_its_article_extracted(httpserver, fetcher):
@@ -242,9 +222,6 @@ async def test_a_full_text_source_reads_the_page_of_each_new_item_once(httpserve
 
 async def test_a_page_larger_than_the_cap_is_refused(httpserver):
     httpserver.expect_request("/big").respond_with_data(PAGE * 100, content_type="text/html")
-    fetcher = Fetcher(max_bytes=len(PAGE))
-    try:
+    async with Fetcher(max_bytes=len(PAGE)) as fetcher:
         with pytest.raises(IngestError, match=f"response larger than {len(PAGE)} bytes cap"):
             await fetch_page(fetcher, httpserver.url_for("/big"))
-    finally:
-        await fetcher.aclose()
