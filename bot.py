@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from diplobot import __version__
 from diplobot.analysis.names import AliasError
@@ -21,18 +23,21 @@ from diplobot.config import Config, ConfigError, load_config, parse_duration
 from diplobot.doctor import run_checks
 from diplobot.handlers.digest import digest_reply, period_start
 from diplobot.handlers.who import who as who_reply
+from diplobot.ingest.documents import parse_document
 from diplobot.ingest.fetch import Fetcher
-from diplobot.ingest.files import iter_inputs, read_path
+from diplobot.ingest.files import iter_inputs, read_input
 from diplobot.ingest.models import ArticleDraft, IngestError
 from diplobot.ingest.opml import read_opml, write_opml
-from diplobot.ingest.pages import fetch_page
 from diplobot.ingest.poll import poll_due, source_kind
-from diplobot.ingest.urls import check_public_url, redact_url
+from diplobot.ingest.text import one_line
+from diplobot.ingest.urls import check_public_url, display_url, redact_url
 from diplobot.logs import setup_logging
-from diplobot.pipeline import IngestCounts, MatchState, ingest_drafts, match_pending
+from diplobot.pipeline import IngestCounts, Pipeline, store_drafts
 from diplobot.platforms.console import render
-from diplobot.runtime import Runtime, make_fetcher, sync_config_sources
-from diplobot.store import alerts, articles, chats, people, sources, subscriptions
+from diplobot.runtime import Runtime, make_fetcher, make_sandbox, sync_config_sources
+from diplobot.sandbox import LimitExceeded, Sandbox
+from diplobot.store import alerts, articles, chats, people, retention, sources, subscriptions
+from diplobot.store.backup import BackupError, backup_database
 from diplobot.store.db import schema_version
 from diplobot.store.worker import Store
 
@@ -45,6 +50,20 @@ app.add_typer(reindex_app, name="reindex")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
+# Terminal escape sequences: OSC (hyperlinks, titles) up to BEL or ST, CSI (colours, cursor), and
+# any other ESC pair; the 8-bit C1 forms too. What is left of the controls one_line() removes.
+_ESCAPES = re.compile(r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x9d[^\x07\x1b\x9c]*(?:\x07|\x9c)?"
+                      r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|\x1b.?", re.DOTALL)
+
+
+def inert(value: object) -> Text:
+    """Text a source or server controls, as rich will print it literally on one line.
+
+    A `Text` is never parsed as markup (a feed titled `[/oops]` cannot crash a table, nor
+    `[link=…]` add a hidden link), and escape sequences and control characters are removed so
+    none reaches the terminal.
+    """
+    return Text(one_line(_ESCAPES.sub("", str(value))))
 
 
 class State:
@@ -120,33 +139,53 @@ def ingest(inputs: Annotated[list[str], typer.Argument(help="Files, folders, fee
 
 
 async def _ingest_inputs(store: Store, inputs: list[str]) -> IngestCounts:
+    """Read each input in a sandbox worker and store it; then enrich (in workers too) and match all of it."""
     counts = IngestCounts()
     urls = [i for i in inputs if i.startswith(("http://", "https://"))]
     paths = list(iter_inputs(Path(i) for i in inputs if i not in urls))
-    state = MatchState()
-    with Progress(console=err, transient=True, disable=len(paths) + len(urls) < 10) as progress:
-        task = progress.add_task("ingesting", total=len(paths) + len(urls))
-        for path in paths:
-            counts.add(await _ingest_one(store, str(path), lambda p=path: asyncio.to_thread(read_path, p), state))
-            progress.advance(task)
-        async with make_fetcher(STATE.config) as fetcher:
-            for url in urls:
-                counts.add(await _ingest_one(store, url, lambda u=url: _page(fetcher, u), state))
+    with make_sandbox(STATE.config) as sandbox:
+        pipeline = _pipeline(store, sandbox)
+        with Progress(console=err, transient=True, disable=len(paths) + len(urls) < 10) as progress:
+            task = progress.add_task("ingesting", total=len(paths) + len(urls))
+            for path in paths:
+                counts.add(await _ingest_one(store, str(path), lambda p=path: _file(p, sandbox)))
                 progress.advance(task)
+            async with make_fetcher(STATE.config) as fetcher:
+                for url in urls:
+                    counts.add(await _ingest_one(store, url, lambda u=url: _page(fetcher, u, sandbox)))
+                    progress.advance(task)
+        counts.alerts = await pipeline.enrich_and_match()
     return counts
 
 
-async def _page(fetcher: Fetcher, url: str) -> list[ArticleDraft]:
-    return [await fetch_page(fetcher, url)]
+def _pipeline(store: Store, sandbox: Sandbox) -> Pipeline:
+    config = STATE.config
+    return Pipeline(store, sandbox, aliases=config.resolve(config.people.aliases) if config.people.aliases else None)
 
 
-async def _ingest_one(store: Store, name: str, read: Callable[[], Awaitable[list[Any]]],
-                      state: MatchState) -> IngestCounts:
+async def _file(path: Path, sandbox: Sandbox) -> list[ArticleDraft]:
+    document = await sandbox.run(read_input, path)
+    for warning in document.warnings:  # each names the file
+        err.print(f"warning: {warning}", markup=False, highlight=False)
+    return document.drafts
+
+
+async def _page(fetcher: Fetcher, url: str, sandbox: Sandbox) -> list[ArticleDraft]:
+    """A URL's articles, decided by content and Content-Type: a feed's items, a JSON Feed's, or a page."""
+    fetched = await fetcher.get(url)
+    document = await sandbox.run(parse_document, fetched.body, url=fetched.url, content_type=fetched.content_type,
+                                 name=url)
+    for warning in document.warnings:
+        err.print(f"warning: {display_url(url)}: {warning}", markup=False, highlight=False)
+    return document.articles()
+
+
+async def _ingest_one(store: Store, name: str, read: Callable[[], Awaitable[list[Any]]]) -> IngestCounts:
     try:
         drafts = await read()
-    except IngestError as exc:
+    except (IngestError, LimitExceeded) as exc:
         return IngestCounts(failed=[(name, str(exc))])
-    return await ingest_drafts(store, drafts, state=state)
+    return await store.run(store_drafts, drafts, source_id=None, now=iso(Clock().now()))
 
 
 @app.command()
@@ -154,16 +193,18 @@ def poll() -> None:
     """Fetch every due source once and print one line per source."""
 
     async def work(store: Store) -> list[Any]:
-        async with make_fetcher(STATE.config) as fetcher:
-            results = await poll_due(store, fetcher, STATE.config.ingest, Clock().now())
-        await store.run(match_pending, MatchState(), Clock().now())
+        with make_sandbox(STATE.config) as sandbox:
+            async with make_fetcher(STATE.config) as fetcher:
+                results = await poll_due(store, fetcher, STATE.config.ingest, Clock().now(), runner=sandbox)
+            await _pipeline(store, sandbox).enrich_and_match()
         return results
 
     results = _with_store(work)
     for result in results:
-        out.print(result.line(), markup=False, highlight=False)
+        out.print(inert(result.line()), highlight=False)
     if not results:
         out.print("no source is due")
+    raise typer.Exit(1 if any(r.error for r in results) else 0)
 
 
 @app.command()
@@ -191,12 +232,17 @@ def stats() -> None:
         data["sources"] = len(all_sources)
         data["sources failing"] = sum(1 for s in all_sources if s["error_count"])
         data["sources paused"] = sum(1 for s in all_sources if s["paused"])
+        data.update(retention.retention_summary(db))
         data["_failures"] = alerts.recent_failures(db)
         return data
 
     data = _with_store(lambda store: store.run(collect))
     db_path = STATE.config.resolve(STATE.config.store.path)
-    data["database size"] = f"{db_path.stat().st_size / 1024:.0f} KiB" if db_path.exists() else "-"
+    wal = Path(f"{db_path}-wal")
+    data["database size"] = (_size(db_path.stat().st_size + (wal.stat().st_size if wal.exists() else 0))
+                             if db_path.exists() else "-")
+    keep_days = STATE.config.store.keep_days
+    data["article text kept"] = f"{keep_days} days" if keep_days else "forever"
     table = Table(title="diplobot stats", show_header=False)
     for key, value in data.items():
         if not key.startswith("_"):
@@ -205,6 +251,29 @@ def stats() -> None:
     for failure in data["_failures"]:
         out.print(f"failed alert {failure['id']} to {failure['chat_id']}: {failure['last_error']}",
                   markup=False, highlight=False)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KiB"
+
+
+@app.command()
+def backup(path: Annotated[Path, typer.Argument(help="The backup file to write (a new file, never the live "
+                                                "database; an older backup there is replaced once the new one "
+                                                "checks out).")]) -> None:
+    """Write a consistent, verified copy of the database, also while the bot runs; prints its size."""
+    source = STATE.config.resolve(STATE.config.store.path)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("backup", total=None)
+        try:
+            result = backup_database(source, path, progress=lambda done, total: progress.update(
+                task, completed=done, total=total))
+        except BackupError as exc:
+            err.print(f"backup failed: {exc}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+    counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
+    out.print(f"backup written to {result.path}: {_size(result.size)}; integrity ok; {counts}",
+              markup=False, highlight=False)
 
 
 @app.command()
@@ -288,8 +357,8 @@ def sources_add(
     source_id = _with_store(lambda store: store.run(
         sources.upsert_source, url, kind=kind, every_s=every_s, full_text=full_text, title=title or None,
         now=iso(Clock().now())))
-    out.print(f"source {source_id}: {url} every {every}{' (full text)' if full_text else ''}",
-              markup=False, highlight=False)
+    out.print(inert(f"source {source_id}: {display_url(url)} every {every}{' (full text)' if full_text else ''}"),
+              highlight=False)
 
 
 @sources_app.command("list")
@@ -299,9 +368,9 @@ def sources_list() -> None:
     table = Table("id", "source", "every", "status", "last ok", "errors", "last error")
     for r in rows:
         status = "paused" if r["paused"] else ("failing" if r["error_count"] else "ok")
-        table.add_row(str(r["id"]), r["title"] or r["url"], f"{r['every_s']}s", status,
+        table.add_row(str(r["id"]), inert(r["title"] or display_url(r["url"])), f"{r['every_s']}s", status,
                       (r["last_ok_at"] or "never")[:16], str(r["error_count"]),
-                      r["paused_reason"] or r["last_error"] or "")
+                      inert(r["paused_reason"] or r["last_error"] or ""))
     out.print(table)
 
 
@@ -309,18 +378,18 @@ def sources_list() -> None:
 def sources_remove(key: Annotated[str, typer.Argument(help="Source id or URL.")]) -> None:
     """Stop polling a source (its stored articles stay)."""
     if not _with_store(lambda store: store.run(sources.remove_source, key)):
-        err.print(f"no source {key}", markup=False)
+        err.print(inert(f"no source {display_url(key)}"), highlight=False)
         raise typer.Exit(1)
-    out.print(f"removed {key}", markup=False, highlight=False)
+    out.print(inert(f"removed {display_url(key)}"), highlight=False)
 
 
 @sources_app.command("resume")
 def sources_resume(key: Annotated[str, typer.Argument(help="Source id or URL.")]) -> None:
     """Resume a paused source and poll it at the next tick."""
     if not _with_store(lambda store: store.run(sources.resume_source, key, iso(Clock().now()))):
-        err.print(f"no source {key}", markup=False)
+        err.print(inert(f"no source {display_url(key)}"), highlight=False)
         raise typer.Exit(1)
-    out.print(f"resumed {key}", markup=False, highlight=False)
+    out.print(inert(f"resumed {display_url(key)}"), highlight=False)
 
 
 @sources_app.command("import")
@@ -358,7 +427,7 @@ def doctor() -> None:
     checks = _with_store(work)
     table = Table("check", "status", "detail", title="diplobot doctor")
     for check in checks:
-        table.add_row(check.name, "ok" if check.ok else "FIX", check.detail)
+        table.add_row(inert(check.name), "ok" if check.ok else "FIX", inert(check.detail))
     out.print(table)
     raise typer.Exit(0 if all(c.ok for c in checks) else 1)
 

@@ -22,6 +22,11 @@ SECRET_ENV = {
     ("slack", "signing_secret"): "DIPLOBOT_SLACK_SIGNING_SECRET",
     ("slack", "app_token"): "DIPLOBOT_SLACK_APP_TOKEN",
 }
+# Settings a container or service manager sets without a config file (Dockerfile, deploy/diplobot.service).
+SETTING_ENV = {
+    ("store", "path"): "DIPLOBOT_DB",
+    ("ops", "listen"): "DIPLOBOT_OPS_LISTEN",
+}
 
 
 class ConfigError(Exception):
@@ -60,6 +65,7 @@ class SourceConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: str = "diplobot.db"
+    keep_days: int = 400  # article text older than this is removed (store/retention.py); 0 keeps it forever
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,14 @@ class IngestConfig:
     timeout: float = 20.0
     max_failures: int = 10
     allow_private_hosts: bool = False
+
+
+@dataclass(frozen=True)
+class WorkersConfig:
+    processes: int = 2
+    cpu_seconds: float = 10.0
+    memory_mb: int = 1024
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,7 @@ class Config:
     timezone: str = "UTC"
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
+    workers: WorkersConfig = WorkersConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     people: PeopleConfig = PeopleConfig()
     digest: DigestConfig = DigestConfig()
@@ -184,7 +199,7 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{where}: cannot read config file: {exc.__class__.__name__}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{where}: not valid TOML: {exc}") from None
-    for (table, key), var in SECRET_ENV.items():
+    for (table, key), var in (*SECRET_ENV.items(), *SETTING_ENV.items()):
         if env.get(var):
             raw.setdefault(table, {})
             if isinstance(raw[table], dict):

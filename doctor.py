@@ -13,6 +13,7 @@ from typing import Any
 from diplobot.config import Config
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.models import IngestError
+from diplobot.ingest.urls import display_url
 from diplobot.logs import redact
 from diplobot.store import sources
 from diplobot.store.db import quick_check, schema_version
@@ -70,14 +71,18 @@ async def check_slack(config: Config) -> Check:
 
 
 async def check_source(fetcher: Fetcher, source: dict[str, Any]) -> Check:
+    """Fetch a feed source once; the detail shows its URL with credentials masked."""
     name = f"source {source['id']}"
+    shown = display_url(source["url"])
     if source["kind"] != "feed":
-        return Check(name, True, f"{source['url']} ({source['kind']})")
+        return Check(name, True, f"{shown} ({source['kind']})")
     try:
         result = await fetcher.get(source["url"])
     except IngestError as exc:
-        return Check(name, False, f"{source['url']}: {exc}")
-    return Check(name, True, f"{source['url']}: HTTP {result.status}")
+        return Check(name, False, f"{shown}: {exc}")
+    except Exception as exc:  # a hostile answer nobody foresaw must not hide the other checks
+        return Check(name, False, f"{shown}: unexpected {type(exc).__name__}")
+    return Check(name, True, f"{shown}: HTTP {result.status}")
 
 
 async def run_checks(config: Config, store: Store, fetcher: Fetcher) -> list[Check]:

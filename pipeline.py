@@ -8,20 +8,25 @@ stages loses nothing and each stage can run again:
 1. store (`store_drafts`): insert new articles, dedup by canonical URL, feed guid or content hash,
    all of one batch in one transaction; the FTS5 index follows by trigger. Nothing else, so it
    keeps pace with a plain insert (bench/ingest.py).
-2. enrich (`enrich_pending`): over stored articles without `enriched_at`, in id order, assign each
-   its story and index its people, and set `enriched_at` in the same transaction.
-3. match (`match_pending`): over enriched articles without `matched_at`: alerts are one per chat
-   and story, so matching waits for the story. `match_pending` runs the enrichment stage first,
-   so every caller that matches also enriches.
+2. enrich (`enrich_ids`): over stored, not yet enriched articles, oldest first, assign each its story and
+   index its people, and set `enriched_at` in the same transaction. This stage reads article text of any
+   size and shape, so the bot runs it in a sandbox worker process (`Pipeline`, sandbox.py).
+3. match (`match_step`): over enriched articles without `matched_at`: alerts are one per chat and story,
+   so matching waits for the story.
+
+Every step is one short transaction, so a command's write waits at most one step, and a second process
+(a cron `diplobot ingest`) working through the same stage simply takes the next articles.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -32,9 +37,11 @@ from diplobot.analysis.schedule import quiet_until
 from diplobot.clock import Clock, iso
 from diplobot.ingest.models import ArticleDraft
 from diplobot.ingest.urls import canonical_url, content_hash
+from diplobot.sandbox import LimitExceeded, Sandbox
 from diplobot.store import alerts, articles, subscriptions
 from diplobot.store.chats import get_chat
-from diplobot.store.people import index_article_people, phrase_variants, variants_revision
+from diplobot.store.db import open_database
+from diplobot.store.people import index_article_people, phrase_variants, use_aliases_file, variants_revision
 from diplobot.store.stories import assign_story
 from diplobot.store.worker import Store
 
@@ -57,17 +64,38 @@ class IngestCounts:
         self.failed.extend(other.failed)
 
 
+# Caps on what one article may store. A source controls these texts: an 8 MB "title" must not become
+# thousands of chat messages, nor megabytes of text to render, match and extract people from.
+MAX_TITLE_CHARS = 300
+MAX_SUMMARY_CHARS = 3_000
+MAX_BODY_CHARS = 500_000
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a word boundary where one is near, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ", limit * 3 // 4)
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
+
+
 def to_row(draft: ArticleDraft, *, source_id: int | None, now: str) -> articles.NewArticle:
+    """The row for a draft, its texts capped; the content hash covers the stored (capped) texts."""
+    title, body = clip(draft.title, MAX_TITLE_CHARS), clip(draft.body, MAX_BODY_CHARS)
+    summary = clip(draft.summary, MAX_SUMMARY_CHARS)
+    canonical = canonical_url(draft.url) if draft.url else None
     return articles.NewArticle(
-        title=draft.title,
-        summary=draft.summary,
-        body=draft.body,
+        title=title,
+        summary=summary,
+        body=body,
         url=draft.url,
-        canonical_url=canonical_url(draft.url) if draft.url else None,
+        canonical_url=canonical,
         guid=draft.guid,
         published_at=iso(draft.published_at) if draft.published_at else None,
         fetched_at=now,
-        content_hash=content_hash(draft.title, draft.body or draft.summary),
+        # short or boilerplate text identifies nothing: such an article is known by its link (urls.content_hash)
+        content_hash=content_hash(title, body or summary, identity=canonical or draft.guid),
         source_id=source_id,
     )
 
@@ -85,34 +113,54 @@ def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int
     rows = [to_row(draft, source_id=source_id, now=now) for draft in drafts]
     if not rows:
         return IngestCounts()
-    with articles.write_transaction(db):
+    with db.atomic():
         ids = articles.insert_articles(db, rows)
     new = sum(article_id is not None for article_id in ids)
     return IngestCounts(new=new, duplicates=len(ids) - new)
 
 
-def enrich_pending(db: Database, now: datetime | None = None, *, batch: int = 50, limit: int | None = None) -> int:
-    """Give stored, not yet enriched articles (all, or the oldest `limit`) their story and people; returns how many.
+ENRICH_STEP = 10  # articles per enrichment transaction (and worker task): the write lock is held that long
+MATCH_STEP = 50  # articles per matching transaction at most ...
+MATCH_STEP_S = 0.1  # ... or this many seconds, whichever comes first
 
-    Oldest first, since a story is found among the articles stored before. Each batch is one transaction with
-    its `enriched_at` marks (small, as it holds the write lock). A step that raises for an article (a bug, odd
-    text) is logged and undone, and the article is marked anyway, keeping its own story: it cannot hold up every
-    later article's alerts.
+
+def enrich_ids(db: Database, ids: list[int], now: str) -> int:
+    """Give these articles (those of them not enriched yet) their story and people in one transaction.
+
+    A step that raises for an article (a bug, odd text) is logged and undone, and the article is marked anyway,
+    keeping its own story: it cannot hold up every later article's alerts.
+    """
+    with db.atomic():
+        pending = articles.unenriched_among(db, ids)
+        for article_id in pending:
+            _enrich_one(db, article_id)
+            articles.mark_enriched(db, article_id, now)
+    return len(pending)
+
+
+def enrich_in_worker(db_path: str, ids: list[int], now: str, aliases: str | None) -> int:
+    """`enrich_ids` in a sandbox worker process, on a connection of its own."""
+    use_aliases_file(Path(aliases) if aliases else None)
+    db = open_database(db_path)
+    try:
+        return enrich_ids(db, ids, now)
+    finally:
+        db.close()
+
+
+def enrich_pending(db: Database, now: datetime | None = None, *, limit: int | None = None) -> int:
+    """Enrich stored, not yet enriched articles (all, or the oldest `limit`) in this process; returns how many.
+
+    Oldest first, since a story is found among the articles stored before.
     """
     marked = iso(now or Clock().now())
     done = 0
     while limit is None or done < limit:
-        size = batch if limit is None else min(batch, limit - done)
-        if not articles.unenriched_ids(db, 1):  # idle: take no write lock
+        size = ENRICH_STEP if limit is None else min(ENRICH_STEP, limit - done)
+        ids = articles.unenriched_ids(db, size)
+        if not ids:
             break
-        with articles.write_transaction(db):
-            ids = articles.unenriched_ids(db, size)
-            for article_id in ids:
-                _enrich_one(db, article_id)
-                articles.mark_enriched(db, article_id, marked)
-        done += len(ids)
-        if len(ids) < size:
-            break
+        done += enrich_ids(db, ids, marked)
     return done
 
 
@@ -160,23 +208,36 @@ class MatchState:
         self.revision = revision
 
 
-def match_pending(db: Database, state: MatchState, now: datetime, batch: int = 200) -> int:
-    """Enrich and match what is pending, `batch` articles at a time; returns the alerts created.
+def match_step(db: Database, state: MatchState, now: datetime) -> tuple[int, int]:
+    """Match the oldest enriched, unmatched articles for at most `MATCH_STEP_S`: (articles matched, alerts created).
 
-    Matching takes enriched-but-unmatched articles only. Each article's alerts and its 'matched' mark commit
-    together.
+    Each article's alerts and its 'matched' mark commit together; the step is short so that a command's write
+    never waits long behind it.
     """
+    ids = articles.unmatched_ids(db, MATCH_STEP)
+    if not ids:
+        return 0, 0
+    state.refresh(db)
+    created = 0
+    deadline = time.monotonic() + MATCH_STEP_S
+    for done, article_id in enumerate(ids, 1):
+        with db.atomic():
+            if articles.mark_matched(db, article_id, iso(now)):  # else another process matched it meanwhile
+                created += _match_one(db, state, article_id, now)
+        if time.monotonic() > deadline:
+            return done, created
+    return len(ids), created
+
+
+def match_pending(db: Database, state: MatchState, now: datetime) -> int:
+    """Enrich (in this process) and match everything pending; returns the alerts created."""
     created = 0
     while True:
-        enriched = enrich_pending(db, now, limit=batch)
-        ids = articles.unmatched_ids(db, batch)
-        if not ids and not enriched:
+        enriched = enrich_pending(db, now, limit=MATCH_STEP)
+        matched, alerts_made = match_step(db, state, now)
+        created += alerts_made
+        if not enriched and not matched:
             return created
-        state.refresh(db)
-        for article_id in ids:
-            with db.atomic():
-                created += _match_one(db, state, article_id, now)
-                articles.mark_matched(db, article_id, iso(now))
 
 
 def _match_one(db: Database, state: MatchState, article_id: int, now: datetime) -> int:
@@ -212,13 +273,71 @@ def _topic_json(sub: dict[str, Any], query: Query, match: Match) -> dict[str, An
             "phrase": match.phrase, "field": match.field, "start": match.start, "end": match.end}
 
 
+class Pipeline:
+    """The stages as the bot and the CLI run them: store and match on `store`'s thread, and enrichment (the
+    heavy, text-driven stage) in a `sandbox` worker process when one is given, else on the store thread.
+
+    Each step is one short transaction followed by a return to the event loop.
+    """
+
+    def __init__(self, store: Store, sandbox: Sandbox | None = None, *, aliases: Path | None = None,
+                 clock: Clock | None = None) -> None:
+        self.store = store
+        self.sandbox = sandbox
+        self.aliases = str(aliases) if aliases else None
+        self.clock = clock or Clock()
+        self.state = MatchState()
+
+    async def ingest(self, drafts: list[ArticleDraft], *, source_id: int | None = None,
+                     now: datetime | None = None) -> IngestCounts:
+        """Store drafts, enrich and match them; alerts land in the outbox for whichever process delivers."""
+        now = now or self.clock.now()
+        counts = await self.store.run(store_drafts, drafts, source_id=source_id, now=iso(now))
+        counts.alerts = await self.enrich_and_match(now)
+        return counts
+
+    async def enrich_and_match(self, now: datetime | None = None) -> int:
+        """Work through everything stored and not yet matched; returns the alerts created."""
+        now = now or self.clock.now()
+        created = 0
+        while True:
+            enriched = await self.enrich(now)
+            matched, alerts_made = await self.store.run(match_step, self.state, now)
+            created += alerts_made
+            if not enriched and not matched:
+                return created
+
+    async def enrich(self, now: datetime, limit: int = MATCH_STEP) -> int:
+        """Enrich up to `limit` of the oldest pending articles, a step at a time."""
+        done = 0
+        while done < limit:
+            ids = await self.store.run(articles.unenriched_ids, ENRICH_STEP)
+            if not ids:
+                break
+            if self.sandbox is None:
+                await self.store.run(enrich_ids, ids, iso(now))
+            else:
+                await self._enrich_isolated(ids, now)
+            done += len(ids)
+        return done
+
+    async def _enrich_isolated(self, ids: list[int], now: datetime) -> None:
+        """Enrich in a worker; when a limit stops it, again one by one, and mark the article that hits it."""
+        assert self.sandbox is not None
+        try:
+            await self.sandbox.run(enrich_in_worker, self.store.path, ids, iso(now), self.aliases)
+            return
+        except LimitExceeded as exc:
+            if len(ids) == 1:
+                reason = f"story and people not found: the analysis {exc}"
+                log.warning("article %s: %s", ids[0], reason)
+                await self.store.run(articles.mark_enrich_failed, ids[0], iso(now), reason)
+                return
+        for article_id in ids:
+            await self._enrich_isolated([article_id], now)
+
+
 async def ingest_drafts(store: Store, drafts: list[ArticleDraft], *, source_id: int | None = None,
-                        now: datetime | None = None, state: MatchState | None = None,
-                        clock: Clock | None = None) -> IngestCounts:
-    """Store drafts, enrich and match them; alerts land in the outbox for whichever process delivers."""
-    now = now or (clock or Clock()).now()
-    counts = await store.run(store_drafts, drafts, source_id=source_id, now=iso(now))
-    counts.alerts = await store.run(match_pending, state or MatchState(), now)
-    return counts
-
-
+                        now: datetime | None = None, clock: Clock | None = None) -> IngestCounts:
+    """Store, enrich and match drafts on `store`'s thread (tests and one-off callers)."""
+    return await Pipeline(store, clock=clock).ingest(drafts, source_id=source_id, now=now)

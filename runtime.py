@@ -1,6 +1,10 @@
-"""The running bot: one asyncio loop shared by the store thread, scheduler, outbox workers and platforms.
+"""The running bot: one asyncio loop for the platforms, outbox workers and scheduler.
 
-`bot.py` builds a `Runtime` from the config; tests build one directly. Start order: store, sources,
+Interactive and batch work never share a queue: commands and delivery use one database connection
+(`store`), polling, matching and digests another (`batch_store`), and untrusted parsing and the
+enrichment stage run in sandbox worker processes with CPU, memory and time limits.
+
+`bot.py` builds a `Runtime` from the config; tests build one directly. Start order: stores, sources,
 platforms, workers, scheduler; stop goes in reverse and lets in-flight sends finish.
 """
 
@@ -8,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import threading
 from typing import Any, TextIO
 
 from diplobot.clock import Clock, iso
@@ -18,8 +24,10 @@ from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.poll import source_kind
 from diplobot.ingest.samples import SAMPLE_SOURCES
 from diplobot.ops import Metrics, OpsServer
+from diplobot.pipeline import Pipeline
 from diplobot.platforms.console import ConsolePlatform
 from diplobot.platforms.delivery import OutboxWorker
+from diplobot.sandbox import Limits, Sandbox
 from diplobot.scheduler import Jobs, build_scheduler
 from diplobot.store import people, sources
 from diplobot.store.worker import Store
@@ -27,7 +35,15 @@ from diplobot.store.worker import Store
 log = logging.getLogger(__name__)
 
 SAMPLE_EVERY_S = 30
-STOP_JOBS_S = 5.0  # running jobs get this long to finish on SIGTERM; the stop must take < 10 s
+STOP_JOBS_S = 5.0  # running jobs get this long to finish on SIGTERM ...
+EXIT_WITHIN_S = 9.0  # ... and the whole stop this long, whatever hangs
+
+
+def make_sandbox(config: Config) -> Sandbox:
+    workers = config.workers
+    return Sandbox(Limits(cpu_s=workers.cpu_seconds, memory_mb=workers.memory_mb, timeout_s=workers.timeout),
+                   processes=workers.processes, log_format=config.ops.log_format,
+                   log_level=max(config.ops.log_level, "WARNING", key=logging.getLevelName))
 
 
 def make_fetcher(config: Config) -> Fetcher:
@@ -58,8 +74,11 @@ class Runtime:
                  stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         self.config = config
         self.clock = clock or Clock()
-        people.use_aliases_file(config.resolve(config.people.aliases) if config.people.aliases else None)
+        aliases = config.resolve(config.people.aliases) if config.people.aliases else None
+        people.use_aliases_file(aliases)
         self.store = Store(config.resolve(config.store.path))
+        self.batch_store = Store(config.resolve(config.store.path))
+        self.sandbox = make_sandbox(config)
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(self.store, config, self.clock,
                                      on_handled=lambda p: self.metrics.commands.labels(p).inc())
@@ -69,8 +88,9 @@ class Runtime:
         self.workers: list[OutboxWorker] = []
         self._want_console = console
         self._console_io = (stdin, stdout)
-        self.jobs = Jobs(self.store, self.fetcher, config, self.clock, on_alerts=self.wake_workers,
-                         on_ingested=self.metrics.ingested.inc)
+        pipeline = Pipeline(self.batch_store, self.sandbox, aliases=aliases, clock=self.clock)
+        self.jobs = Jobs(self.batch_store, self.fetcher, config, self.clock, pipeline=pipeline, runner=self.sandbox,
+                         on_alerts=self.wake_workers, on_ingested=self.metrics.ingested.inc)
         self.scheduler = build_scheduler(self.jobs, config.timezone)
         self.ops = OpsServer(config.ops.listen, self.store, self.metrics, self.health) if config.ops.listen else None
 
@@ -95,12 +115,13 @@ class Runtime:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.batch_store.open()
         await self.store.run(sync_config_sources, self.config, iso(self.clock.now()))
         self.platforms = self._build_platforms()
         for platform in self.platforms:
             await platform.start()
             log.info("%s platform started", platform.platform)
-            self.jobs.messengers[platform.platform] = platform
+            self.jobs.platforms.add(platform.platform)
             latency = self.metrics.delivery_latency.labels(platform.platform)
             worker = OutboxWorker(self.store, platform, self.config, self.clock, on_sent=latency.observe)
             worker.start()
@@ -136,16 +157,51 @@ class Runtime:
             except Exception:
                 log.exception("%s platform did not stop cleanly", platform.platform)
         await self.fetcher.aclose()
+        await asyncio.to_thread(self.sandbox.close)
+        await self.batch_store.close()
         await self.store.close()
 
     async def run_until_stopped(self) -> None:
-        """Start, wait for SIGINT/SIGTERM (or the console's end of input), then stop."""
+        """Start, wait for SIGINT/SIGTERM (or the console's end of input), then stop.
+
+        A signal during start-up stops at once; the stop itself is bounded by a watchdog (`EXIT_WITHIN_S`), and
+        a second signal ends the process immediately. Nothing is lost either way: unfinished work stays in the
+        database for the next start.
+        """
         loop = asyncio.get_running_loop()
+        signals = 0
+
+        def on_signal() -> None:
+            nonlocal signals
+            signals += 1
+            if signals > 1:
+                log.warning("second stop signal: exiting now")
+                os._exit(1)
+            self.stopped.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.stopped.set)
-        await self.start()
+            loop.add_signal_handler(sig, on_signal)
+        starting = asyncio.create_task(self.start())
+        stop_wait = asyncio.create_task(self.stopped.wait())
         try:
-            await self.stopped.wait()
+            await asyncio.wait({starting, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()  # a start-up failure propagates
+                await stop_wait
+            else:
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
         finally:
+            stop_wait.cancel()
             log.info("stopping")
+            watchdog = threading.Timer(EXIT_WITHIN_S, _exit_now)
+            watchdog.daemon = True
+            watchdog.start()
             await self.stop()
+            watchdog.cancel()
+
+
+def _exit_now() -> None:
+    log.error("stopping took longer than %g s; exiting now (unfinished work resumes at the next start)", EXIT_WITHIN_S)
+    logging.shutdown()
+    os._exit(1)

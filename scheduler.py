@@ -1,4 +1,4 @@
-"""Scheduled jobs on the bot's one event loop: poll sources, match new articles, send digests.
+"""Scheduled jobs: poll sources, enrich and match new articles, build digests into the outbox.
 
 Jobs are plain coroutines on `Jobs`, so tests call them directly with a fixed clock; the
 APScheduler wiring below only decides when they run.
@@ -9,20 +9,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlite_utils import Database
 
 from diplobot.clock import Clock, iso
 from diplobot.config import Config
 from diplobot.handlers.digest import DuePeriod, digest_reply, due_period, period_start
+from diplobot.handlers.reply import reply_to_json
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.poll import PollResult, poll_due
-from diplobot.pipeline import MatchState, match_pending
-from diplobot.platforms.base import DeliveryError, Messenger
-from diplobot.store.chats import chats_with_digest, move_chat, set_inactive
-from diplobot.store.digests import claim_digest, finish_digest, release_digest
+from diplobot.pipeline import Pipeline
+from diplobot.sandbox import THREADS, Runner
+from diplobot.store.chats import chats_with_digest
+from diplobot.store.digests import claim_digest, finish_digest, queue_digest
+from diplobot.store.retention import prune_old_text
 from diplobot.store.worker import Store
 
 log = logging.getLogger(__name__)
@@ -30,22 +33,30 @@ log = logging.getLogger(__name__)
 POLL_TICK_S = 15
 MATCH_TICK_S = 2
 DIGEST_TICK_S = 30
+RETENTION_EVERY_H = 24
+RETENTION_FIRST_S = 600  # after start-up, so a bot restarted more often than daily still prunes
 
 
 class Jobs:
-    """What the scheduler runs; `on_alerts` nudges the outbox workers when alerts were queued."""
+    """What the scheduler runs, on the batch store (commands use another connection: store/worker.py).
+
+    `on_alerts` nudges the outbox workers when alerts or digests were queued. Untrusted parsing and the
+    enrichment stage run with `runner`/the pipeline's sandbox: worker processes that limits can stop.
+    """
 
     def __init__(self, store: Store, fetcher: Fetcher, config: Config, clock: Clock, *,
+                 pipeline: Pipeline | None = None, runner: Runner = THREADS,
                  on_alerts: Callable[[], None] = lambda: None,
                  on_ingested: Callable[[int], None] = lambda n: None) -> None:
         self.store = store
         self.fetcher = fetcher
         self.config = config
         self.clock = clock
+        self.pipeline = pipeline or Pipeline(store, clock=clock)
+        self.runner = runner
         self.on_alerts = on_alerts
         self.on_ingested = on_ingested
-        self.match_state = MatchState()
-        self.messengers: dict[str, Messenger] = {}
+        self.platforms: set[str] = set()  # platforms that deliver in this process: digests are built for them
         self._in_flight: set[asyncio.Task[Any]] = set()
 
     def tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
@@ -77,7 +88,7 @@ class Jobs:
             await asyncio.wait(busy, timeout=1.0)
 
     async def poll(self) -> list[PollResult]:
-        results = await poll_due(self.store, self.fetcher, self.config.ingest, self.clock.now())
+        results = await poll_due(self.store, self.fetcher, self.config.ingest, self.clock.now(), runner=self.runner)
         for result in results:
             if result.counts and result.counts.new:
                 log.info("ingested %s", result.line())
@@ -86,52 +97,41 @@ class Jobs:
         return results
 
     async def digests(self) -> int:
-        """Send every digest that is due now (or missed less than `catch_up_hours` ago)."""
+        """Build every digest that is due now (or missed less than `catch_up_hours` ago) into the outbox."""
         now = self.clock.now()
-        sent = 0
+        queued = 0
         for chat in await self.store.run(chats_with_digest):
-            messenger = self.messengers.get(chat["platform"])
             period = due_period(chat, now, self.config.timezone, self.config.digest.catch_up_hours)
-            if messenger is None or period is None:
-                continue
-            sent += await self._send_digest(messenger, chat, period, now)
-        return sent
+            if chat["platform"] in self.platforms and period is not None:
+                queued += await self.store.run(self._queue_digest, chat, period, now)
+        if queued:
+            self.on_alerts()
+        return queued
 
-    async def _send_digest(self, messenger: Messenger, chat: dict[str, Any], period: DuePeriod,
-                           now: datetime) -> int:
-        start = await self.store.run(period_start, chat, period.scheduled)
-        digest_id = await self.store.run(claim_digest, chat["id"], period.key, iso(start),
-                                         iso(period.scheduled))
+    def _queue_digest(self, db: Database, chat: dict[str, Any], period: DuePeriod, now: datetime) -> int:
+        start = period_start(db, chat, period.scheduled)
+        digest_id = claim_digest(db, chat["id"], period.key, iso(start), iso(period.scheduled))
         if digest_id is None:
             return 0
-        reply = await self.store.run(digest_reply, chat, start, period.scheduled,
-                                     default_tz=self.config.timezone,
-                                     max_items=self.config.digest.max_items_per_topic)
+        reply = digest_reply(db, chat, start, period.scheduled, default_tz=self.config.timezone,
+                             max_items=self.config.digest.max_items_per_topic)
         if reply is None:
-            await self.store.run(finish_digest, digest_id, now=iso(now))
+            finish_digest(db, digest_id, now=iso(now))
             return 0
-        try:
-            message_id = await messenger.send(chat["id"].split(":", 1)[1], reply)
-        except DeliveryError as exc:
-            log.warning("digest for %s not sent: %s", chat["id"], exc.reason)
-            if exc.moved_to:  # the digest moves with the chat and goes out there at the next tick
-                await self.store.run(move_chat, chat["id"], exc.moved_to)
-                await self.store.run(release_digest, digest_id)
-            elif exc.chat_gone:
-                await self.store.run(set_inactive, chat["id"], exc.reason)
-                await self.store.run(finish_digest, digest_id, now=iso(now), error=exc.reason)
-            else:
-                await self.store.run(release_digest, digest_id)
-            return 0
-        await self.store.run(finish_digest, digest_id, now=iso(now), message_id=str(message_id))
+        queue_digest(db, digest_id, reply_json=reply_to_json(reply), now=iso(now))
         return 1
 
     async def match(self) -> int:
-        created = await self.store.run(match_pending, self.match_state, self.clock.now())
+        created = await self.pipeline.enrich_and_match(self.clock.now())
         if created:
             log.info("queued %d alert(s)", created)
             self.on_alerts()
         return created
+
+    async def retention(self) -> int:
+        """Remove the text of articles older than `[store] keep_days` and return the space (store/retention.py)."""
+        report = await prune_old_text(self.store, self.config.store.keep_days, self.clock.now())
+        return report.pruned if report else 0
 
 
 def build_scheduler(jobs: Jobs, timezone: str) -> AsyncIOScheduler:
@@ -145,4 +145,6 @@ def build_scheduler(jobs: Jobs, timezone: str) -> AsyncIOScheduler:
     scheduler.add_job(jobs.tracked(jobs.match), "interval", seconds=MATCH_TICK_S, id="match")
     scheduler.add_job(jobs.tracked(jobs.digests), "interval", seconds=DIGEST_TICK_S, id="digests",
                       next_run_time=jobs.clock.now())
+    scheduler.add_job(jobs.tracked(jobs.retention), "interval", hours=RETENTION_EVERY_H, id="retention",
+                      next_run_time=jobs.clock.now() + timedelta(seconds=RETENTION_FIRST_S))
     return scheduler

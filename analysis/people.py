@@ -1,17 +1,29 @@
 """People named in an article, with the role and the state or organisation the text gives them.
 
-Rules and small gazetteers (analysis/data/), no model, nothing downloaded. How a text is read:
+Rules and gazetteers (analysis/data/), no model, nothing downloaded. The gazetteers are generated from maintained,
+openly licensed packages by analysis/data/generate.py (given names of many countries, every country with its
+demonyms and capitals, cities, company legal forms) plus small hand-kept files; each file's header says its
+source and licence. How a text is read:
 
-1. Sentences are split into tokens. A maximal run of capitalised words (with name particles such as von der,
-   de, bin) is a name candidate once the role words it starts with are peeled off ("British Prime Minister Keir
-   Starmer" -> Keir Starmer; "On Saturday Trump" -> Trump).
-2. Places, outlets, bodies and things are dropped (data/nonpersons.json: Lancaster House, Le Monde, the National
-   Security and Defense Council, Putin-era). Two or more words are a person when the first is a known given name,
-   or the text gives them a role, or a person verb follows ("said"), or the surname recurs alone. One word is a
-   person only as the surname or variant of a full name in the same article ("Vitkoff" -> Steve Witkoff), after a
+1. Only the first MAX_TEXT_CHARS of the text and MAX_TITLE_CHARS of the title are read, so an item naming
+   thousands of people costs no more than a long article. Sentences are split into tokens. A maximal run of
+   capitalised words (with name particles such as von der, de, bin, el-, and an ordinal: Henry VIII) is a name
+   candidate once the role words it starts with are peeled off ("British Prime Minister Keir Starmer" -> Keir
+   Starmer; "On Saturday Trump" -> Trump). A word inside the run that cannot be part of a name (a title, a
+   country, a body) ends what is peeled ("Hong Kong Financial Secretary Donald Tsang" -> Donald Tsang), and so
+   does a common word glued before a given name ("Defender Hassan Abbas", "Polish-born Pope John Paul").
+2. Places, outlets, bodies, companies, teams and things are dropped (data/nonpersons.json: Lancaster House, Le
+   Monde, Putin-era; a run starting on a city or ending on a company or team word: Chicago Tribune, Salomon
+   Brothers, Munich Re, Norwest Corp, Bayer Leverkusen; a name before "airport" or "daily"), and so is the same
+   name elsewhere in the article ("Norwest said"). Two or more words are a person when the first is a known
+   given name or an initial, or the text gives them a role, or a person verb follows ("said"), or the surname
+   recurs alone, or the surname has a common surname ending (-ov, -enko, -escu...), or they stand alone on a
+   line near the top or after "--" (a byline). One word is a person only as the surname or variant of a full
+   name in the same article ("Vitkoff" -> Steve Witkoff; "Wang" -> Wang Donghai, family name first), after a
    title ("President Zelensky"), or as the possessor of a role ("Zelensky's chief of staff"). A lone word
-   followed by a person verb is returned as `weak`: the store keeps it only for a person it already knows.
-   People named only by a title ("the Belgian prime minister") are not invented.
+   followed by a person verb is returned as `weak`: the store keeps it only for a person it already knows; a
+   place or country ("Jordan said") is never more than that. People named only by a title ("the Belgian prime
+   minister") are not invented. In a headline in capitals, only names the body also gives count.
 3. Roles: the title words just before the name, read backwards over role vocabulary ("the head of the
    Presidential Office Andriy Yermak", "the UK prime minister's National Security Advisor Jonathan Powell"); an
    apposition after it ("Steve Witkoff, the US special envoy,"); "who became German chancellor". Coordinated names
@@ -23,8 +35,10 @@ Rules and small gazetteers (analysis/data/), no model, nothing downloaded. How a
 4. The state is the country, demonym, capital or institution the role names (Kremlin -> Russia, NSDC ->
    Ukraine), or a parenthesis after the name ("Jonathan Powell (Britain)").
 
-`extract_people` returns every mention in text order; `name` is the person's full name as the article gives it
-(later surnames and variants resolve to it), `surface` the words at that place.
+Candidates are compared only with the people filed under the same name keys (`names.match_keys`), so the work
+grows with the number of names, not its square. `extract_people` returns every mention in text order; `name` is
+the person's full name as the article gives it (later surnames and variants resolve to it), `surface` the words
+at that place.
 """
 
 from __future__ import annotations
@@ -36,7 +50,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from diplobot.analysis.names import PARTICLES, Aliases, fold, parse_name, same_person, skeleton
+from diplobot.analysis.names import PARTICLES, Aliases, fold, match_keys, parse_name, same_person, skeleton
 
 DATA = Path(__file__).parent / "data"
 CONNECTORS = frozenset({"of", "to", "for"})
@@ -48,6 +62,24 @@ _TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*(?:(?<=s)
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 _ENDS = frozenset(".!?…")
 _INITIALS = re.compile(r"(?:[A-Z]\.){1,2}")
+_ROLE_PREFIXES = frozenset({"ex", "co", "vice", "deputy", "acting", "lieutenant", "major", "brigadier", "rear",
+                            "under", "sub", "former"})
+# Arabic article or name prefix joined by a hyphen to a capitalised name: Osama el-Baz, Zine al-Abidine Ben Ali
+_PREFIXED_NAME = re.compile(r"(?:al|el|ad|ar|as|ash|at|az|ud|ul|bin|ibn|abu|abd|bint)-[A-Z]\w")
+# Surname endings of many languages (Mamatuyeva, Kaczmarek is not one): a capitalised pair ending so is a name
+_SURNAME_ENDING = re.compile(r"\w{3,}(?:ov|ova|ev|eva|yev|yeva|sky|ski|ska|skaya|skiy|skyi|enko|chuk|yuk|escu|"
+                             r"ovic|evic|vich|vili|dze|oglu|opoulos|akis|sson)$")
+_ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
+_ROMAN = frozenset({"II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV", "XVI"})
+# Lower-case words after a hyphen that make a capitalised word an adjective, not a name: Putin-era, Kremlin-backed
+_HYPHEN_ADJECTIVE = frozenset({
+    "era", "led", "backed", "born", "based", "style", "made", "owned", "run", "held", "linked", "type", "like",
+    "free", "wide", "allied", "friendly", "controlled", "funded", "sponsored", "dominated", "leaning", "aligned",
+    "brokered", "appointed", "speaking", "inspired", "bound", "related", "oriented", "level", "class", "listed",
+    "registered", "area", "zone", "wing", "supported", "trained", "educated", "minded"})
+_WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+MAX_TEXT_CHARS = 50_000  # text handed to extraction: a feed item naming thousands of people stays cheap
+MAX_TITLE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -92,6 +124,11 @@ class Lexicon:
     given: set[str]
     countries: dict[str, str]
     abbreviations: dict[str, str]
+    places: set[str] = field(default_factory=set)
+    country_names: set[str] = field(default_factory=set)
+    org_suffixes: set[str] = field(default_factory=set)
+    org_prefixes: set[str] = field(default_factory=set)
+    after_nouns: set[str] = field(default_factory=set)
     multiword_countries: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
     multiword_starts: dict[str, list[tuple[tuple[str, ...], str]]] = field(default_factory=dict)
 
@@ -109,7 +146,18 @@ class Lexicon:
 
     def is_head(self, tok: Tok) -> bool:
         low = tok.low
-        return low in self.heads or (low.startswith("ex-") and low[3:] in self.heads)
+        if low in self.heads:
+            return True
+        if "-" not in low:
+            return False
+        # Compounds of role words: ex-president, co-premiers, Lieutenant-General, Vice-Admiral
+        parts = low.split("-")
+        return parts[-1] in self.heads and all(
+            p in self.heads or p in self.modifiers or p in _ROLE_PREFIXES for p in parts[:-1])
+
+    def org_suffix(self, tok: Tok) -> bool:
+        """A word that ends a company or team name: Brothers, Re, AG, FC, Corp (dots ignored)."""
+        return tok.low.replace(".", "") in self.org_suffixes
 
 
 def _plurals(word: str) -> list[str]:
@@ -122,14 +170,18 @@ def _plurals(word: str) -> list[str]:
     return [word + "s"]
 
 
-def _countries() -> tuple[dict[str, str], dict[str, str]]:
+def _countries() -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """Names, demonyms and capitals (folded) -> state; exact-case abbreviations -> state; the country names alone."""
     names: dict[str, str] = {}
     abbreviations: dict[str, str] = {}
+    country_names: set[str] = set()
     for line in (DATA / "countries.txt").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         fields = [f.strip() for f in line.split("|")] + ["", "", ""]
         canonical = fields[0]
+        country_names.update(fold(v.strip()).casefold() for v in [canonical, *fields[1].split(",")]
+                             if v.strip() and not v.replace(".", "").strip().isupper())
         for value in [canonical, *(v.strip() for f in fields[1:4] for v in f.split(","))]:
             if not value:
                 continue
@@ -138,7 +190,13 @@ def _countries() -> tuple[dict[str, str], dict[str, str]]:
                 abbreviations[plain] = canonical
             else:
                 names[fold(value).casefold()] = canonical
-    return names, abbreviations
+    return names, abbreviations, country_names
+
+
+def _words_of(name: str) -> list[str]:
+    """The words of a gazetteer file in analysis/data, comment lines left out."""
+    return [word for line in (DATA / name).read_text(encoding="utf-8").splitlines() if not line.startswith("#")
+            for word in line.split()]
 
 
 @lru_cache(maxsize=1)
@@ -159,11 +217,15 @@ def lexicon() -> Lexicon:
             relative.add(plural)
             singular[plural] = word
     institutions = {fold(k).casefold(): v for k, v in roles["institutions"].items()}
-    given = set()
-    for line in (DATA / "given_names.txt").read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            given.update(skeleton(word) for word in line.split())
-    names, abbreviations = _countries()
+    # Uncached: tens of thousands of names would crowd the LRU cache of the words actually read
+    given = {skeleton.__wrapped__(word) for word in _words_of("given_names.txt") + _words_of("given_names_extra.txt")}
+    names, abbreviations, country_names = _countries()
+    org_lines = (DATA / "org_words.txt").read_text(encoding="utf-8").splitlines()
+    org_suffixes = {w.casefold() for line in org_lines if not line.startswith(("#", "prefix:")) for w in line.split()}
+    org_suffixes |= set(_words_of("legal_forms.txt"))
+    org_prefixes = {w.casefold() for line in org_lines if line.startswith("prefix:") for w in line.split()[1:]}
+    places = {fold(line).casefold() for line in (DATA / "places.txt").read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith("#")}
     lex = Lexicon(
         heads=heads, singular=singular, modifiers=set(roles["modifiers"]), relative=relative,
         honorifics=set(roles["honorifics"]), copulas=set(roles["copulas"]), determiners=set(roles["determiners"]),
@@ -177,6 +239,8 @@ def lexicon() -> Lexicon:
         leading=set(nonpersons["leading"]),
         nonperson_names={fold(n).casefold() for n in nonpersons["names"]},
         outlet_nouns=set(nonpersons["outlet_nouns"]), given=given, countries=names, abbreviations=abbreviations,
+        places=places, after_nouns=set(nonpersons["after_nouns"]), org_suffixes=org_suffixes,
+        org_prefixes=org_prefixes, country_names=country_names,
     )
     lex.heads |= lex.relative
     lex.multiword_countries = sorted(((tuple(k.split()), v) for k, v in names.items() if " " in k),
@@ -219,9 +283,13 @@ def _token_facts(text: str) -> tuple[bool, bool, str, bool, str]:
 
 @dataclass
 class Sentence:
+    """One sentence: its text, where it starts in the article, and its tokens (offsets into `line`)."""
+
     text: str
     offset: int
     toks: list[Tok]
+    line: str = ""
+    origin: int = 0  # where `line` starts in the article: token offsets plus this are article offsets
 
 
 def sentences(text: str, offset: int = 0) -> Iterator[Sentence]:
@@ -252,12 +320,7 @@ def tok_is_abbreviation(previous: Tok, period: Tok) -> bool:
 
 def _sentence(text: str, toks: list[Tok], offset: int) -> Sentence:
     start, end = toks[0].start, toks[-1].end
-    shifted = []
-    for tok in toks:
-        tok.start -= start
-        tok.end -= start
-        shifted.append(tok)
-    return Sentence(text[start:end], offset + start, shifted)
+    return Sentence(text[start:end], offset + start, toks, text, offset)
 
 
 # --- roles ----------------------------------------------------------------------------------------------------
@@ -303,23 +366,41 @@ class Candidate:
     after: int = 0  # first token after the name and its parenthesis
     list_role: ListRole | None = None
     after_the: bool = False  # "The Hague": a lone word after 'the' is not a surname
+    byline: bool = False  # alone on its line, or '-- Name, Newsroom': the writer
+    place: bool = False  # a lone word that is a place or country: a person only as a surname named before
+    caps: bool = False  # in an all-caps headline: only a person the body names
 
     @property
     def role(self) -> Role | None:
         return self.pre or self.post
 
 
+@dataclass
+class _Article:
+    """What the whole article tells the reading of each sentence."""
+
+    lower_words: set[str] = field(default_factory=set)  # words the text writes in lower case: common words
+    caps_vocab: set[str] = field(default_factory=set)  # words the body capitalises: names in an all-caps headline
+    orgs: set[str] = field(default_factory=set)  # names seen as companies or teams ("Banc One" of "Banc One Corp")
+
+
 class _Reader:
     """Reads one sentence: candidates, then their roles."""
 
-    def __init__(self, lex: Lexicon, sentence: Sentence, index: int, *, words_only: bool = False) -> None:
+    def __init__(self, lex: Lexicon, sentence: Sentence, index: int, *, words_only: bool = False,
+                 caps: bool = False, byline: bool = False, article: _Article | None = None) -> None:
         self.words_only = words_only
+        self.caps = caps
+        self.byline = byline
+        self.article = article or _Article()
         self.lex = lex
         self.s = sentence
         self.toks = sentence.toks
         self.index = index
         self.cands: list[Candidate] = []
         self.by_first: dict[int, Candidate] = {}
+        self.by_last: dict[int, Candidate] = {}
+        self.places: list[Candidate] = []
 
     def read(self) -> list[Candidate]:
         self._find_names()
@@ -328,13 +409,21 @@ class _Reader:
             self._post_role(cand)
         self._comma_titles()
         self._coordination()
+        if self.places:  # read apart, so that "Powell (Britain) and Sautter" stays one list of names
+            return sorted(self.cands + self.places, key=lambda c: c.first)
         return self.cands
 
     # names
 
     def _name_token(self, tok: Tok) -> bool:
-        if not (tok.word and tok.cap):
+        if not tok.word:
             return False
+        if not tok.cap:
+            return _PREFIXED_NAME.match(tok.base) is not None  # el-Baz, al-Abidine
+        if self.caps and tok.base.isupper():
+            return tok.low in self.article.caps_vocab
+        if _ACRONYM_PLURAL.fullmatch(tok.base):
+            return False  # GDRs, MPs
         return (not tok.base.isupper() or len(tok.base) == 1 or tok.base == "JD"
                 or (_INITIALS.fullmatch(tok.base) is not None and self.lex.country(tok) is None))
 
@@ -360,9 +449,13 @@ class _Reader:
                 k = j + 1
                 while k < len(toks) and toks[k].low in PARTICLES and not toks[k].poss:
                     k += 1
-                if k < len(toks) and self._name_token(toks[k]) and (k == j + 1 or toks[j].cap):
+                if k < len(toks) and self._name_token(toks[k]) and (k == j + 1 or self._name_token(toks[j])):
                     run.extend(range(j + 1, k + 1))
                     j = k
+                elif k == j + 1 < len(toks) and toks[k].text in _ROMAN and not toks[k].poss:
+                    run.append(k)  # Henry VIII
+                    j = k
+                    break
                 else:
                     break
             self._add_run(run)
@@ -380,26 +473,103 @@ class _Reader:
         if 0 < k == len(run) - 1 and skeleton(self.toks[run[k - 1]].base) in lex.given \
                 and lex.country(self.toks[run[k - 1]]) and not lex.is_head(self.toks[run[k - 1]]):
             k -= 1  # "Energy Minister German Galushchenko": a demonym that is also a given name
+        # A word that cannot be part of a name inside the run: the name is what follows it ("Hong Kong Financial
+        # Secretary Donald Tsang", "Chicago Cardinal Joseph Bernardin", "Federal Air Traffic Control
+        # Administration Director Branko Bilbija")
+        for m in range(len(run) - 2, k - 1, -1):
+            if self._not_name_word(self.toks[run[m]]):
+                k = m + 1
+                break
+        if len(run) - k >= 3 and self._common_word_before_given(run[k], run[k + 1]):
+            k += 1  # "Defender Hassan Abbas", "Polish-born Pope John Paul": a common word glued to the name
         return k
 
+    def _not_name_word(self, tok: Tok) -> bool:
+        lex = self.lex
+        if tok.poss:
+            return False
+        if lex.is_head(tok) or tok.low in lex.honorifics or tok.low in lex.institution_words:
+            return True
+        if tok.low in lex.nonperson_words and tok.low not in lex.surname_words:
+            return True
+        return lex.country(tok) is not None and skeleton(tok.base) not in lex.given
+
+    def _common_word_before_given(self, first: int, second: int) -> bool:
+        """A capitalised common word (written in lower case elsewhere, or not a name at all) before a given name."""
+        toks, lex = self.toks, self.lex
+        word = toks[first]
+        if skeleton(word.base) in lex.given or skeleton(toks[second].base) not in lex.given:
+            return False
+        return word.low in self.article.lower_words or _hyphen_adjective(word)
+
     def _add_run(self, run: list[int]) -> None:
+        toks, lex = self.toks, self.lex
         k = self._peel(run)
         name = run[k:]
-        while name and self.toks[name[0]].low in PARTICLES and len(name) > 1 and not self.toks[name[0]].cap:
+        while name and toks[name[0]].low in PARTICLES and len(name) > 1 and not toks[name[0]].cap:
             name = name[1:]
-        if not name or not self._plausible(name, run[:k]):
+        while len(name) > 1 and toks[name[-1]].low in _WEEKDAYS:
+            name = name[:-1]  # "Jose Miguel Insulza Monday"
+        if not name:
+            if len(run) == 1 and toks[run[0]].low in lex.country_names and not toks[run[0]].poss:
+                self._add_place(run[0])  # "Holland": maybe the surname of a person named before
             return
-        toks = self.toks
-        surface = self.s.text[toks[name[0]].start:toks[name[-1]].end]
+        if self._organisation(name):
+            return
+        if not self._plausible(name, run[:k]):
+            return
+        self._add(run, k, name, place=len(name) == 1 and toks[name[0]].low in lex.places)
+
+    def _add(self, run: list[int], k: int, name: list[int], *, place: bool = False) -> None:
+        toks, lex = self.toks, self.lex
+        surface = self.s.line[toks[name[0]].start:toks[name[-1]].end]
         surface = _POSSESSIVE.sub("", surface) if toks[name[-1]].poss else surface
         full = len(name) > 1 and toks[name[0]].low not in PARTICLES
         peeled = [toks[i] for i in run[:k]]
-        cand = Candidate(self.s, self.index, name[0], name[-1], surface, full,
+        initial = len(toks[name[0]].base) == 1 and name[0] + 1 < len(toks) and toks[name[0] + 1].text == "."
+        # A sentence's first word is capitalised anyway: one the text also writes in lower case ("Key Points") is
+        # no given name there
+        common = name[0] == 0 and toks[0].low in self.article.lower_words
+        cand = Candidate(self.s, self.index, name[0], name[-1], surface, full, caps=self.caps,
                          after_the=name[0] > 0 and toks[name[0] - 1].low == "the",
-                         given_known=full and skeleton(toks[name[0]].base) in self.lex.given,
-                         titled=any(self.lex.is_head(t) or t.low in self.lex.honorifics for t in peeled))
+                         given_known=full and (initial or (skeleton(toks[name[0]].base) in lex.given
+                                                           and not common)),
+                         titled=any(lex.is_head(t) or t.low in lex.honorifics for t in peeled),
+                         byline=full and self.byline and len(name) <= 4 and self._alone(run)
+                         and not any(toks[i].low in self.article.lower_words for i in name), place=place)
         self.cands.append(cand)
         self.by_first[cand.first] = cand
+        self.by_last[cand.last] = cand
+
+    def _add_place(self, i: int) -> None:
+        toks = self.toks
+        tok = toks[i]
+        self.places.append(Candidate(self.s, self.index, i, i, tok.text, False, place=True,
+                                     after_the=i > 0 and toks[i - 1].low == "the",
+                                     verb_after=i + 1 < len(toks) and toks[i + 1].low in self.lex.person_verbs))
+
+    def _alone(self, run: list[int]) -> bool:
+        """The run is the whole line, or the line is '-- Name, ...' or 'By Name': a byline."""
+        toks = self.toks
+        before = [t.low for t in toks[:run[0]]]
+        after = toks[run[-1] + 1:]
+        return before in ([], ["by"], ["-", "-"], ["--"]) and (not after or after[0].text in ",(")
+
+    def _organisation(self, name: list[int]) -> bool:
+        """A company or team: 'Salomon Brothers', 'Munich Re', 'Norwest Corp', 'Bayer Leverkusen'; its name
+        without the suffix is remembered, so that 'Banc One said' after 'Banc One Corp' is no person either."""
+        toks, lex = self.toks, self.lex
+        last = toks[name[-1]]
+        after = name[-1] + 1
+        amp_suffix = (after + 1 < len(toks) and toks[after].text == "&" and lex.org_suffix(toks[after + 1]))
+        if len(name) >= 2 and ((lex.org_suffix(last) and not last.poss) or toks[name[0]].low in lex.org_prefixes):
+            body = name[:-1] if lex.org_suffix(last) else name
+            self.article.orgs.add(" ".join(toks[i].low for i in body))
+            return True
+        if amp_suffix:
+            self.article.orgs.add(" ".join(toks[i].low for i in name))
+            return True
+        return False
 
     def _plausible(self, name: list[int], peeled: list[int]) -> bool:
         lex, toks = self.lex, self.toks
@@ -407,21 +577,38 @@ class _Reader:
         folded = " ".join(t.low for t in words)
         if folded in lex.nonperson_names or folded in lex.countries or folded in lex.institutions:
             return False
-        given = len(words) == 2 and skeleton(words[0].base) in lex.given
+        if all(t.low in PARTICLES for t in words):
+            return False  # El Al
+        first_given = skeleton(words[0].base) in lex.given
+        given = len(words) == 2 and first_given
         for tok in words:
-            if any(part[:1].islower() for part in re.split(r"[-\u2010\u2011]", tok.base)[1:]):
-                return False  # Putin-era, Mar-a-Lago
+            if _hyphen_adjective(tok):
+                return False  # Putin-era, Mar-a-Lago (but Kim In-so, Kang Young-hoon)
             if tok.low in lex.nonperson_words and not (given and tok is words[1] and tok.low in lex.surname_words):
                 return False  # Lancaster House, but Samantha Power
-            if tok.base.isupper() and len(tok.base) > 1 and tok is not words[0]:
+            if tok.base.isupper() and len(tok.base) > 1 and tok is not words[0] and tok.base not in _ROMAN \
+                    and not self.caps:
                 return False
-            if lex.country(tok) and skeleton(tok.base) not in lex.given:
-                return False
-        if len(words) == 1 and (words[0].base.isupper() or words[0].low in lex.leading or lex.is_head(words[0])
-                                or words[0].low in lex.modifiers):
+            if lex.country(tok) and skeleton(tok.base) not in lex.given and not (
+                    given and tok is words[1] and tok.low in lex.country_names and not lex.country(words[0])):
+                return False  # Senegal's, Iraqis; but Trevor Holland
+        if len(words) >= 2 and not first_given and (
+                words[0].low in lex.places or " ".join(t.low for t in words[:2]) in lex.nonperson_names
+                or " ".join(t.low for t in words[:2]) in lex.places):
+            return False  # Chicago Tribune, Hong Kong Standard (a city's last word is no sign: Wang Donghai)
+        after = name[-1] + 1
+        if after < len(toks) and toks[after].word and not toks[after].cap and toks[after].low in lex.after_nouns:
+            self.article.orgs.add(folded)
+            return False  # Charles de Gaulle airport, Zycie Warszawy daily: and so wherever the article names it
+        if len(words) == 1 and ((words[0].base.isupper() and not self.caps) or words[0].low in lex.leading
+                                or lex.is_head(words[0]) or words[0].low in lex.modifiers):
             return False
-        before = toks[(peeled[0] if peeled else name[0]) - 1] if (peeled[0] if peeled else name[0]) > 0 else None
-        return before is None or before.low not in lex.outlet_nouns
+        start = peeled[0] if peeled else name[0]
+        before = toks[start - 1].low if start > 0 else ""
+        if before in lex.outlet_nouns or (before.endswith("s") and before[:-1] in lex.outlet_nouns):
+            self.article.orgs.add(folded)
+            return False  # the newspaper Le Monde, the aircraft carriers Vinson and Enterprise
+        return True
 
     # roles before the name
 
@@ -542,10 +729,10 @@ class _Reader:
         return next((state for name, state in lex.institutions.items() if state and f" {name} " in text), None)
 
     def _text(self, first: int, last: int) -> str:
-        return self.s.text[self.toks[first].start:self.toks[last].end]
+        return self.s.line[self.toks[first].start:self.toks[last].end]
 
     def _cand_ending_at(self, index: int) -> Candidate | None:
-        return next((c for c in self.cands if c.last == index), None)
+        return self.by_last.get(index)
 
     # roles after the name
 
@@ -680,6 +867,30 @@ class _Reader:
                         cand.pre.state = state
 
 
+def _hyphen_adjective(tok: Tok) -> bool:
+    """'Putin-era', 'Polish-born', 'Mar-a-Lago': a capitalised word whose hyphenated tail is lower case."""
+    parts = re.split(r"[-\u2010\u2011]", tok.base)
+    tail = [p for p in parts[1:] if p[:1].islower()]
+    return bool(tail) and (len(parts) > 2 or tail[0] in _HYPHEN_ADJECTIVE or len(tail[0]) > 4)
+
+
+def _without_multiword_countries(lex: Lexicon, words: list[str]) -> list[str]:
+    """The words with every multi-word state name ('united states', "saudi arabia's") taken out."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for names, _ in lex.multiword_starts.get(words[i], ()):
+            end = i + len(names)
+            if end <= len(words) and tuple(words[i:end - 1]) == names[:-1] \
+                    and _POSSESSIVE.sub("", words[end - 1]) == names[-1]:
+                i = end
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
 def _multiword_country(lex: Lexicon, lows: list[str]) -> str | None:
     """The first state named by several words in a row ('United States', 'Saudi Arabia'), if any."""
     starts = lex.multiword_starts
@@ -698,6 +909,7 @@ class _Person:
     name: str
     spellings: list[str]
     last_seen: int
+    order: int = 0
 
 
 def article_text(title: str, text: str) -> str:
@@ -708,19 +920,50 @@ def article_text(title: str, text: str) -> str:
     return f"{title.strip()}\n\n{text}"
 
 
-def extract_people(title: str, text: str, aliases: Aliases | None = None) -> list[Mention]:
-    """Every mention of a person in the title and text, in text order, with role, state and sentence."""
+def extract_people(title: str, text: str, aliases: Aliases | None = None, *,
+                   limit: int | None = MAX_TEXT_CHARS) -> list[Mention]:
+    """Every mention of a person in the title and text, in text order, with role, state and sentence.
+
+    Only the first `limit` characters of the text (cut at a word boundary) and MAX_TITLE_CHARS of the title are
+    read, so that one outsized item costs no more than a long article; None reads everything (benchmarks).
+    """
     lex = lexicon()
+    title = clip(title, MAX_TITLE_CHARS)
+    text = clip(text, limit) if limit is not None else text
     full_text = article_text(title, text)
-    title_words_only = full_text != text and title_case(title)
-    lower_words = set(re.findall(r"\b[a-z][a-z'-]+\b", full_text))
+    has_title = full_text != text
+    caps = has_title and caps_title(title)
+    title_words_only = has_title and not caps and title_case(title)
+    article = _Article(lower_words=set(re.findall(r"\b[a-z][a-z'-]+\b", full_text)))
+    if caps:
+        article.caps_vocab = {fold(w).casefold() for w in re.findall(r"\b[A-Z][a-z][\w'-]*", text)}
+        article.caps_vocab -= article.lower_words
     cands: list[Candidate] = []
     index = 0
     for number, match in enumerate(re.finditer(r"[^\n]+", full_text)):
-        for sentence in sentences(match.group(), match.start()):
-            cands.extend(_Reader(lex, sentence, index, words_only=title_words_only and number == 0).read())
+        line = match.group()
+        first = has_title and number == 0
+        byline = 0 < number <= 2 or line.lstrip().startswith(("--", "By ", "by "))
+        for sentence in sentences(line, match.start()):
+            cands.extend(_Reader(lex, sentence, index, words_only=title_words_only and first, caps=caps and first,
+                                 byline=byline, article=article).read())
             index += 1
-    return _resolve(lex, cands, aliases, lower_words)
+    return _resolve(lex, cands, aliases, article)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at the last whitespace before the limit when there is one."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    return cut[:space] if space > limit // 2 else cut
+
+
+def caps_title(title: str) -> bool:
+    """'CRICKET - ENGLAND'S ATHERTON HITS CENTURY': a headline in capitals, read against the body's spellings."""
+    letters = [c for c in title if c.isalpha()]
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
 
 
 def title_case(title: str) -> bool:
@@ -730,52 +973,103 @@ def title_case(title: str) -> bool:
 
 
 def _accept_full(cand: Candidate, lone_surnames: set[str]) -> bool:
-    surname = parse_name(cand.surface).surname_key
+    """Two or more capitalised words are a person's name when something says so (see the module docstring);
+    the surname or, in family-name-first names (Wang Donghai ... Wang), the first word recurring alone counts."""
+    words = cand.surface.split()
     return (cand.given_known or cand.titled or cand.verb_after or cand.poss_role or cand.paren_state is not None
-            or surname in lone_surnames)
+            or cand.byline or parse_name(cand.surface).surname_key in lone_surnames
+            or skeleton(words[0]) in lone_surnames or _SURNAME_ENDING.search(words[-1]) is not None)
 
 
-def _resolve(lex: Lexicon, cands: list[Candidate], aliases: Aliases | None,
-             lower_words: set[str]) -> list[Mention]:
+class _People:
+    """The people of one article, filed under `match_keys`, so a name is compared only with people it may be."""
+
+    FUZZY_BUCKET = 16  # near-miss surnames (Bonne / Bonn) are sought among the latest this many per given name
+
+    def __init__(self, aliases: Aliases | None) -> None:
+        self.aliases = aliases
+        self.people: list[_Person] = []
+        self.index: dict[str, list[_Person]] = {}
+        self.by_first_word: dict[str, list[_Person]] = {}
+
+    def find(self, surface: str) -> list[_Person]:
+        """The people one of whose spellings `same_person` accepts for `surface`, first named first."""
+        seen: dict[int, _Person] = {}
+        for key in match_keys(surface, self.aliases):
+            bucket = self.index.get(key, ())
+            if key.startswith("n:"):
+                bucket = bucket[-self.FUZZY_BUCKET:]
+            for person in bucket:
+                if person.order not in seen and any(same_person(surface, s, self.aliases) for s in person.spellings):
+                    seen[person.order] = person
+        return [seen[order] for order in sorted(seen)]
+
+    def family_first(self, surface: str, lex: Lexicon) -> list[_Person]:
+        """The one person whose full name starts with this lone word when it is no given name: 'Wang' after
+        'Wang Donghai', 'Chen' after 'Chen Chun-yeh' (family name first)."""
+        key = skeleton(surface)
+        if key in lex.given:
+            return []
+        found = [p for p in self.by_first_word.get(key, ()) if len(p.name.split()) >= 2]
+        return found if len(found) == 1 else []
+
+    def add(self, surface: str, number: int) -> _Person:
+        found = self.find(surface)
+        person = found[0] if found else None
+        if person is None:
+            person = _Person(surface, [], number, len(self.people))
+            self.people.append(person)
+            self.by_first_word.setdefault(skeleton(surface.split(maxsplit=1)[0]), []).append(person)
+        elif person.name.isupper() and not surface.isupper():
+            person.name = surface  # shown as the body spells it, not as the all-caps headline does
+        if surface not in person.spellings:
+            person.spellings.append(surface)
+            for key in match_keys(surface, self.aliases):
+                bucket = self.index.setdefault(key, [])
+                if not bucket or bucket[-1] is not person:
+                    bucket.append(person)
+        return person
+
+
+def _resolve(lex: Lexicon, cands: list[Candidate], aliases: Aliases | None, article: _Article) -> list[Mention]:
+    cands = [c for c in cands if c.surface.casefold() not in article.orgs]
     lone = {parse_name(c.surface).surname_key for c in cands if not c.full}
-    people: list[_Person] = []
+    people = _People(aliases)
     named: dict[int, _Person] = {}
     for number, cand in enumerate(cands):
-        if not cand.full or not _accept_full(cand, lone):
-            continue
-        person = next((p for p in people if any(same_person(cand.surface, s, aliases) for s in p.spellings)), None)
-        if person is None:
-            person = _Person(cand.surface, [], number)
-            people.append(person)
-        if cand.surface not in person.spellings:
-            person.spellings.append(cand.surface)
-        named[number] = person
-    mentions: list[tuple[Candidate, str, bool]] = []
+        if cand.full and not cand.caps and _accept_full(cand, lone):
+            named[number] = people.add(cand.surface, number)
+    mentions: list[tuple[Candidate, _Person | str, bool]] = []
     for number, cand in enumerate(cands):
         if number in named:
             named[number].last_seen = number
-            mentions.append((cand, named[number].name, False))
+            mentions.append((cand, named[number], False))
             continue
-        if cand.full:
+        if cand.full and not cand.caps:
             continue
-        matches = [p for p in people if any(same_person(cand.surface, s, aliases) for s in p.spellings)]
+        matches = people.find(cand.surface) or people.family_first(cand.surface, lex)
+        if cand.caps and not matches:
+            continue
         if matches:
             before = [p for p in matches if p.last_seen <= number]
             person = max(before, key=lambda p: p.last_seen) if before else matches[0]
             person.last_seen = max(person.last_seen, number)
-            mentions.append((cand, person.name, False))
+            mentions.append((cand, person, False))
+        elif cand.place and not cand.titled:
+            if cand.verb_after and not cand.after_the:
+                mentions.append((cand, cand.surface, True))  # "Jordan said": only a person the store knows
         elif cand.titled or cand.poss_role:
             mentions.append((cand, cand.surface, False))
-        elif cand.verb_after and cand.surface.casefold() not in lower_words and not cand.after_the:
+        elif cand.verb_after and cand.surface.casefold() not in article.lower_words and not cand.after_the:
             mentions.append((cand, cand.surface, True))
-    return _with_roles(lex, mentions)
+    return _with_roles(lex, [(c, p if isinstance(p, str) else p.name, weak) for c, p, weak in mentions])
 
 
 def _with_roles(lex: Lexicon, found: list[tuple[Candidate, str, bool]]) -> list[Mention]:
     out: list[Mention] = []
     last_role: tuple[str, str] | None = None  # (person, role) of the latest mention with its own role
     for cand, name, weak in found:
-        role = cand.role
+        role = cand.role if not cand.caps else None  # a headline in capitals: the body gives the role
         display = role_text = state = None
         if role is not None:
             role_text = role.text
@@ -788,8 +1082,8 @@ def _with_roles(lex: Lexicon, found: list[tuple[Candidate, str, bool]]) -> list[
         else:
             state = cand.paren_state
         toks = cand.sentence.toks
-        start = cand.sentence.offset + toks[cand.first].start
-        end = cand.sentence.offset + toks[cand.last].end
+        start = cand.sentence.origin + toks[cand.first].start
+        end = cand.sentence.origin + toks[cand.last].end
         out.append(Mention(name=name, surface=cand.surface, role=display, role_text=role_text, state=state,
                            sentence=cand.sentence.text, start=start, end=end, weak=weak))
     return out
@@ -852,10 +1146,7 @@ def role_key(text: str) -> tuple[str, str | None]:
     for pattern, replacement in lex.synonyms:
         lowered = pattern.sub(replacement, lowered)
     state = _multiword_country(lex, [_POSSESSIVE.sub("", w) for w in lowered.split()])
-    for words, _ in lex.multiword_countries:
-        joined = " ".join(words)
-        if joined in lowered:
-            lowered = re.sub(rf"\b{re.escape(joined)}('s)?\b", " ", lowered)
+    lowered = " ".join(_without_multiword_countries(lex, lowered.split()))
     kept: list[str] = []
     for word in lowered.split():
         found = _word_state(lex, word) or lex.abbreviations.get(_POSSESSIVE.sub("", word).replace(".", "").upper())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from diplobot.analysis.matcher import snippet
-from diplobot.handlers.format import local_date
+from diplobot.handlers.format import local_date, source_label
 from diplobot.handlers.reply import Button, Link, Paragraph, Reply, Text
 
 FIELD_NAMES = {"title": "the title", "summary": "the summary", "body": "the text"}
@@ -20,7 +20,7 @@ def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str,
     """
     title = article["title"] or "(untitled)"
     head = Link(title, article["url"]) if article.get("url") else Text(title, "bold")
-    meta = [article.get("source") or "", local_date(article.get("published_at"), tz, with_time=True)]
+    meta = [source_label(article), local_date(article.get("published_at"), tz, with_time=True)]
     blocks = [Paragraph((head,), kind="heading"),
               Paragraph((Text(" · ".join(m for m in meta if m)),), kind="context")]
     first = topics[0]
@@ -48,7 +48,7 @@ def folded_reply(items: list[tuple[dict[str, Any], list[dict[str, Any]]]], tz: s
         title = article["title"] or "(untitled)"
         head = Link(title, article["url"]) if article.get("url") else Text(title)
         when = local_date(article.get("published_at"), tz)
-        blocks.append(Paragraph((head, Text(f" — {article.get('source') or ''} {when}".rstrip()))))
+        blocks.append(Paragraph((head, Text(f" — {source_label(article)} {when}".rstrip()))))
         blocks.append(Paragraph((Text("Matched: " + "; ".join(t["describe"] for t in topics)),),
                                 kind="context"))
     return Reply(blocks=tuple(blocks), visibility="public")

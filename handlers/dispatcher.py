@@ -9,6 +9,9 @@ import logging
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from sqlite_utils import Database
 
 from diplobot.clock import Clock, iso
 from diplobot.config import Config
@@ -25,24 +28,36 @@ ManageCheck = Callable[[], Awaitable[bool]]
 
 
 class RateLimiter:
-    """At most `per_minute` commands per user in any 60 seconds."""
+    """At most `per_minute` messages per user in any 60 seconds, whatever they say.
+
+    `check` answers "ok", then "refuse" for the first message over the limit (one polite refusal) and
+    "quiet" for the rest until the user is under the limit again: a flood gets no flood of answers.
+    """
 
     def __init__(self, per_minute: int, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._monotonic = monotonic
         self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self._refused: set[str] = set()
 
-    def allow(self, user_id: str) -> bool:
+    def check(self, user_id: str) -> Literal["ok", "refuse", "quiet"]:
         if self.per_minute <= 0:
-            return True
+            return "ok"
         now = self._monotonic()
         seen = self._seen[user_id]
         while seen and now - seen[0] >= 60:
             seen.popleft()
         if len(seen) >= self.per_minute:
-            return False
+            if user_id in self._refused:
+                return "quiet"
+            self._refused.add(user_id)
+            return "refuse"
+        self._refused.discard(user_id)
         seen.append(now)
-        return True
+        return "ok"
+
+    def allow(self, user_id: str) -> bool:
+        return self.check(user_id) == "ok"
 
 
 class Dispatcher:
@@ -57,7 +72,14 @@ class Dispatcher:
         self.on_handled = on_handled
 
     async def handle(self, msg: Incoming, *, may_manage: ManageCheck | None = None) -> Reply:
-        """The reply to one command; never raises for anything a user can type."""
+        """The reply to one command; never raises for anything a user can type. Every message counts
+        against the sender's rate limit, unknown or over-long ones too; past it the reply is empty
+        (platforms send nothing) after one refusal."""
+        allowed = self.limiter.check(msg.user_id)
+        if allowed == "quiet":
+            return Reply()
+        if allowed == "refuse":
+            return Reply.text(f"Easy there: at most {self.limiter.per_minute} commands a minute. Try again shortly.")
         try:
             name, args = parse_command(msg.text)
         except UsageError as exc:
@@ -65,8 +87,6 @@ class Dispatcher:
         cmd = COMMANDS.get(name)
         if cmd is None:
             return Reply.text(f"I don't know /{name[:40]}. /help lists what I can do.")
-        if not self.limiter.allow(msg.user_id):
-            return Reply.text(f"Easy there: at most {self.limiter.per_minute} commands a minute. Try again shortly.")
         needs_admin = cmd.changes_chat(args) and msg.chat_kind != "private" and may_manage is not None
         if needs_admin and not await may_manage():  # type: ignore[misc]
             return Reply.text("Sorry, only this chat's admins can change its topics and settings.")
@@ -83,8 +103,11 @@ class Dispatcher:
         chat = ensure_chat(db, msg.chat_id, kind=msg.chat_kind, title=msg.chat_title,
                            timezone=self.config.timezone, now=iso(now))
         ctx = Context(db=db, chat=chat, user_id=msg.user_id, now=now, config=self.config)
+        # A command that changes the chat takes the write lock at once (store/db.py); any other only reads, in
+        # one snapshot, and so never waits for batch work or another process that is writing.
+        transaction = db.atomic() if cmd.changes_chat(args) else Database.atomic(db)
         try:
-            with db.atomic():
+            with transaction:
                 return cmd.handler(ctx, args)
         except UsageError as exc:
             return usage_reply(cmd, str(exc))

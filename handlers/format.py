@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from diplobot.clock import from_iso
 from diplobot.handlers.reply import Link, Span, Text
+from diplobot.ingest.urls import display_url
 
 
 def local_date(value: str | None, tz: str, *, with_time: bool = False) -> str:
@@ -21,8 +22,13 @@ def article_line(row: dict[str, Any], tz: str) -> tuple[Span, ...]:
     """Title (linked when there is a URL), then source and date."""
     title = row["title"] or "(untitled)"
     head: Span = Link(title, row["url"]) if row.get("url") else Text(title, "bold")
-    meta = ", ".join(x for x in (row.get("source") or "", local_date(row.get("published_at"), tz)) if x)
+    meta = ", ".join(x for x in (source_label(row), local_date(row.get("published_at"), tz)) if x)
     return (head, Text(f" — {meta}")) if meta else (head,)
+
+
+def source_label(row: dict[str, Any]) -> str:
+    """The article's source as chats see it: its title, or its URL with credentials masked."""
+    return display_url(row.get("source") or "")
 
 
 def marked_snippet(snippet: str) -> tuple[Span, ...]:

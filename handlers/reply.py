@@ -6,8 +6,12 @@ exactly one place. Nothing here knows HTML, mrkdwn or a terminal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import json
+import re
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
+
+from diplobot.handlers.incoming import strip_invisible
 
 
 @dataclass(frozen=True)
@@ -53,14 +57,20 @@ class Button:
 class Reply:
     """What a handler answers, or what an alert or digest says.
 
-    `visibility` lets Slack post command answers ephemerally and announce channel changes;
-    `preview` asks platforms to show link previews (off for digests and lists).
+    `visibility` lets Slack post command answers ephemerally and announce channel changes ("public":
+    the reply reports a change to the chat's topics or settings); `preview` asks platforms to show link
+    previews (off for digests and lists); `replaces`: shown after a button press, the reply takes the
+    pressed message's place (another page of a list) instead of being added under it.
+
+    Every reply is rendered as ONE platform message: what does not fit is cut and summarised ("and N
+    more"), never sent as a second message.
     """
 
     blocks: tuple[Paragraph, ...] = ()
     buttons: tuple[tuple[Button, ...], ...] = ()
     visibility: Literal["private", "public"] = "private"
     preview: bool = False
+    replaces: bool = False
 
     @classmethod
     def text(cls, *paragraphs: str) -> Reply:
@@ -76,6 +86,40 @@ class Reply:
 
     def public(self) -> Reply:
         return replace(self, visibility="public")
+
+
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending in "…" when cut.
+
+    Renderers call it before any other work on a span, so the cost of a huge title (megabytes) is
+    bounded by the limit, not by the title.
+    """
+    if len(text) <= limit:
+        return text
+    return cut_at_word(text[: max(limit - 1, 0)]) + ELLIPSIS
+
+
+def cut_at_word(head: str) -> str:
+    """A cut-off text ended at its last space, unless that would lose more than half of it."""
+    space = head.rfind(" ")
+    return (head[:space] if space > len(head) // 2 else head).rstrip()
+
+
+# C0/C1 controls other than newline and tab: a chat or terminal must never receive them.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str, limit: int) -> str:
+    """What a chat may show of `text`: at most `limit` characters, no control or invisible characters."""
+    return strip_invisible(_CONTROLS.sub("", clip(text, limit)))
+
+
+def more_text(hidden: int) -> str:
+    """The line that ends a reply cut to fit one message."""
+    return f"{ELLIPSIS} and {hidden} more line{'s' if hidden != 1 else ''} (too long for one message)"
 
 
 def _plain_paragraph(p: Paragraph) -> str:
@@ -110,3 +154,22 @@ class ReplyBuilder:
 
     def build(self, **kwargs: object) -> Reply:
         return Reply(blocks=tuple(self.blocks), **kwargs)  # type: ignore[arg-type]
+
+
+def reply_to_json(reply: Reply) -> str:
+    """The reply as JSON, for a message that waits in the outbox (a digest) to be rendered by its platform."""
+    return json.dumps(asdict(reply), ensure_ascii=False)
+
+
+def reply_from_json(text: str) -> Reply:
+    data = json.loads(text)
+    return Reply(
+        blocks=tuple(Paragraph(tuple(_span(s) for s in p["spans"]), kind=p["kind"]) for p in data["blocks"]),
+        buttons=tuple(tuple(Button(**b) for b in row) for row in data["buttons"]),
+        visibility=data["visibility"],
+        preview=data["preview"],
+    )
+
+
+def _span(data: dict[str, str]) -> Span:
+    return Link(**data) if "url" in data else Text(**data)  # type: ignore[arg-type]

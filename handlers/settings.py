@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import zoneinfo
+from functools import cache
 
 from diplobot.analysis.schedule import WEEKDAYS
 from diplobot.clock import iso
@@ -74,13 +77,47 @@ def _quiet(ctx: Context, words: list[str]) -> str:
     return f"Quiet hours {start}-{end} ({ctx.tz}): alerts are held and arrive together afterwards."
 
 
+@cache
+def _zone_names() -> dict[str, str]:
+    """Every IANA zone name this system knows, by its lower-case spelling."""
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA zone name (any letter case: `europe/kyiv` is Europe/Kyiv); UsageError naming what to
+    type for anything else, including a bare region such as `Europe`."""
+    names = _zone_names()
+    name = names.get(text.lower())
+    if name is None:
+        shown = text[:60]
+        regions = sorted({n.split("/", 1)[0] for n in names.values() if "/" in n})
+        region = next((r for r in regions if r.lower() == text.lower().rstrip("/")), None)
+        if region:
+            raise UsageError(f"{region} is a region; add a city, e.g. /settings timezone {region}/"
+                             f"{_example(region)}")
+        close = difflib.get_close_matches(text.lower(), list(names), n=1, cutoff=0.8) if len(text) <= 60 else []
+        hint = f" Did you mean {names[close[0]]}?" if close else ""
+        raise UsageError(f"{shown!r} is an unknown time zone.{hint} Use an IANA name such as Europe/Kyiv "
+                         "or America/New_York.")
+    try:
+        return check_timezone(name)
+    except (ValueError, OSError):
+        raise UsageError(f"The time zone {name!r} cannot be loaded here; try another city of the same zone.") \
+            from None
+
+
+def _example(region: str) -> str:
+    cities = sorted(n.split("/", 1)[1] for n in _zone_names().values() if n.startswith(f"{region}/"))
+    preferred = {"Europe": "Kyiv", "America": "New_York", "Asia": "Tokyo", "Africa": "Cairo",
+                 "Australia": "Sydney"}.get(region)
+    return preferred if preferred in cities else (cities[0] if cities else "")
+
+
 def _change(ctx: Context, key: str, words: list[str]) -> str:
     if key == "timezone" and len(words) == 1:
-        try:
-            update_chat(ctx.db, ctx.chat_id, timezone=check_timezone(words[0]))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        return f"Time zone set to {words[0]}."
+        zone = parse_timezone(words[0])
+        update_chat(ctx.db, ctx.chat_id, timezone=zone)
+        return f"Time zone set to {zone}."
     if key == "alerts" and len(words) == 1 and words[0] in ALERT_MODES:
         update_chat(ctx.db, ctx.chat_id, alerts_mode=words[0])
         return {"instant": "Alerts arrive as soon as articles match.",
@@ -100,4 +137,4 @@ def settings(ctx: Context, args: str) -> Reply:
     if not args:
         return _show(ctx)
     key, *words = args.split()
-    return Reply.text(_change(ctx, key.lower(), words))
+    return Reply.text(_change(ctx, key.lower(), words)).public()

@@ -11,10 +11,12 @@ from diplobot.clock import iso
 from diplobot.config import parse_duration
 from diplobot.handlers.format import article_line
 from diplobot.handlers.registry import Context, UsageError, command
-from diplobot.handlers.reply import Button, Reply, ReplyBuilder
+from diplobot.handlers.reply import Button, Reply, ReplyBuilder, clip
 from diplobot.store import articles, chats, subscriptions
 
 SCAN_LIMIT = 3000
+TOPICS_PER_PAGE = 20  # one page is one message with one button per topic, well within every platform's limits
+TOPIC_LABEL_MAX = 150
 FOREVER = "9999-12-31T00:00:00+00:00"
 
 
@@ -86,19 +88,36 @@ def unsubscribe(ctx: Context, args: str) -> Reply:
     return Reply.text(f"Unsubscribed from {parse_query(topic['query']).describe()}.").public()
 
 
-@command("topics", "/topics")
+@command("topics", "/topics [page]")
 def topics(ctx: Context, args: str) -> Reply:
     """List this chat's topics with how each was understood."""
     rows = subscriptions.chat_subscriptions(ctx.db, ctx.chat_id)
     if not rows:
         return Reply.text("This chat follows no topics yet. Try /subscribe coalition of the willing")
-    out = ReplyBuilder().heading("Topics followed here")
+    pages = -(-len(rows) // TOPICS_PER_PAGE)
+    if args and not args.isdigit():
+        raise UsageError("Give a page number, e.g. /topics 2")
+    page = min(max(int(args or 1), 1), pages)
+    first = (page - 1) * TOPICS_PER_PAGE
+    out = ReplyBuilder().heading("Topics followed here" + (f" (page {page} of {pages})" if pages > 1 else ""))
     buttons = []
-    for number, row in enumerate(rows, 1):
+    for number, row in enumerate(rows[first:first + TOPICS_PER_PAGE], first + 1):
         muted = f" (muted until {row['muted_until'][:16].replace('T', ' ')} UTC)" if _muted(ctx, row) else ""
-        out.para(f"{number}. {parse_query(row['query']).describe()}{muted}")
+        out.para(f"{number}. {clip(_describe(row['query']), TOPIC_LABEL_MAX)}{muted}")
         buttons.append((Button(f"Unsubscribe {number}", f"/unsubscribe #{row['id']}"),))
-    return out.build(buttons=tuple(buttons))
+    nav = ((Button("« Previous", f"/topics {page - 1}"),) if page > 1 else ()) + (
+        (Button("Next »", f"/topics {page + 1}"),) if page < pages else ())
+    if nav:
+        buttons.append(nav)
+    return out.build(buttons=tuple(buttons), replaces=True)
+
+
+def _describe(query: str) -> str:
+    """How a stored topic was understood; its text as stored if it no longer parses (older limits)."""
+    try:
+        return parse_query(query).describe()
+    except QueryError:
+        return repr(query)
 
 
 def _muted(ctx: Context, row: dict[str, Any]) -> bool:
@@ -150,9 +169,9 @@ def mute(ctx: Context, args: str) -> Reply:
         topic = _topic(ctx, " ".join(words))
         subscriptions.mute_subscription(ctx.db, ctx.chat_id, topic["id"], until)
         return Reply.text(f"Topic {parse_query(topic['query']).describe()} is muted {label}; "
-                          "matches meanwhile are skipped. /unmute ends it.")
+                          "matches meanwhile are skipped. /unmute ends it.").public()
     chats.update_chat(ctx.db, ctx.chat_id, muted_until=until)
-    return Reply.text(f"Alerts for this chat are held {label}; nothing is lost, they arrive after.")
+    return Reply.text(f"Alerts for this chat are held {label}; nothing is lost, they arrive after.").public()
 
 
 @command("unmute", "/unmute [topic number]", changes_chat=True)
@@ -161,8 +180,8 @@ def unmute(ctx: Context, args: str) -> Reply:
     if args:
         topic = _topic(ctx, args)
         subscriptions.mute_subscription(ctx.db, ctx.chat_id, topic["id"], None)
-        return Reply.text(f"Topic {parse_query(topic['query']).describe()} is no longer muted.")
+        return Reply.text(f"Topic {parse_query(topic['query']).describe()} is no longer muted.").public()
     chats.update_chat(ctx.db, ctx.chat_id, muted_until=None)
     for row in subscriptions.chat_subscriptions(ctx.db, ctx.chat_id):
         subscriptions.mute_subscription(ctx.db, ctx.chat_id, row["id"], None)
-    return Reply.text("Alerts are on again; anything held arrives now.")
+    return Reply.text("Alerts are on again; anything held arrives now.").public()

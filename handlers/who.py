@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from diplobot.handlers.format import article_line, local_date
+from diplobot.handlers.format import article_line, local_date, source_label
 from diplobot.handlers.reply import Button, Link, Reply, ReplyBuilder, Span, Text
 from diplobot.store import articles, people
 
@@ -109,6 +109,6 @@ def _role_spans(role: dict[str, Any], tz: str, *, with_source: bool = True) -> t
     spans.append(Text(f", {first}" if first == last else f", {first} to {last}"))
     if with_source and (role.get("source") or role.get("title")):
         spans.append(Text(", "))
-        label = role.get("source") or role["title"]
+        label = source_label(role) or role["title"]
         spans.append(Link(label, role["url"]) if role.get("url") else Text(label))
     return tuple(spans)

@@ -1,12 +1,15 @@
 """Fetching a URL politely and defensively: one place that knows timeouts, caps, redirects and caching.
 
 Everything that can go wrong becomes an IngestError whose message names the host and the reason
-(never credentials or query strings), so a source's `last_error` tells its owner what to fix.
+(never credentials or secret query values), so a source's `last_error` tells its owner what to fix.
+Response headers are untrusted: cache validators are kept only when they are plain ASCII, and
+Retry-After is clamped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,11 +20,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from diplobot.ingest.models import IngestError
-from diplobot.ingest.urls import check_public_url, redact_url
+from diplobot.ingest.netguard import GuardedTransport
+from diplobot.ingest.urls import Resolver, check_public_url, redact_url
 
 USER_AGENT = "diplobot/0.1 (+https://github.com/diplobot/diplobot)"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_RETRY_AFTER_S = 6 * 3600  # a server asking for more is asking for too much
+# An ETag or Last-Modified we store and send back: visible ASCII, of a sane length.
+_VALIDATOR = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,1023}")
 
 
 @dataclass
@@ -48,26 +55,31 @@ class Fetcher:
     """One shared HTTP client with the limits every source fetch must respect.
 
     `timeout` bounds the whole `get()` (redirects and body included) as well as each connect and
-    read. `max_bytes` caps the decoded body. With `allow_private=False`, each URL (and each
-    redirect target) must resolve to a public address.
+    read. `max_bytes` caps the decoded body. With `allow_private=False`, every connection (first
+    URL, each redirect hop, each full-text page) goes only to an address that was resolved once
+    and found public (see ingest/netguard.py); `resolver` replaces the system DNS lookup there.
+    A `transport` given by the caller (tests) replaces that guard.
     """
 
     def __init__(self, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 20.0, max_redirects: int = 5,
                  user_agent: str = USER_AGENT, allow_private: bool = True,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver | None = None) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.max_redirects = max_redirects
         self.allow_private = allow_private
+        guarded = not allow_private and transport is None
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-            transport=transport,
+            transport=GuardedTransport(resolver) if guarded else transport,
+            trust_env=not guarded,  # an environment proxy would resolve names past the guard
         )
 
     async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET `url`, conditionally when `etag`/`last_modified` are given; raises IngestError."""
+        etag, last_modified = safe_validator(etag), safe_validator(last_modified)  # stored by an older version
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -109,10 +121,8 @@ class Fetcher:
         raise IngestError(f"too many redirects (more than {self.max_redirects}) from {redact_url(visited[0])}")
 
     async def _check(self, url: str) -> None:
-        if self.allow_private:
-            check_public_url(url, allow_private=True)
-        else:
-            await asyncio.to_thread(check_public_url, url)
+        """Only the URL's form here; the address is checked when connecting (GuardedTransport)."""
+        check_public_url(url, allow_private=True)
 
     async def _result(self, response: httpx.Response) -> FetchResult:
         status = response.status_code
@@ -126,8 +136,9 @@ class Fetcher:
         if status != 304 and not 200 <= status < 300:
             raise IngestError(f"unexpected HTTP {_status_text(status)} from {where}")
         body = b"" if status == 304 else await read_capped(response, self.max_bytes)
-        return FetchResult(status=status, body=body, url=str(response.url), etag=response.headers.get("etag"),
-                           last_modified=response.headers.get("last-modified"),
+        return FetchResult(status=status, body=body, url=str(response.url),
+                           etag=safe_validator(response.headers.get("etag")),
+                           last_modified=safe_validator(response.headers.get("last-modified")),
                            content_type=response.headers.get("content-type", ""))
 
 
@@ -169,20 +180,35 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     return bytes(body)
 
 
+def safe_validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified fit to store and send back, else None.
+
+    httpx decodes a header it cannot read as ASCII as UTF-8 or Latin-1, but sends only ASCII: a
+    `"café"` ETag stored as is would make every later request of that source fail.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    return value if _VALIDATOR.fullmatch(value) else None
+
+
 def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After header (seconds, or an HTTP date) as a delay in seconds from now."""
+    """A Retry-After header (seconds, or an HTTP date) as a delay in seconds from now, at most 6 h.
+
+    None when the header is missing or unreadable.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # str.isdigit() alone accepts "²", which float() refuses
+        digits = value.lstrip("0") or "0"  # no int() of thousands of digits (Python refuses them)
+        return float(MAX_RETRY_AFTER_S if len(digits) > 6 else min(int(digits), MAX_RETRY_AFTER_S))
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        delay = (when if when.tzinfo else when.replace(tzinfo=UTC)) - datetime.now(UTC)
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return min(max(0.0, delay.total_seconds()), float(MAX_RETRY_AFTER_S))
 
 
 def _network_error(exc: httpx.HTTPError | httpx.InvalidURL, host: str, timeout: float) -> IngestError:

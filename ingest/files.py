@@ -1,43 +1,25 @@
-"""Reading articles from local files: plain text (seed and corpus formats), Markdown, HTML, JSON/JSONL
-and saved feeds.
+"""Reading articles from local files and folders: any format parse_document recognises.
 
-Every problem is an IngestError naming the file and the reason, so one bad file in a folder is
-reported and skipped rather than stopping the whole import.
+A file's format is decided by its content (an RSS file saved as `.rdf` or with no suffix is a feed,
+an extensionless HTML page is a page), and its suffix only breaks ties. Every problem is an
+IngestError naming the file and the reason, so one bad file in a folder is reported and skipped
+rather than stopping the whole import; warnings (a guessed encoding, a damaged feed) name the file.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from markdown_it import MarkdownIt
-
-from diplobot.ingest.feeds import parse_feed
+from diplobot.ingest.documents import ParsedDocument, parse_document
 from diplobot.ingest.fetch import DEFAULT_MAX_BYTES
 from diplobot.ingest.models import ArticleDraft, IngestError
-from diplobot.ingest.pages import parse_page
-from diplobot.ingest.text import clean_title, html_to_text, lead_title, one_line, plain_text
-from diplobot.ingest.urls import web_link
 
 log = logging.getLogger(__name__)
 
-FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom"})
-HTML_SUFFIXES = frozenset({".html", ".htm"})
-MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
-
-# Line 1 of the seed and corpus formats: optional space, `date YYYY-MM-DD`, then maybe a photo caption.
-_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})(?:\s|$)")
-_MD_TITLE = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.M)
-_LOOKS_LIKE_HTML = re.compile(r"</?(?:p|br|div)\b", re.I)
-_HEADING_MAX = 150
-_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
-               bool: "a boolean", type(None): "null"}
+_PROBLEMS_SHOWN = 3  # per-file problems named in a folder source's warning; the rest are counted
 
 
 def iter_inputs(paths: Iterable[Path]) -> Iterator[Path]:
@@ -55,27 +37,69 @@ def iter_inputs(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def read_path(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[ArticleDraft]:
-    """The articles in one file (one per text/Markdown/HTML file; several for JSON and feeds)."""
+    """The articles in one file (one per text/Markdown/HTML file; several for JSON and feeds); warnings are logged."""
+    document = read_input(path, max_bytes=max_bytes)
+    for warning in document.warnings:
+        log.warning("%s", warning)
+    return document.drafts
+
+
+def read_input(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
+    """One file given to `diplobot ingest`: its document, whose warnings each name the file.
+
+    A feed without items is an error here: one input that gave nothing is a failed input.
+    """
+    document = _read_file(path, max_bytes)
     try:
-        return _read(path, _read_bytes(path, max_bytes))
+        document.articles()
     except IngestError as exc:
         raise IngestError(f"{path.name}: {exc}") from None
+    return document
 
 
-def _read(path: Path, data: bytes) -> list[ArticleDraft]:
-    suffix = path.suffix.lower()
-    if suffix in FEED_SUFFIXES:
-        return _feed_articles(data)
-    if suffix in HTML_SUFFIXES:
-        return [parse_page(data)]
-    text = _decode(data)
-    if suffix == ".json":
-        return _json_articles(_load_json(text))
-    if suffix == ".jsonl":
-        return _json_articles([_load_json(line, n) for n, line in enumerate(text.splitlines(), 1) if line.strip()])
-    if suffix in MARKDOWN_SUFFIXES:
-        return [_markdown_article(text)]
-    return [_text_article(text)]
+def read_source(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedDocument:
+    """A file or folder source's articles, for polling: a folder stores what it can.
+
+    Unreadable files in a folder become one warning naming them (the source is not failed for them);
+    a feed with no items is simply nothing new. Only when every file of a folder fails, or a single
+    file source fails, is it an IngestError. Warnings name the file.
+    """
+    if not path.is_dir():
+        return _read_file(path, max_bytes)
+    drafts: list[ArticleDraft] = []
+    problems: list[str] = []
+    warnings: list[str] = []
+    files = 0
+    for file in iter_inputs([path]):
+        files += 1
+        try:
+            document = _read_file(file, max_bytes)
+        except IngestError as exc:
+            problems.append(str(exc))
+            continue
+        drafts.extend(document.drafts)
+        warnings.extend(document.warnings)
+    if problems and len(problems) == files:
+        raise IngestError(f"none of the {files} files could be read: {_summary(problems)}")
+    if problems:
+        warnings.insert(0, f"{len(problems)} of {files} files skipped: {_summary(problems)}")
+    return ParsedDocument("folder", drafts, warnings=warnings)
+
+
+def _summary(problems: list[str]) -> str:
+    shown = "; ".join(problems[:_PROBLEMS_SHOWN])
+    more = len(problems) - _PROBLEMS_SHOWN
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _read_file(path: Path, max_bytes: int) -> ParsedDocument:
+    """One file as a ParsedDocument whose warnings start with the file's path."""
+    try:
+        document = parse_document(_read_bytes(path, max_bytes), name=path.name)
+    except IngestError as exc:
+        raise IngestError(f"{path.name}: {exc}") from None
+    document.warnings = [f"{path}: {warning}" for warning in document.warnings]
+    return document
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -94,130 +118,3 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     if not data.strip():
         raise IngestError("empty file")
     return data
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (or UTF-16 with a byte-order mark) text; anything else is refused with the reason."""
-    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-    if encoding != "utf-16" and b"\x00" in data:
-        raise IngestError("not a text file (contains NUL bytes: binary data?)")
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        name = "UTF-16" if encoding == "utf-16" else "UTF-8"
-        raise IngestError(f"not valid {name} text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                          "save it as UTF-8") from None
-
-
-def _feed_articles(data: bytes) -> list[ArticleDraft]:
-    parsed = parse_feed(data)
-    if not parsed.drafts:
-        raise IngestError("no items could be read from the feed")
-    if parsed.warning:
-        log.warning("%s", parsed.warning)
-    return parsed.drafts
-
-
-def _text_article(text: str) -> ArticleDraft:
-    """The seed format (date line, blank line, body), the corpus format (date line, title line, blank
-    line, body), or plain paragraphs whose first may be a heading."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    published, title = None, ""
-    date = _DATE_LINE.match(lines[0])
-    if date:
-        published = _day(date.group(1))
-        lines = lines[1:]  # the rest of the date line is a photo caption: neither title nor body
-        if lines and lines[0].strip() and (len(lines) == 1 or not lines[1].strip()):
-            title, lines = lines[0], lines[1:]
-    elif _is_heading(lines):
-        title, lines = lines[0], lines[1:]
-    return _article(clean_title(title), plain_text("\n".join(lines)), published)
-
-
-def _is_heading(lines: list[str]) -> bool:
-    first = lines[0].strip()
-    rest = "\n".join(lines[2:]).strip()
-    return (len(lines) > 2 and 0 < len(first) <= _HEADING_MAX and not lines[1].strip() and bool(rest)
-            and not first.endswith((".", ",", ";", ":")))
-
-
-def _markdown_article(text: str) -> ArticleDraft:
-    """Markdown: the first `# ` heading is the title; an optional ` date YYYY-MM-DD` first line dates it."""
-    published = None
-    date = _DATE_LINE.match(text)
-    if date:
-        published = _day(date.group(1))
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-    markdown = MarkdownIt("commonmark")
-    heading = _MD_TITLE.search(text)
-    title = ""
-    if heading:
-        title = markdown.renderInline(heading.group(1))
-        text = text[: heading.start()] + text[heading.end():]
-    return _article(clean_title(title), html_to_text(markdown.render(text)), published)
-
-
-def _article(title: str, body: str, published: datetime | None) -> ArticleDraft:
-    if not title and not body:
-        raise IngestError("no article text in the file")
-    return ArticleDraft(title=title or lead_title(body), body=body, published_at=published)
-
-
-def _day(value: str) -> datetime:
-    """A date-only value as midnight UTC of that day."""
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise IngestError(f"invalid date {value}") from None
-
-
-def _load_json(text: str, line: int | None = None) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"line {line}" if line else f"line {exc.lineno}, column {exc.colno}"
-        raise IngestError(f"invalid JSON at {where}: {exc.msg}") from None
-
-
-def _json_articles(value: Any) -> list[ArticleDraft]:
-    """A JSON object, or a list of them, each with title, url, published and body."""
-    items = value if isinstance(value, list) else [value]
-    if not items:
-        raise IngestError("no articles in the JSON")
-    return [_json_article(item, n) for n, item in enumerate(items, 1)]
-
-
-def _json_article(item: Any, n: int) -> ArticleDraft:
-    if not isinstance(item, dict):
-        raise IngestError(f"expected JSON objects with title, url, published and body, but item {n} is "
-                          f"{_JSON_TYPES.get(type(item), type(item).__name__)}")
-    fields = {key: _json_string(item, key, n) for key in ("title", "url", "published", "body", "summary", "guid")}
-    body = fields["body"]
-    body = html_to_text(body) if _LOOKS_LIKE_HTML.search(body) else plain_text(body)
-    summary = plain_text(fields["summary"])
-    title = clean_title(fields["title"]) or lead_title(body or summary)
-    if not title:
-        raise IngestError(f"item {n} has neither a title nor a body")
-    return ArticleDraft(title=title, url=web_link(fields["url"]), guid=one_line(fields["guid"]) or None,
-                        summary=summary, body=body, published_at=_when(fields["published"], n))
-
-
-def _json_string(item: dict[str, Any], key: str, n: int) -> str:
-    value = item.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise IngestError(f"item {n}: {key!r} must be a string, not {_JSON_TYPES.get(type(value), 'that')}")
-    return value
-
-
-def _when(value: str, n: int) -> datetime | None:
-    """An ISO 8601 date or date-time, in UTC (a date alone is midnight UTC; no offset means UTC)."""
-    if not value.strip():
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise IngestError(f"item {n}: cannot read the date {value!r}: use ISO 8601, e.g. 2025-09-04 or "
-                          "2025-09-04T10:00:00Z") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

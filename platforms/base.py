@@ -47,7 +47,7 @@ class Messenger(Protocol):
         ...
 
     async def send(self, native_chat_id: str, reply: Reply) -> str:
-        """Deliver `reply` (maybe as several messages); returns the first message's id.
+        """Deliver `reply` as one message (cut to the platform's limits); returns its id.
 
         Raises DeliveryError.
         """

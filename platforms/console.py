@@ -15,29 +15,52 @@ from typing import TextIO
 
 from diplobot.handlers.dispatcher import Dispatcher
 from diplobot.handlers.incoming import Incoming
-from diplobot.handlers.reply import Link, Paragraph, Reply, Text
+from diplobot.handlers.reply import Link, Paragraph, Reply, Text, more_text, shown
 from diplobot.platforms.base import Pace
 
 PROMPT = "> "
+MESSAGE_LIMIT = 4096  # like a Telegram message: a reply is one message everywhere
+PARAGRAPH_LIMIT = 1000
+MORE_ROOM = 80
+MAX_BUTTON_ROWS = 100
 
 
-def render(reply: Reply) -> str:
-    """Plain text with marked hits in «», links after their label and buttons as commands."""
-    lines = [_paragraph(p) for p in reply.blocks]
-    for row in reply.buttons:
-        lines.append("  ".join(f"[{b.label}: {b.command}]" for b in row))
+def render(reply: Reply, limit: int = MESSAGE_LIMIT) -> str:
+    """Plain text with marked hits in «», links after their label and buttons as commands, as one
+    message of at most `limit` characters (like a chat's): what does not fit ends in "and N more".
+
+    Control and invisible characters never reach the terminal (no escape sequences from a title).
+    """
+    lines: list[str] = []
+    used = 0
+    for index, paragraph in enumerate(reply.blocks):
+        line = _paragraph(paragraph)
+        room = limit if index == len(reply.blocks) - 1 else limit - MORE_ROOM
+        if used + len(line) + 2 > room:
+            lines.append(f"  {more_text(len(reply.blocks) - index)}")
+            break
+        lines.append(line)
+        used += len(line) + 2
+    for row in reply.buttons[:MAX_BUTTON_ROWS]:
+        lines.append("  ".join(f"[{shown(b.label, 75)}: {shown(b.command, 200)}]" for b in row))
     return "\n\n".join(lines)
 
 
 def _paragraph(p: Paragraph) -> str:
     out = []
+    left = PARAGRAPH_LIMIT
     for span in p.spans:
+        text = shown(span.text, left)
+        left -= len(text)
         if isinstance(span, Link):
-            out.append(span.text if span.text == span.url else f"{span.text} <{span.url}>")
+            url = shown(span.url, 300)
+            out.append(text if span.text == span.url else f"{text} <{url}>")
         elif isinstance(span, Text) and span.style == "mark":
-            out.append(f"«{span.text}»")
+            out.append(f"«{text}»")
         else:
-            out.append(span.text)
+            out.append(text)
+        if left <= 0:
+            break
     text = "".join(out)
     return f"  {text}" if p.kind == "context" else text
 
@@ -108,6 +131,7 @@ class ConsolePlatform:
             reply = await self.dispatcher.handle(
                 Incoming(chat_id=self.chat_id, user_id=self.chat_id, text=text, chat_title="console")
             )
-            self._print(render(reply))
+            if reply.blocks:  # empty: rate-limited after one refusal
+                self._print(render(reply))
         if self.on_eof:
             self.on_eof()

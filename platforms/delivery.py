@@ -33,9 +33,9 @@ from sqlite_utils import Database
 from diplobot.clock import Clock, from_iso, iso
 from diplobot.config import Config
 from diplobot.handlers.alerts import alert_reply, folded_reply
-from diplobot.handlers.reply import Reply
+from diplobot.handlers.reply import Reply, reply_from_json
 from diplobot.platforms.base import DeliveryError, Messenger
-from diplobot.store import alerts
+from diplobot.store import alerts, digests
 from diplobot.store.articles import get_article, story_outlets
 from diplobot.store.chats import get_chat, move_chat, set_inactive
 from diplobot.store.worker import Store
@@ -173,16 +173,19 @@ class OutboxWorker:
         self.sent = 0
 
     async def dispatch(self) -> list[asyncio.Task[int]]:
-        """Start a delivery task for every chat that has due alerts and none running."""
+        """Start a delivery task for every chat that has due alerts or digests and none running."""
         now = iso(self.clock.now())
-        due = await self.store.run(alerts.due_alerts, self.messenger.platform, now, self.batch,
-                                   exclude=tuple(self._chat_tasks))
-        by_chat: dict[str, list[dict[str, Any]]] = {}
+        busy = tuple(self._chat_tasks)
+        due = await self.store.run(alerts.due_alerts, self.messenger.platform, now, self.batch, exclude=busy)
+        due_digests = await self.store.run(digests.due_digests, self.messenger.platform, now, exclude=busy)
+        by_chat: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
         for alert in due:
-            by_chat.setdefault(alert["chat_id"], []).append(alert)
+            by_chat.setdefault(alert["chat_id"], ([], []))[0].append(alert)
+        for digest in due_digests:
+            by_chat.setdefault(digest["chat_id"], ([], []))[1].append(digest)
         started = []
-        for chat_id, chat_alerts in by_chat.items():
-            task = asyncio.create_task(self._deliver_chat(chat_id, chat_alerts))
+        for chat_id, (chat_alerts, chat_digests) in by_chat.items():
+            task = asyncio.create_task(self._deliver_chat(chat_id, chat_alerts, chat_digests))
             self._chat_tasks[chat_id] = task
             task.add_done_callback(lambda _t, c=chat_id: self._chat_tasks.pop(c, None))
             started.append(task)
@@ -195,10 +198,17 @@ class OutboxWorker:
         await self.apply_edits()
         return sent
 
-    async def _deliver_chat(self, chat_id: str, chat_alerts: list[dict[str, Any]]) -> int:
-        pace = self.messenger.pace(chat_alerts[0]["chat_kind"])
+    async def _deliver_chat(self, chat_id: str, chat_alerts: list[dict[str, Any]],
+                            chat_digests: list[dict[str, Any]]) -> int:
+        pace = self.messenger.pace((chat_alerts or chat_digests)[0]["chat_kind"])
         pacer = self._chat_pacers.setdefault(chat_id, Pacer(pace.per_s / pace.count))
         sent = 0
+        for digest in chat_digests:
+            await pacer.wait()
+            outcome = "stop" if self._stopping else await self._send_digest(chat_id, digest, pacer)
+            if outcome == "stop":
+                return sent
+            sent += outcome == "sent"
         held = [a for a in chat_alerts if a["held"]]
         if len(held) > 1:
             chat_alerts = [a for a in chat_alerts if not a["held"]]
@@ -301,22 +311,53 @@ class OutboxWorker:
                 return "sent"
         return "next" if await self._record_failure(chat_id, alert, failure) else "stop"
 
-    async def _record_failure(self, chat_id: str, alert: dict[str, Any], exc: DeliveryError) -> bool:
+    async def _send_digest(self, chat_id: str, digest: dict[str, Any], pacer: Pacer) -> str:
+        """Send one built digest: "sent", "next" or "stop", as `_send` does for an alert."""
+        native = chat_id.split(":", 1)[1]
+        async with self._gate.turn() as turn, self._in_send(chat_id):
+            try:
+                message_id = await self._send_paced(turn, native, reply_from_json(digest["reply"]), pacer)
+            except DeliveryError as exc:
+                failure = exc
+            else:
+                await self._record(digests.finish_digest, digest["id"], now=iso(self.clock.now()),
+                                   message_id=str(message_id))
+                return "sent"
+        if await self._chat_must_wait(chat_id, failure):
+            return "stop"
+        attempts = digest["attempts"] + 1
+        if attempts >= self.config.delivery.max_attempts:
+            log.error("digest %s to %s failed for good: %s", digest["id"], chat_id, failure.reason)
+            await self.store.run(digests.finish_digest, digest["id"], now=iso(self.clock.now()),
+                                 error=failure.reason)
+        else:
+            retry_at = iso(self.clock.now() + timedelta(seconds=backoff_s(attempts)))
+            await self.store.run(digests.retry_digest, digest["id"], error=failure.reason, next_attempt_at=retry_at)
+        return "next"
+
+    async def _chat_must_wait(self, chat_id: str, exc: DeliveryError) -> bool:
+        """Handle what a failure says about the whole chat (moved, gone, rate-limited); True if it did."""
         now = self.clock.now()
         if exc.moved_to:
             new_id = await self.store.run(move_chat, chat_id, exc.moved_to)
             log.info("chat %s moved to %s; its topics and alerts moved with it", chat_id, new_id)
             self.wake()
-            return False
+            return True
         if exc.chat_gone:
             log.warning("chat %s is gone (%s); marked inactive", chat_id, exc.reason)
             await self.store.run(set_inactive, chat_id, exc.reason)
-            return False
+            return True
         if exc.retry_after is not None:
             until = iso(now + timedelta(seconds=exc.retry_after))
             if exc.retry_after:
                 log.info("chat %s rate-limited for %.0fs", chat_id, exc.retry_after)
             await self.store.run(alerts.delay_chat, chat_id, until)
+            return True
+        return False
+
+    async def _record_failure(self, chat_id: str, alert: dict[str, Any], exc: DeliveryError) -> bool:
+        now = self.clock.now()
+        if await self._chat_must_wait(chat_id, exc):
             return False
         attempts = alert["attempts"] + 1
         if attempts >= self.config.delivery.max_attempts:
@@ -335,7 +376,7 @@ class OutboxWorker:
         self._loop_task = asyncio.create_task(self._loop(), name=f"outbox-{self.messenger.platform}")
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:  # also ends the loop when a cancellation gets lost in a racing wake-up
             try:
                 # connected is False once the platform is stopping; with enough chats already being
                 # served, the (costly, with a big backlog) outbox query can wait
@@ -345,7 +386,8 @@ class OutboxWorker:
             except Exception:
                 log.exception("outbox %s: dispatch failed", self.messenger.platform)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.config.delivery.poll_interval)
+                async with asyncio.timeout(self.config.delivery.poll_interval):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def stop(self, grace_s: float = 5.0) -> None:

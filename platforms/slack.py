@@ -2,34 +2,42 @@
 
 Commands come as one slash command (`/diplo who Yermak`, since Slack owns `/who`), as app mentions
 (`@diplobot who Yermak`) and as button presses, over Socket Mode or an aiohttp server. Each is
-acknowledged first (Slack allows 3 seconds), then answered: ephemerally, unless the reply is public
-(the channel's subscriptions changed). Alerts go out through `send`/`edit`, which turn every Slack
-error into a `DeliveryError` and never sleep or retry: pacing and retries belong to the outbox worker.
+acknowledged first (Slack allows 3 seconds), then answered in one message, ephemerally; when the reply
+reports a change to the channel's topics or settings, the channel also sees who changed what. Alerts
+go out through `send`/`edit`, which turn every Slack error into a `DeliveryError` and never sleep or
+retry: pacing and retries belong to the outbox worker.
+
+HTTP mode refuses bodies over 64 KiB before checking the signature (Slack's payloads are small), logs
+refused requests at most once a minute, and runs each signed request once: a replay is only
+acknowledged, while Slack's retry (`X-Slack-Retry-Num`) of something that never arrived or failed runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncApp, AsyncBoltRequest, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest, AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from diplobot.config import Config
 from diplobot.handlers.incoming import ChatKind, Incoming
 from diplobot.handlers.reply import Reply
 from diplobot.platforms.base import DeliveryError, Pace
-from diplobot.platforms.slack_render import ACTION_PREFIX, SlackMessage, render, updated_message
+from diplobot.platforms.slack_render import ACTION_PREFIX, SlackMessage, announcement, render, updated_message
 from diplobot.webserver import serve
 
 if TYPE_CHECKING:
@@ -44,7 +52,10 @@ DEFAULT_RETRY_AFTER_S = 30.0
 GONE_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived", "account_inactive"})
 NETWORK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
 SEEN_EVENTS_MAX = 10_000
-SEEN_EVENTS_TTL_S = 3600  # Slack's last retry comes about 5 minutes after the first attempt
+SEEN_EVENTS_TTL_S = 3600  # Slack's last retry comes about 5 minutes after the first attempt; a signature
+# is accepted for 5 minutes either side of its timestamp, so remembering it for an hour outlives it.
+MAX_BODY_BYTES = 64 * 1024  # Slack's command, event and interaction payloads are a few KiB
+REFUSAL_LOG_INTERVAL_S = 60.0
 LEADING_MENTIONS = re.compile(r"^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>)+\s*")
 BUTTON_ACTION = re.compile(rf"^{ACTION_PREFIX}\d+$")
 STALE_BUTTON = "This button no longer works."
@@ -91,16 +102,18 @@ def retry_after_s(headers: Any) -> float:
     return DEFAULT_RETRY_AFTER_S
 
 
-def retry_number(headers: dict[str, Any]) -> int:
-    """The delivery attempt Slack marks as a retry. Bolt's Socket Mode adapter sets the header to
-    "0" on first deliveries, so its presence alone means nothing."""
-    value = headers.get("x-slack-retry-num") or ["0"]
-    text = value[0] if isinstance(value, list | tuple) else value
-    return int(text) if str(text).isdigit() else 0
+def request_key(request: AsyncBoltRequest) -> str | None:
+    """What makes a request the same request again: an event's id (Slack's retries keep it), else the
+    signature (an exact replay repeats it); None in Socket Mode for anything but events."""
+    body = request.body if isinstance(request.body, dict) else {}
+    if body.get("event_id"):
+        return f"event:{body['event_id']}"
+    signature = (request.headers.get("x-slack-signature") or [""])[0]
+    return f"signature:{signature}" if signature else None
 
 
 class RecentIds:
-    """Event ids seen lately (bounded, expiring), so a redelivered event runs once."""
+    """Requests seen lately (bounded, expiring), so a redelivered or replayed one runs once."""
 
     def __init__(self, max_size: int = SEEN_EVENTS_MAX, ttl_s: float = SEEN_EVENTS_TTL_S,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -119,6 +132,32 @@ class RecentIds:
         self._seen[event_id] = now + self.ttl_s
         return True
 
+    def forget(self, event_id: str) -> None:
+        """It failed: a retry of it may run."""
+        self._seen.pop(event_id, None)
+
+
+class RefusalLog:
+    """Logs refused HTTP requests at most once per interval, with counts, so a flood of junk cannot
+    flood the log (nothing the sender controls is logged)."""
+
+    def __init__(self, interval_s: float = REFUSAL_LOG_INTERVAL_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.interval_s = interval_s
+        self._monotonic = monotonic
+        self._counts: Counter[str] = Counter()
+        self._next_at = 0.0
+
+    def refused(self, reason: str) -> None:
+        self._counts[reason] += 1
+        now = self._monotonic()
+        if now < self._next_at:
+            return
+        summary = ", ".join(f"{count} {why}" for why, count in sorted(self._counts.items()))
+        log.warning("refused Slack HTTP requests: %s (logged at most every %.0f s)", summary, self.interval_s)
+        self._counts.clear()
+        self._next_at = now + self.interval_s
+
 
 class SlackPlatform:
     """The Slack adapter: a Messenger for the outbox plus the command, mention and button handlers."""
@@ -131,6 +170,8 @@ class SlackPlatform:
         self.connected = False
         self.port: int | None = None
         self.seen_events = RecentIds()
+        self.refusals = RefusalLog()
+        self._verifier = SignatureVerifier(self.settings.signing_secret or "unset")
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         # No retry handlers: the outbox owns pacing and retries, and a command's user can ask again.
@@ -141,7 +182,7 @@ class SlackPlatform:
     def _build_app(self) -> AsyncApp:
         app = AsyncApp(client=self.client, signing_secret=self.settings.signing_secret,
                        logger=logging.getLogger("slack_bolt"))
-        app.middleware(self._drop_redeliveries)
+        app.middleware(self._once)
         app.command(self.settings.command)(self._on_command)
         app.event("app_mention")(self._on_mention)
         app.action(BUTTON_ACTION)(self._on_button)
@@ -157,12 +198,8 @@ class SlackPlatform:
         return Pace(count=TOTAL_PER_MIN, per_s=60.0)
 
     async def send(self, native_chat_id: str, reply: Reply) -> str:
-        """Post every message of the reply; the first one's `ts` identifies it."""
-        first, *rest = render(reply)
-        ts = await self._post(native_chat_id, first)
-        for message in rest:
-            await self._post(native_chat_id, message)
-        return ts
+        """Post the reply as one message (cut to Slack's limits); its `ts` identifies it."""
+        return await self._post(native_chat_id, render(reply))
 
     async def _post(self, channel: str, message: SlackMessage, **extra: str) -> str:
         sent = await self._call("chat.postMessage", self.client.chat_postMessage(
@@ -171,9 +208,9 @@ class SlackPlatform:
         return str(sent["ts"])
 
     async def edit(self, native_chat_id: str, message_id: str, reply: Reply) -> None:
-        """Replace a message with the reply's first message."""
+        """Replace a message with the reply."""
         await self._call("chat.update", self.client.chat_update(
-            channel=native_chat_id, ts=message_id, **render(reply)[0].content()))
+            channel=native_chat_id, ts=message_id, **render(reply).content()))
 
     async def _call(self, method: str, request: Awaitable[Any]) -> Any:
         try:
@@ -204,10 +241,13 @@ class SlackPlatform:
                  self.settings.mode, self.settings.command)
 
     async def _start_http(self) -> None:
-        """Events, slash commands and interactivity on one path; Bolt checks every signature."""
+        """Events, slash commands and interactivity on one path; bodies are capped and signatures
+        checked before Bolt sees anything (Bolt checks them again)."""
         if not self.settings.signing_secret:
             raise RuntimeError('slack mode = "http" needs slack.signing_secret')
-        self._runner, self.port = await serve(self.app.web_app(path=EVENTS_PATH), self.settings.listen)
+        web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+        web_app.router.add_post(EVENTS_PATH, self._on_http)
+        self._runner, self.port = await serve(web_app, self.settings.listen)
 
     async def _start_socket(self) -> None:
         """Check the app-level token first: the SDK would retry a rejected one forever."""
@@ -239,37 +279,82 @@ class SlackPlatform:
 
     # ---- incoming -----------------------------------------------------------------------------
 
-    async def _drop_redeliveries(self, request: AsyncBoltRequest,
-                                 next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        """Slack retries an event it thinks was lost (`X-Slack-Retry-Num`), usually because we were
-        slow; answering twice is worse than not at all, so retries and seen event ids are only acked."""
-        event_id = request.body.get("event_id") if isinstance(request.body, dict) else None
-        if retry_number(request.headers) > 0 or (event_id and not self.seen_events.add(str(event_id))):
+    async def _on_http(self, request: web.Request) -> web.Response:
+        """One HTTP request from Slack: small, signed and fresh, or refused (and counted) unread."""
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return self._refuse(413, "too large")
+        try:
+            body = (await request.read()).decode()
+        except web.HTTPRequestEntityTooLarge:
+            return self._refuse(413, "too large")
+        except UnicodeDecodeError:
+            return self._refuse(400, "not UTF-8")
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        fresh = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+        if not fresh or not self._verifier.is_valid(body, timestamp, signature):
+            return self._refuse(401, "unsigned or stale")
+        response = await self.app.async_dispatch(AsyncBoltRequest(
+            body=body, query=request.query_string, headers=request.headers))  # type: ignore[arg-type]
+        return await to_aiohttp_response(response)
+
+    def _refuse(self, status: int, reason: str) -> web.Response:
+        self.refusals.refused(reason)
+        return web.json_response({"error": "invalid request"}, status=status)
+
+    async def _once(self, request: AsyncBoltRequest, context: AsyncBoltContext,
+                    next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        """Each request runs once. Seen before (a replay, or Slack's retry of something that ran or
+        is running): only acknowledged. A retry of something that never arrived runs like a first
+        delivery, and an event whose handling failed is forgotten (`_attempt`), so its retry runs."""
+        key = request_key(request)
+        if key is None:
+            return await next_()
+        if not self.seen_events.add(key):
             return BoltResponse(status=200, body="")
+        context["delivery_key"] = key
         return await next_()
 
-    async def _on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
-                          respond: AsyncRespond) -> None:
-        await ack()
-        channel, user = command["channel_id"], command["user_id"]
-        title = command.get("channel_name") if chat_kind(channel) == "group" else None
-        reply = await self.dispatcher.handle(self._incoming(channel, user, command_text(command.get("text", "")),
-                                                            title), may_manage=self._manage_check(channel, user))
-        await self._respond(respond, reply, in_channel=reply.visibility == "public")
+    @contextlib.asynccontextmanager
+    async def _attempt(self, context: AsyncBoltContext | None) -> AsyncIterator[None]:
+        """Handling a request; if an event's handling fails, Slack's retry of it may run (a failed
+        command stays done: Slack does not retry those, so a second copy could only be a replay)."""
+        try:
+            yield
+        except BaseException:
+            key = context.get("delivery_key") if context is not None else None
+            if key and key.startswith("event:"):
+                self.seen_events.forget(key)
+            raise
 
-    async def _on_mention(self, event: dict[str, Any]) -> None:
+    async def _on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
+                          respond: AsyncRespond, context: AsyncBoltContext) -> None:
+        await ack()
+        async with self._attempt(context):
+            channel, user = command["channel_id"], command["user_id"]
+            title = command.get("channel_name") if chat_kind(channel) == "group" else None
+            incoming = self._incoming(channel, user, command_text(command.get("text", "")), title)
+            reply = await self.dispatcher.handle(incoming, may_manage=self._manage_check(channel, user))
+            await self._answer_command(respond, channel, user, reply)
+
+    async def _on_mention(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         channel, user = event.get("channel"), event.get("user")
         if not channel or not user:
             return
-        incoming = self._incoming(channel, user, command_text(event.get("text", "")))
-        reply = await self.dispatcher.handle(incoming, may_manage=self._manage_check(channel, user))
-        await self._answer_mention(channel, user, reply, event.get("thread_ts"))
+        async with self._attempt(context):
+            incoming = self._incoming(channel, user, command_text(event.get("text", "")))
+            reply = await self.dispatcher.handle(incoming, may_manage=self._manage_check(channel, user))
+            await self._answer_mention(channel, user, reply, event.get("thread_ts"))
 
     async def _on_button(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], action: dict[str, Any],
-                         respond: AsyncRespond) -> None:
+                         respond: AsyncRespond, context: AsyncBoltContext) -> None:
         """A press runs the button's command as the presser typed it; the pressed message shows the
         result, unless it was refused or is private while the message is shared."""
         await ack()
+        async with self._attempt(context):
+            await self._press(body, action, respond)
+
+    async def _press(self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         command = str(action.get("value") or "")
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         user = (body.get("user") or {}).get("id")
@@ -286,13 +371,22 @@ class SlackPlatform:
 
         reply = await self.dispatcher.handle(self._incoming(channel, user, command),
                                              may_manage=recorded_check if check else None)
+        if not reply.blocks:
+            return
         ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-        if any(refused) or (reply.visibility == "private" and not ephemeral):
+        if any(refused) or (reply.visibility == "private" and not ephemeral and not reply.replaces):
             await self._respond(respond, reply, in_channel=False)
             return
-        original = (body.get("message") or {}).get("blocks") or []
-        updated = updated_message(original, str(action.get("action_id")), render(reply)[0])
+        announced = reply.visibility == "public" and chat_kind(channel) == "group"
+        if reply.replaces:
+            updated = render(reply)
+        else:
+            original = (body.get("message") or {}).get("blocks") or []
+            result = announcement(user, reply) if announced and not ephemeral else render(reply)
+            updated = updated_message(original, str(action.get("action_id")), result)
         await self._send_response(respond, {**updated.content(), "replace_original": True})
+        if announced and ephemeral:
+            await self._announce(respond, user, reply)
 
     def _incoming(self, channel: str, user: str, text: str, title: str | None = None) -> Incoming:
         return Incoming(chat_id=f"slack:{channel}", user_id=f"slack:{user}", text=text,
@@ -318,12 +412,27 @@ class SlackPlatform:
 
     # ---- answering ----------------------------------------------------------------------------
 
+    async def _answer_command(self, respond: AsyncRespond, channel: str, user: str, reply: Reply) -> None:
+        """The asker's answer; a change to a shared channel is also announced there, with who made it.
+        At most two uses of the response_url (Slack allows five)."""
+        if not reply.blocks:
+            return  # a rate-limited user already had their one refusal
+        if reply.visibility == "public" and chat_kind(channel) == "group":
+            await self._respond(respond, reply, in_channel=False)
+            await self._announce(respond, user, reply)
+        else:
+            await self._respond(respond, reply, in_channel=reply.visibility == "public")
+
+    async def _announce(self, respond: AsyncRespond, user: str, reply: Reply) -> None:
+        await self._send_response(respond, {**announcement(user, reply).content(), "response_type": "in_channel",
+                                            "replace_original": False})
+
     async def _respond(self, respond: AsyncRespond, reply: Reply, *, in_channel: bool) -> None:
-        """Answer through the response_url: only the asker sees it unless `in_channel`."""
-        for message in render(reply):
-            await self._send_response(respond, {
-                **message.content(), "response_type": "in_channel" if in_channel else "ephemeral",
-                "replace_original": False, "unfurl_links": message.unfurl, "unfurl_media": message.unfurl})
+        """Answer through the response_url, in one message: only the asker sees it unless `in_channel`."""
+        message = render(reply)
+        await self._send_response(respond, {
+            **message.content(), "response_type": "in_channel" if in_channel else "ephemeral",
+            "replace_original": False, "unfurl_links": message.unfurl, "unfurl_media": message.unfurl})
 
     async def _send_response(self, respond: AsyncRespond, payload: dict[str, Any]) -> None:
         """A failed answer is logged; the user can simply ask again."""
@@ -336,16 +445,18 @@ class SlackPlatform:
             log.warning("slack refused a command answer: HTTP %s %s", sent.status_code, sent.body[:200])
 
     async def _answer_mention(self, channel: str, user: str, reply: Reply, thread_ts: str | None) -> None:
-        """Public replies and direct messages are posted; others only the asker sees."""
-        public = reply.visibility == "public" or chat_kind(channel) == "private"
-        for message in render(reply):
-            extra = {"thread_ts": thread_ts} if thread_ts else {}
-            try:
-                if public:
-                    await self._post(channel, message, **extra)
-                else:
-                    await self._call("chat.postEphemeral", self.client.chat_postEphemeral(
-                        channel=channel, user=user, **message.content(), **extra))
-            except DeliveryError as exc:
-                log.warning("could not answer a mention in slack:%s: %s", channel, exc.reason)
+        """In a direct message the answer is posted; in a channel only the asker sees it, and a change
+        is announced to the channel with who made it."""
+        if not reply.blocks:
+            return
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        try:
+            if chat_kind(channel) == "private":
+                await self._post(channel, render(reply), **extra)
                 return
+            await self._call("chat.postEphemeral", self.client.chat_postEphemeral(
+                channel=channel, user=user, **render(reply).content(), **extra))
+            if reply.visibility == "public":
+                await self._post(channel, announcement(user, reply), **extra)
+        except DeliveryError as exc:
+            log.warning("could not answer a mention in slack:%s: %s", channel, exc.reason)

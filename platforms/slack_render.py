@@ -1,9 +1,12 @@
-"""A `Reply` as Slack Block Kit messages: mrkdwn escaping, styles, links, buttons and Slack's limits.
+"""A `Reply` as ONE Slack Block Kit message: mrkdwn escaping, styles, links, buttons and Slack's limits.
 
 All text reaches mrkdwn (and the plain `text` fallback) through `escape`, the one escaping function,
-so `<!channel>` or `<@U123>` in a headline shows as text and pings nobody. Block Kit limits: 50
-blocks per message, 3,000 characters per section text, 10 elements per context block, 25 per actions
-block, 75 characters per button label; a reply that does not fit becomes several messages.
+so `<!channel>` or `<@U123>` in a headline shows as text and pings nobody. Block Kit limits
+(https://api.slack.com/reference/block-kit/blocks, .../block-elements): 50 blocks per message, 3,000
+characters per section text, 10 elements per context block, 25 per actions block, 75 characters per
+button label, 2,000 per button value, 255 per action_id. A reply that does not fit is cut at a
+paragraph and ends with "… and N more lines": never a second message. Every span is clipped before it
+is escaped, so a title of megabytes costs no more than a short one.
 """
 
 from __future__ import annotations
@@ -13,29 +16,42 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from diplobot.handlers.reply import Button, Link, Paragraph, Reply, Span
+from diplobot.handlers.reply import (
+    ELLIPSIS,
+    Button,
+    Link,
+    Paragraph,
+    Reply,
+    Span,
+    Text,
+    cut_at_word,
+    more_text,
+    shown,
+)
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 CONTEXT_ELEMENTS = 10
 ACTIONS_ELEMENTS = 25
+MAX_BUTTONS = 75  # three actions blocks: the rest of the message keeps room for its text
 BUTTON_TEXT_MAX = 75
 BUTTON_VALUE_MAX = 2000
+ACTION_ID_MAX = 255
 MESSAGE_CHARS = 12000  # below the ~13k total where Slack answers msg_blocks_too_long (bolt-js#2509)
+PARAGRAPH_VISIBLE = 1000  # one paragraph (a huge title) never crowds out the rest of the message
+MORE_ROOM = 100  # characters kept for the "… and N more lines" block
 FALLBACK_LIMIT = 3000
 LINK_SCHEMES = ("http", "https")
 LINK_URL_MAX = 2000  # longer URLs show only their label, so a section can always hold a link
 ACTION_PREFIX = "cmd:"
-MAX_ESCAPED_CHAR = len("&amp;")
 EMPTY = "…"  # Slack refuses empty messages and empty section texts
+USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
 
 _STYLE_MARKS = {"bold": "*", "mark": "*", "italic": "_", "code": "`", "plain": ""}
-_WORDS = re.compile(r"\S+\s*|\s+")
 _EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
 _HEADING_MARKS = 2  # the `*...*` around a heading
 
 Block = dict[str, Any]
-Fragment = tuple[int, Span, str]  # (index of the span in its paragraph, the span, a piece of its text)
 
 
 @dataclass(frozen=True)
@@ -56,32 +72,49 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render(reply: Reply) -> list[SlackMessage]:
-    """The reply as one or more messages within Slack's limits; buttons go on the last."""
-    out = _Messages(unfurl=reply.preview)
-    for paragraph in reply.blocks:
-        for piece in _split(paragraph):
-            out.add(paragraph.kind, _mrkdwn(piece), _plain(piece.spans))
-    out.add_actions(buttons(reply.buttons))
-    return out.result()
+def render(reply: Reply) -> SlackMessage:
+    """The reply as one message within Slack's limits, buttons last."""
+    elements = buttons(reply.buttons)
+    actions = [elements[i:i + ACTIONS_ELEMENTS] for i in range(0, len(elements), ACTIONS_ELEMENTS)]
+    out = _Message(max_blocks=MAX_BLOCKS - len(actions))
+    paragraphs = list(reply.blocks)
+    for index, paragraph in enumerate(paragraphs):
+        mrkdwn, plain = paragraph_mrkdwn(paragraph)
+        if not mrkdwn.strip():
+            continue
+        if not out.add(paragraph.kind, mrkdwn, plain, last=index == len(paragraphs) - 1):
+            out.add_more(len(paragraphs) - index)
+            break
+    out.blocks.extend({"type": "actions", "elements": group} for group in actions)
+    return SlackMessage(_fallback("\n\n".join(out.plain)), out.blocks, reply.preview)
 
 
 def buttons(rows: tuple[tuple[Button, ...], ...]) -> list[Block]:
     """Button elements, numbered `cmd:0`, `cmd:1`...; the value carries the command, so a command
     too long for a value is dropped rather than truncated. Rows are flattened: Slack wraps them."""
     usable = [b for row in rows for b in row if b.command.startswith("/") and len(b.command) <= BUTTON_VALUE_MAX]
-    return [button_element(b.label, b.command, i) for i, b in enumerate(usable)]
+    return [button_element(b.label, b.command, i) for i, b in enumerate(usable[:MAX_BUTTONS])]
 
 
 def button_element(label: str, command: str, number: int) -> Block:
-    label = label if len(label) <= BUTTON_TEXT_MAX else label[: BUTTON_TEXT_MAX - 1] + "…"
+    label = shown(label, BUTTON_TEXT_MAX).strip()
     return {"type": "button", "text": {"type": "plain_text", "text": label or EMPTY},
             "value": command, "action_id": f"{ACTION_PREFIX}{number}"}
 
 
+def announcement(user_id: str, reply: Reply) -> SlackMessage:
+    """What the channel sees when someone changes its topics or settings: the reply's first paragraph
+    and who made the change (`user_id` is Slack's, checked before it becomes a mention)."""
+    first = next((p for p in reply.blocks if paragraph_mrkdwn(p)[0].strip()), None)
+    message = render(Reply(blocks=(first,) if first else ()))
+    who = f"<@{user_id}>" if USER_ID.match(user_id) else "a member of this channel"
+    blocks = [*message.blocks, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Changed by {who}"}]}]
+    return SlackMessage(f"{message.text} (changed by {who})", blocks, False)
+
+
 def updated_message(original: list[Block], pressed_action_id: str, result: SlackMessage) -> SlackMessage:
     """The pressed message with the result appended and the used button gone, so it says what
-    happened; when that would exceed the block limit, the result alone replaces it."""
+    happened; when that would exceed the message limits, the result alone replaces it."""
     kept = []
     for block in original:
         if block.get("type") != "actions":
@@ -91,9 +124,19 @@ def updated_message(original: list[Block], pressed_action_id: str, result: Slack
         if elements:
             kept.append({**block, "elements": elements})
     blocks = kept + result.blocks
-    if len(blocks) > MAX_BLOCKS:
+    if len(blocks) > MAX_BLOCKS or _chars(blocks) > MESSAGE_CHARS:
         return result
     return replace(result, blocks=_renumber(blocks))
+
+
+def _chars(blocks: list[Block]) -> int:
+    total = 0
+    for block in blocks:
+        if block.get("type") == "section":
+            total += len(block.get("text", {}).get("text", ""))
+        elif block.get("type") == "context":
+            total += sum(len(e.get("text", "")) for e in block.get("elements", []))
+    return total
 
 
 def _renumber(blocks: list[Block]) -> list[Block]:
@@ -111,20 +154,50 @@ def _renumber(blocks: list[Block]) -> list[Block]:
     return out
 
 
-# ---- spans to mrkdwn ------------------------------------------------------------------------------
+# ---- one paragraph as mrkdwn, within a section's limit ---------------------------------------------
 
-def _mrkdwn(p: Paragraph) -> str:
+def paragraph_mrkdwn(p: Paragraph) -> tuple[str, str]:
+    """The paragraph as mrkdwn of at most 3,000 characters (with its plain text), cut inside the
+    span that crosses the limit; no more than `PARAGRAPH_VISIBLE` visible characters."""
     outer = "*" if p.kind == "heading" else ""
-    inner = "".join(_span_mrkdwn(span, skip_mark=outer) for span in p.spans)
-    return _wrap(outer, inner)
+    budget = SECTION_LIMIT - (_HEADING_MARKS if outer else 0)
+    visible_left = PARAGRAPH_VISIBLE
+    parts: list[str] = []
+    plain: list[str] = []
+    for span in p.spans:
+        source = span.text or (span.url if isinstance(span, Link) else "")
+        text = shown(source, visible_left)
+        linked = isinstance(span, Link) and _linkable(span.url) and _overhead(span) <= budget // 2
+        room = budget - (_overhead(span) if linked or isinstance(span, Text) else 0)
+        escaped, cut = _escape_fit(text, room)
+        parts.append(_span_mrkdwn(span, escaped, outer, linked))
+        plain.append(text)
+        budget -= len(parts[-1])
+        visible_left -= len(text)
+        if cut or len(source) > len(text) or visible_left <= 0 or budget <= len(ELLIPSIS):
+            break
+    return _wrap(outer, "".join(parts)), "".join(plain)
 
 
-def _span_mrkdwn(span: Span, skip_mark: str = "") -> str:
+def _span_mrkdwn(span: Span, escaped: str, skip_mark: str, linked: bool) -> str:
     if isinstance(span, Link):
-        label = escape(span.text or span.url)
-        return f"<{_link_url(span.url)}|{label}>" if _linkable(span.url) else label
+        return f"<{_link_url(span.url)}|{escaped}>" if linked and escaped else escaped
     mark = _STYLE_MARKS[span.style]
-    return _wrap("" if mark == skip_mark else mark, escape(span.text))
+    return _wrap("" if mark == skip_mark else mark, escaped)
+
+
+def _escape_fit(text: str, room: int) -> tuple[str, bool]:
+    """`text` escaped in at most `room` characters; cut (ending in "…") when it does not fit."""
+    escaped = escape(text)
+    if len(escaped) <= room:
+        return escaped, False
+    taken, used = 0, len(ELLIPSIS)
+    for ch in text:
+        used += len(escape(ch))
+        if used > room:
+            break
+        taken += 1
+    return (escape(cut_at_word(text[:taken])) + ELLIPSIS) if room > len(ELLIPSIS) else "", True
 
 
 def _wrap(mark: str, inner: str) -> str:
@@ -136,7 +209,7 @@ def _wrap(mark: str, inner: str) -> str:
 
 
 def _linkable(url: str) -> bool:
-    parts = urlsplit(url)
+    parts = urlsplit(url[: LINK_URL_MAX + 1])
     return (parts.scheme.lower() in LINK_SCHEMES and bool(parts.netloc) and len(url) <= LINK_URL_MAX
             and not any(ch.isspace() for ch in url))
 
@@ -146,51 +219,6 @@ def _link_url(url: str) -> str:
     return escape(url).replace("|", "%7C")
 
 
-def _plain(spans: tuple[Span, ...]) -> str:
-    return Reply(blocks=(Paragraph(spans),)).plain()
-
-
-def _visible(span: Span) -> str:
-    return (span.text or span.url) if isinstance(span, Link) else span.text
-
-
-# ---- splitting ------------------------------------------------------------------------------------
-
-def _split(p: Paragraph) -> list[Paragraph]:
-    """A paragraph as pieces whose mrkdwn fits a section, cut at lines, then words, then characters.
-
-    A piece's size is bounded by the sum of its fragments rendered one by one, which is never less
-    than the piece rendered whole.
-    """
-    whole = _mrkdwn(p)
-    if len(whole) <= SECTION_LIMIT:
-        return [p] if whole.strip() else []
-    budget = SECTION_LIMIT - _HEADING_MARKS
-    pieces: list[list[Fragment]] = [[]]
-    used = 0
-    for fragment in _fragments(p.spans, budget):
-        size = len(_span_mrkdwn(replace(fragment[1], text=fragment[2])))
-        if pieces[-1] and used + size > budget:
-            pieces.append([])
-            used = 0
-        pieces[-1].append(fragment)
-        used += size
-    joined = [Paragraph(_merge(piece), p.kind) for piece in pieces]
-    return [piece for piece in joined if _mrkdwn(piece).strip()]
-
-
-def _fragments(spans: tuple[Span, ...], budget: int) -> list[Fragment]:
-    out: list[Fragment] = []
-    for index, span in enumerate(spans):
-        room = budget - _overhead(span)
-        for line in _visible(span).splitlines(keepends=True):
-            words = [line] if len(escape(line)) <= room else _WORDS.findall(line)
-            for word in words:
-                step = len(word) if len(escape(word)) <= room else room // MAX_ESCAPED_CHAR
-                out.extend((index, span, word[k:k + step]) for k in range(0, len(word), step))
-    return out
-
-
 def _overhead(span: Span) -> int:
     """The characters a span's mrkdwn adds around its escaped text."""
     if isinstance(span, Link):
@@ -198,63 +226,45 @@ def _overhead(span: Span) -> int:
     return 2 * len(_STYLE_MARKS[span.style])
 
 
-def _merge(fragments: list[Fragment]) -> tuple[Span, ...]:
-    """Consecutive fragments of the same span become one span again."""
-    merged: list[tuple[int, Span, str]] = []
-    for index, span, text in fragments:
-        if merged and merged[-1][0] == index:
-            merged[-1] = (index, span, merged[-1][2] + text)
-        else:
-            merged.append((index, span, text))
-    return tuple(replace(span, text=text) for _, span, text in merged)
+# ---- paragraphs into one message ---------------------------------------------------------------------
 
+class _Message:
+    """Fills one message with blocks up to the block and character limits, keeping room for the
+    "and N more" block; consecutive context paragraphs share one context block."""
 
-# ---- packing blocks into messages ------------------------------------------------------------------
-
-class _Messages:
-    """Fills messages with blocks up to the block and character limits; consecutive context
-    paragraphs share one context block."""
-
-    def __init__(self, unfurl: bool) -> None:
-        self.unfurl = unfurl
-        self.blocks: list[list[Block]] = [[]]
-        self.plain: list[list[str]] = [[]]
+    def __init__(self, max_blocks: int) -> None:
+        self.max_blocks = max_blocks
+        self.blocks: list[Block] = []
+        self.plain: list[str] = []
         self.chars = 0
 
-    def _room_for(self, blocks: int, chars: int) -> None:
-        if self.blocks[-1] and (len(self.blocks[-1]) + blocks > MAX_BLOCKS or self.chars + chars > MESSAGE_CHARS):
-            self.blocks.append([])
-            self.plain.append([])
-            self.chars = 0
-
-    def add(self, kind: str, mrkdwn: str, plain: str) -> None:
+    def add(self, kind: str, mrkdwn: str, plain: str, *, last: bool) -> bool:
+        """Add a paragraph; False (and nothing added) when it does not fit."""
         text = {"type": "mrkdwn", "text": mrkdwn}
-        last = self.blocks[-1][-1] if self.blocks[-1] else None
-        joins = (kind == "context" and last is not None and last["type"] == "context"
-                 and len(last["elements"]) < CONTEXT_ELEMENTS)
-        self._room_for(0 if joins else 1, len(mrkdwn))
-        if joins and self.blocks[-1]:
-            self.blocks[-1][-1]["elements"].append(text)
+        previous = self.blocks[-1] if self.blocks else None
+        joins = (kind == "context" and previous is not None and previous["type"] == "context"
+                 and len(previous["elements"]) < CONTEXT_ELEMENTS)
+        reserve_blocks, reserve_chars = (0, 0) if last else (1, MORE_ROOM)
+        if (len(self.blocks) + (0 if joins else 1) > self.max_blocks - reserve_blocks
+                or self.chars + len(mrkdwn) > MESSAGE_CHARS - reserve_chars):
+            return False
+        if joins and previous is not None:
+            previous["elements"].append(text)
         elif kind == "context":
-            self.blocks[-1].append({"type": "context", "elements": [text]})
+            self.blocks.append({"type": "context", "elements": [text]})
         else:
-            self.blocks[-1].append({"type": "section", "text": text})
-        self.plain[-1].append(plain)
+            self.blocks.append({"type": "section", "text": text})
+        self.plain.append(plain)
         self.chars += len(mrkdwn)
+        return True
 
-    def add_actions(self, elements: list[Block]) -> None:
-        groups = [elements[i:i + ACTIONS_ELEMENTS] for i in range(0, len(elements), ACTIONS_ELEMENTS)]
-        self._room_for(len(groups), 0)
-        self.blocks[-1].extend({"type": "actions", "elements": group} for group in groups)
-
-    def result(self) -> list[SlackMessage]:
-        return [SlackMessage(_fallback("\n\n".join(plain)), blocks, self.unfurl)
-                for blocks, plain in zip(self.blocks, self.plain, strict=True)]
+    def add_more(self, hidden: int) -> None:
+        text = more_text(hidden)
+        self.blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]})
+        self.plain.append(text)
 
 
 def _fallback(plain: str) -> str:
     """The notification text: the message's words, shortened, escaped like everything else."""
-    plain = plain.strip() or EMPTY
-    if len(plain) > FALLBACK_LIMIT:
-        plain = plain[: FALLBACK_LIMIT - 1].rstrip() + "…"
+    plain = shown(plain.strip(), FALLBACK_LIMIT) or EMPTY
     return escape(plain)

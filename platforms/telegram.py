@@ -1,11 +1,14 @@
 """Telegram through python-telegram-bot 22, run by hand inside diplobot's one event loop.
 
 Commands arrive by long polling or by a webhook served with aiohttp; each becomes an `Incoming` for
-the dispatcher and its `Reply` is sent straight back (never queued behind alerts; after a 429 with
-a short `retry_after`, once more). Alerts go out
-through `send`/`edit`, which turn every Telegram error into a `DeliveryError` and never sleep or
-retry: pacing and retries belong to the outbox worker. The bot token never reaches a log line or an
-error message.
+the dispatcher and its `Reply` is sent straight back as one message (never queued behind alerts;
+after a 429 with a short `retry_after`, once more). Alerts go out through `send`/`edit`, which turn
+every Telegram error into a `DeliveryError` and never sleep or retry: pacing and retries belong to the
+outbox worker. The bot token never reaches a log line or an error message.
+
+Buttons carry their command signed for the chat (telegram_render.sign_data): a press with data the
+bot did not issue for that chat and message (a modified client can send anything) does nothing, and
+on a channel post only the channel's admins may press at all, since the result shows in the post.
 """
 
 from __future__ import annotations
@@ -41,10 +44,21 @@ from telegram.warnings import PTBDeprecationWarning
 from diplobot.config import Config
 from diplobot.handlers.incoming import ChatKind, Incoming
 from diplobot.handlers.registry import COMMANDS
-from diplobot.handlers.reply import Reply
+from diplobot.handlers.reply import Reply, shown
 from diplobot.logs import RedactingFilter
 from diplobot.platforms.base import DeliveryError, Pace
-from diplobot.platforms.telegram_render import CHUNK_LIMIT, Rendered, render, utf16_len
+from diplobot.platforms.telegram_render import (
+    TEXT_LIMIT,
+    Rendered,
+    Signer,
+    cut_utf16,
+    render,
+    sign_data,
+    signing_key,
+    unsigned_command,
+    utf16_len,
+    verify_data,
+)
 from diplobot.webserver import serve
 
 if TYPE_CHECKING:
@@ -54,7 +68,10 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# https://core.telegram.org/bots/api#answercallbackquery: text "0-200 characters".
 CALLBACK_ANSWER_MAX = 200
+STALE_BUTTON = "This button no longer works."
+CHANNEL_REFUSED = "Sorry, only this channel's admins can use its buttons."
 REPLY_RETRY_MAX_S = 5.0  # a command's answer waits out a flood limit this long, once
 MAX_BOT_COMMANDS = 100
 BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -152,9 +169,20 @@ def bot_commands() -> list[BotCommand]:
 
 
 def short_text(reply: Reply, limit: int = CALLBACK_ANSWER_MAX) -> str:
-    """The first paragraph of a reply, cut to fit a callback answer."""
-    text = reply.plain().split("\n\n", 1)[0].strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """The first paragraph of a reply, cut to fit a callback answer (counted in UTF-16 units)."""
+    first = Reply(blocks=reply.blocks[:1]).plain() if reply.blocks else ""
+    text = shown(first, limit).strip()
+    return text if utf16_len(text) <= limit else cut_utf16(text, limit)  # astral characters count twice
+
+
+def pressed_data(message: MaybeInaccessibleMessage) -> set[str] | None:
+    """The callback data of the pressed message's buttons as Telegram holds them (the client cannot
+    change these), or None when Telegram no longer shows the message."""
+    if not isinstance(message, Message):
+        return None
+    markup = message.reply_markup
+    return {b.callback_data for row in (markup.inline_keyboard if markup else ()) for b in row
+            if isinstance(b.callback_data, str)}
 
 
 def without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:
@@ -183,6 +211,7 @@ class TelegramPlatform:
         self._webhook_secret = ""
         self._webhook_runner: web.AppRunner | None = None
         guard_logs(self.settings.token)
+        self._signing_key = signing_key(self.settings.token)
         self.app = self._build_app(request_timeout)
 
     def _build_app(self, request_timeout: float) -> Application:  # type: ignore[type-arg]
@@ -212,7 +241,7 @@ class TelegramPlatform:
         return Pace(count=1, per_s=_interval(self.settings.total_per_s))
 
     async def send(self, native_chat_id: str, reply: Reply) -> str:
-        """Send every chunk of the reply; the first message's id identifies it.
+        """Send the reply as one message (cut to fit); its id identifies it.
 
         Once `stop()` began, refused with a retry-later error, so the alert stays pending untouched;
         sends already in flight are waited for before the HTTP client closes (else a message Telegram
@@ -223,17 +252,16 @@ class TelegramPlatform:
         finished = asyncio.get_running_loop().create_future()
         self._sends.add(finished)
         try:
-            return await self._send_chunks(native_chat_id, reply)
+            return await self._send_one(native_chat_id, self._render(native_chat_id, reply))
         finally:
             self._sends.discard(finished)
             finished.set_result(None)
 
-    async def _send_chunks(self, native_chat_id: str, reply: Reply) -> str:
-        first, *rest = render(reply)
-        message_id = await self._send_one(native_chat_id, first)
-        for message in rest:
-            await self._send_one(native_chat_id, message)
-        return message_id
+    def _render(self, native_chat_id: str, reply: Reply) -> Rendered:
+        return render(reply, sign=self._signer(native_chat_id))
+
+    def _signer(self, native_chat_id: str) -> Signer:
+        return lambda command: sign_data(self._signing_key, str(native_chat_id), command)
 
     async def _send_one(self, native_chat_id: str, message: Rendered) -> str:
         sent = await self._call(self.app.bot.send_message(
@@ -242,8 +270,8 @@ class TelegramPlatform:
         return str(sent.message_id)
 
     async def edit(self, native_chat_id: str, message_id: str, reply: Reply) -> None:
-        """Replace a message with the reply's first chunk (an unchanged message is not an error)."""
-        message = render(reply)[0]
+        """Replace a message with the reply (an unchanged message is not an error)."""
+        message = self._render(native_chat_id, reply)
         try:
             await self._call(self.app.bot.edit_message_text(
                 chat_id=native_chat_id, message_id=int(message_id), text=message.html,
@@ -354,18 +382,26 @@ class TelegramPlatform:
             await self.dispatcher.chat_moved(f"telegram:{message.migrate_from_chat_id}", str(message.chat_id))
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button press runs its command as the presser typed it; the press is always answered."""
+        """A button press runs its command as the presser typed it; the press is always answered.
+
+        Only data the bot issued for this chat and message counts; on a channel post only admins may
+        press (the result is shown in the post); in groups changes follow the commands' admin rule."""
         query = update.callback_query
         if query is None:
             return
-        data = query.data or ""
         message = query.message
-        if not data.startswith("/") or message is None:
-            await self._answer_callback(query.answer("This button no longer works."))
+        command = self._button_command(query.data or "", message)
+        if command is None or message is None:
+            await self._answer_callback(query.answer(STALE_BUTTON))
             return
         chat = message.chat
-        refused: list[bool] = []
         check = self._manage_check(chat, query.from_user, None, for_button=True)
+        if chat_kind(chat) == "channel":
+            if not await check():  # type: ignore[misc]
+                await self._answer_callback(query.answer(CHANNEL_REFUSED, show_alert=True))
+                return
+            check = None
+        refused: list[bool] = []
 
         async def recorded_check() -> bool:
             allowed = await check()  # type: ignore[misc]
@@ -373,15 +409,32 @@ class TelegramPlatform:
             return allowed
 
         incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{query.from_user.id}",
-                            text=data, chat_kind=chat_kind(chat), chat_title=chat.effective_name)
+                            text=command, chat_kind=chat_kind(chat), chat_title=chat.effective_name)
         try:
             reply = await self.dispatcher.handle(incoming, may_manage=recorded_check if check else None)
         except Exception:
             await self._answer_callback(query.answer("Sorry, that failed on my side."))
             raise  # logged by the error handler
         await self._answer_callback(query.answer(short_text(reply), show_alert=any(refused)))
-        if not any(refused):
-            await self._show_result(message, data, reply)
+        if reply.blocks and not any(refused):
+            await self._show_result(message, query.data or "", reply)
+
+    def _button_command(self, data: str, message: MaybeInaccessibleMessage | None) -> str | None:
+        """The command behind a press, or None when the bot did not issue this data for this message.
+
+        Data signed for this chat is ours. When Telegram still shows the message, the data must also
+        be one of its buttons as Telegram holds them; then older (unsigned, or signed for the group
+        before it became a supergroup) buttons keep working too."""
+        if message is None:
+            return None
+        signed = verify_data(self._signing_key, str(message.chat.id), data)
+        issued = pressed_data(message)
+        if issued is None:
+            return signed
+        if data not in issued:
+            return None
+        command = signed or unsigned_command(data)
+        return command if command.startswith("/") else None
 
     def _manage_check(self, chat: Chat, user: User | None, sender_chat: Chat | None, *,
                       for_button: bool = False) -> ManageCheck | None:
@@ -409,28 +462,31 @@ class TelegramPlatform:
 
     async def _show_result(self, pressed: MaybeInaccessibleMessage, data: str, reply: Reply) -> None:
         """Append the result to the pressed message and drop the used button, so the message
-        says what happened; when that would be too long, the result replaces it."""
+        says what happened; when that would be too long, or the reply is another page of what the
+        message shows, the result replaces it."""
         if not isinstance(pressed, Message) or not pressed.text:
             return
-        result = render(reply)[0]
-        visible = utf16_len(pressed.text) + 2 + utf16_len(reply.plain())
-        if visible <= CHUNK_LIMIT:
+        result = self._render(str(pressed.chat.id), reply)
+        if not reply.replaces and utf16_len(pressed.text) + 2 + result.width <= TEXT_LIMIT:
             text, markup = f"{pressed.text_html}\n\n{result.html}", without_button(pressed.reply_markup, data)
         else:
             text, markup = result.html, result.keyboard
         try:
             await self.app.bot.edit_message_text(chat_id=pressed.chat.id, message_id=pressed.message_id,
-                                                 text=text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                                                 text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                                 link_preview_options=result.link_preview_options)
         except TelegramError as exc:
             log.info("could not update a pressed message in telegram:%s: %s", pressed.chat.id,
                      self._redact(exc.message))
 
     async def _reply(self, native_chat_id: str, reply: Reply) -> None:
         """Answer a command directly; after a short flood wait (429) once more, else the failure is
-        logged and the user can simply ask again."""
+        logged and the user can simply ask again. An empty reply (a rate-limited user) sends nothing."""
+        if not reply.blocks:
+            return
         for attempt in (1, 2):
             try:
-                await self._send_chunks(native_chat_id, reply)
+                await self._send_one(native_chat_id, self._render(native_chat_id, reply))
                 return
             except DeliveryError as exc:
                 wait = exc.retry_after

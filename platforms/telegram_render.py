@@ -1,41 +1,63 @@
-"""A `Reply` as Telegram HTML messages: escaping, styles, links, splitting and buttons.
+"""A `Reply` as ONE Telegram HTML message: escaping, styles, links, clipping and signed buttons.
 
 All text reaches the HTML through `escape`, the one escaping function, so a headline such as
 `<script>` or `AT&T` shows as text. Telegram counts its 4096-character limit in UTF-16 units of the
-text after entity parsing, so splitting measures the visible text, never the markup.
+text after entity parsing, so clipping measures the visible text, never the markup. A reply that does
+not fit is cut at a paragraph and ends with "… and N more lines": never a second message. Every span
+is clipped before anything else is done with it, so a title of megabytes costs no more than a short one.
+
+Button data is signed (`sign_data`): a press is honoured only with data the bot issued for that chat.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import html
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from diplobot.handlers.reply import Link, Paragraph, Reply, Span, Text
+from diplobot.handlers.reply import Link, Paragraph, Reply, Span, Text, cut_at_word, more_text, shown
 
+# https://core.telegram.org/bots/api#sendmessage: "Text of the message to be sent, 1-4096 characters
+# after entities parsing".
 MESSAGE_LIMIT = 4096
-CHUNK_LIMIT = 4000  # a margin below Telegram's limit
+TEXT_LIMIT = 4000  # a margin below Telegram's limit
+PARAGRAPH_LIMIT = 1000  # one paragraph (a huge title) never crowds out the rest of the message
+MORE_ROOM = 80  # kept free for the "… and N more lines" paragraph
+# https://core.telegram.org/bots/api#inlinekeyboardbutton: callback_data "1-64 bytes".
 CALLBACK_DATA_MAX_BYTES = 64
-BUTTONS_PER_ROW = 8
+MAX_BUTTONS = 100  # telegram.constants.InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER (not in the docs)
+BUTTONS_PER_ROW = 8  # InlineKeyboardMarkupLimit.BUTTONS_PER_ROW (not in the docs either)
+BUTTON_LABEL_MAX = 64
+LINK_URL_MAX = 2048  # a longer URL shows only its label
 LINK_SCHEMES = ("http", "https", "tg")
 PARAGRAPH_GAP = "\n\n"
 EMPTY = "…"  # Telegram refuses empty messages
+SIGNATURE_SEP = "|"
+SIGNATURE_BYTES = 9  # 72 bits, 12 characters of base64
 
+_SIGNATURE = re.compile(r"^[A-Za-z0-9_-]{12}$")
 _STYLE_TAGS = {"bold": "b", "italic": "i", "mark": "u", "code": "code", "plain": ""}
 _KIND_TAGS = {"heading": "b", "context": "i", "body": ""}
-_WORDS = re.compile(r"\S+\s*|\s+")
+
+Signer = Callable[[str], str]
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """One Telegram message: HTML text, its buttons and whether link previews show."""
+    """One Telegram message: HTML text, its buttons, whether link previews show, and its visible
+    length (UTF-16 units, as Telegram counts)."""
 
     html: str
     keyboard: InlineKeyboardMarkup | None = None
     preview: bool = False
+    width: int = 0
 
     @property
     def link_preview_options(self) -> LinkPreviewOptions:
@@ -51,24 +73,83 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def render(reply: Reply, limit: int = CHUNK_LIMIT) -> list[Rendered]:
-    """The reply as one or more messages under `limit` visible characters; buttons go on the last."""
-    chunks = _pack(reply.blocks, limit) or [[Paragraph((Text(EMPTY),))]]
-    messages = [Rendered(PARAGRAPH_GAP.join(_paragraph_html(p) for p in chunk), preview=reply.preview)
-                for chunk in chunks]
-    messages[-1] = replace(messages[-1], keyboard=keyboard(reply))
-    return messages
+def render(reply: Reply, sign: Signer | None = None, limit: int = TEXT_LIMIT) -> Rendered:
+    """The reply as one message of at most `limit` visible characters, with its buttons."""
+    paragraphs, hidden = fit(reply.blocks, limit)
+    if hidden:
+        paragraphs.append(Paragraph((Text(more_text(hidden)),), kind="context"))
+    if not paragraphs:
+        paragraphs = [Paragraph((Text(EMPTY),))]
+    width = sum(_width(p) for p in paragraphs) + utf16_len(PARAGRAPH_GAP) * (len(paragraphs) - 1)
+    text = PARAGRAPH_GAP.join(_paragraph_html(p) for p in paragraphs)
+    return Rendered(text, keyboard(reply, sign), reply.preview, width)
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Buttons whose command fits in callback_data; a longer one is dropped, never truncated."""
-    rows = []
+def fit(blocks: tuple[Paragraph, ...], limit: int) -> tuple[list[Paragraph], int]:
+    """The leading paragraphs (each clipped) that fit `limit`, and how many were left out; room for
+    the "and N more" line is kept unless the last paragraph fits."""
+    kept: list[Paragraph] = []
+    used, gap = 0, utf16_len(PARAGRAPH_GAP)
+    for index, block in enumerate(blocks):
+        paragraph = _clip_paragraph(block, min(PARAGRAPH_LIMIT, limit))
+        extra = (gap if kept else 0) + _width(paragraph)
+        room = limit if index == len(blocks) - 1 else limit - MORE_ROOM
+        if used + extra > room:
+            return kept, len(blocks) - index
+        kept.append(paragraph)
+        used += extra
+    return kept, 0
+
+
+def keyboard(reply: Reply, sign: Signer | None = None) -> InlineKeyboardMarkup | None:
+    """At most 100 buttons, 8 a row; a button whose (signed) data exceeds 64 bytes is dropped, never
+    truncated."""
+    rows: list[list[InlineKeyboardButton]] = []
+    total = 0
     for row in reply.buttons:
-        fitting = [InlineKeyboardButton(b.label, callback_data=b.command) for b in row
-                   if 0 < len(b.command.encode()) <= CALLBACK_DATA_MAX_BYTES]
+        fitting = []
+        for button in row:
+            data = sign(button.command) if sign else button.command
+            if total < MAX_BUTTONS and 0 < len(data.encode()) <= CALLBACK_DATA_MAX_BYTES:
+                label = shown(button.label, BUTTON_LABEL_MAX).strip() or EMPTY
+                fitting.append(InlineKeyboardButton(label, callback_data=data))
+                total += 1
         rows.extend(fitting[i:i + BUTTONS_PER_ROW] for i in range(0, len(fitting), BUTTONS_PER_ROW))
     return InlineKeyboardMarkup(rows) if rows else None
 
+
+# ---- signed button data ---------------------------------------------------------------------------
+
+def signing_key(token: str) -> bytes:
+    """The per-install key for button data, derived from the bot token (a new token voids old buttons)."""
+    return hmac.new(token.encode(), b"diplobot callback data v1", hashlib.sha256).digest()
+
+
+def _mac(key: bytes, chat_id: str, command: str) -> str:
+    digest = hmac.new(key, f"{chat_id}\n{command}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:SIGNATURE_BYTES]).decode()
+
+
+def sign_data(key: bytes, chat_id: str, command: str) -> str:
+    """`/unsubscribe #3|<signature>`: the command, bound to the chat it is sent to."""
+    return f"{command}{SIGNATURE_SEP}{_mac(key, chat_id, command)}"
+
+
+def unsigned_command(data: str) -> str:
+    """The command part of button data, whoever signed it (older buttons carry no signature)."""
+    command, sep, mac = data.rpartition(SIGNATURE_SEP)
+    return command if sep and _SIGNATURE.match(mac) else data
+
+
+def verify_data(key: bytes, chat_id: str, data: str) -> str | None:
+    """The command in button data the bot signed for this chat, or None for anything else."""
+    command, sep, mac = data.rpartition(SIGNATURE_SEP)
+    if not sep or not command:
+        return None
+    return command if hmac.compare_digest(mac.encode(), _mac(key, chat_id, command).encode()) else None
+
+
+# ---- paragraphs -----------------------------------------------------------------------------------
 
 def _paragraph_html(p: Paragraph) -> str:
     outer = _KIND_TAGS[p.kind]
@@ -78,8 +159,8 @@ def _paragraph_html(p: Paragraph) -> str:
 
 def _span_html(span: Span, skip_tag: str) -> str:
     if isinstance(span, Link):
-        label = escape(span.text or span.url)
-        if urlsplit(span.url).scheme.lower() in LINK_SCHEMES:
+        label = escape(span.text)
+        if urlsplit(span.url).scheme.lower() in LINK_SCHEMES and len(span.url) <= LINK_URL_MAX:
             return f'<a href="{escape(span.url)}">{label}</a>'
         return label
     tag = _STYLE_TAGS[span.style]
@@ -90,66 +171,40 @@ def _wrap(tag: str, inner: str) -> str:
     return f"<{tag}>{inner}</{tag}>" if tag and inner else inner
 
 
-def _visible(span: Span) -> str:
-    return (span.text or span.url) if isinstance(span, Link) else span.text
-
-
 def _width(p: Paragraph) -> int:
-    return sum(utf16_len(_visible(s)) for s in p.spans)
+    return sum(utf16_len(s.text) for s in p.spans)
 
 
-def _pack(blocks: tuple[Paragraph, ...], limit: int) -> list[list[Paragraph]]:
-    """Greedily fill messages with whole paragraphs, splitting only paragraphs too long alone."""
-    chunks: list[list[Paragraph]] = []
+def _clip_paragraph(p: Paragraph, limit: int) -> Paragraph:
+    """The paragraph with at most `limit` visible UTF-16 units, cut inside the span that crosses it;
+    links show their label (their URL when the label is empty)."""
+    spans: list[Span] = []
     used = 0
-    gap = utf16_len(PARAGRAPH_GAP)
-    for block in blocks:
-        for piece in _split_paragraph(block, limit):
-            width = _width(piece)
-            if chunks and chunks[-1] and used + gap + width <= limit:
-                chunks[-1].append(piece)
-                used += gap + width
-            else:
-                chunks.append([piece])
-                used = width
-    return chunks
-
-
-def _split_paragraph(p: Paragraph, limit: int) -> list[Paragraph]:
-    """A paragraph cut at line, then word, then character boundaries into pieces that fit."""
-    if _width(p) <= limit:
-        return [p]
-    pieces: list[list[Span]] = [[]]
-    used = 0
-    for span, part in _fragments(p.spans, limit):
-        width = utf16_len(part)
-        if pieces[-1] and used + width > limit:
-            pieces.append([])
-            used = 0
-        pieces[-1].append(replace(span, text=part))
-        used += width
-    return [Paragraph(tuple(spans), p.kind) for spans in pieces]
-
-
-def _fragments(spans: tuple[Span, ...], limit: int) -> list[tuple[Span, str]]:
-    out: list[tuple[Span, str]] = []
-    for span in spans:
-        for line in _visible(span).splitlines(keepends=True):
-            words = [line] if utf16_len(line) <= limit else _WORDS.findall(line)
-            for word in words:
-                out.extend((span, part) for part in _hard_cut(word, limit))
-    return out
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    """Cut at code points (never inside a surrogate pair) so each part fits `limit` UTF-16 units."""
-    parts, current, used = [], [], 0
-    for ch in text:
-        width = utf16_len(ch)
+    for span in p.spans:
+        visible = span.text or (span.url if isinstance(span, Link) else "")
+        text = shown(visible, limit)
+        width = utf16_len(text)
         if used + width > limit:
-            parts.append("".join(current))
-            current, used = [], 0
-        current.append(ch)
+            text = cut_utf16(text, limit - used)
+            spans.append(_with_text(span, text))
+            break
+        spans.append(_with_text(span, text))
         used += width
-    parts.append("".join(current))
-    return [p for p in parts if p]
+    return Paragraph(tuple(spans), p.kind)
+
+
+def _with_text(span: Span, text: str) -> Span:
+    return Link(text, span.url) if isinstance(span, Link) else Text(text, span.style)
+
+
+def cut_utf16(text: str, units: int) -> str:
+    """The longest prefix that, with "…", fits `units` UTF-16 units (never inside a surrogate pair)."""
+    if units <= 0:
+        return ""
+    out, used = [], 1
+    for ch in text:
+        used += utf16_len(ch)
+        if used > units:
+            break
+        out.append(ch)
+    return cut_at_word("".join(out)) + EMPTY

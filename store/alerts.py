@@ -100,12 +100,15 @@ def mark_failed(db: Database, alert_id: int, *, error: str) -> None:
 
 
 def delay_chat(db: Database, chat_id: str, until: str) -> None:
-    """Hold every pending alert of a chat until `until` (after a 429 for that chat)."""
-    db.execute(
-        """update alerts set next_attempt_at = max(next_attempt_at, ?)
-           where chat_id = ? and state = 'pending'""",
-        [until, chat_id],
-    )
+    """Hold every pending alert and built digest of a chat until `until` (after a 429 for that chat)."""
+    with db.atomic():
+        db.execute(
+            """update alerts set next_attempt_at = max(next_attempt_at, ?)
+               where chat_id = ? and state = 'pending'""",
+            [until, chat_id],
+        )
+        db.execute("update digests set next_attempt_at = max(next_attempt_at, ?) where chat_id = ? and state = 'ready'",
+                   [until, chat_id])
 
 
 def alert_counts(db: Database) -> dict[str, int]:

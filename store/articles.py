@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,10 +73,10 @@ def insert_article(db: Database, article: NewArticle) -> int | None:
 def insert_articles(db: Database, batch: Iterable[NewArticle]) -> list[int | None]:
     """Store each article unless it is stored already or earlier in `batch`: its new id, or None for a duplicate.
 
-    Call it inside `write_transaction`, so that no other process stores anything between the duplicate checks
-    and the inserts. New rows go in by multi-row INSERTs: FTS5 (SQLite 3.40) flushes its pending terms at every
-    write statement's savepoint (fts5_main.c, xSavepoint), so a statement per row writes an index segment per
-    row: about 40% slower than statements of 100 rows, measured on bench/ingest.py's articles.
+    Call it inside `db.atomic()` (which begins IMMEDIATE: store/db.py), so that no other process stores anything
+    between the duplicate checks and the inserts. New rows go in by multi-row INSERTs: FTS5 flushes its pending
+    terms at every write statement's savepoint (fts5_main.c, xSavepoint), so a statement per row writes an index
+    segment per row, which is markedly slower (bench/ingest.py).
     """
     batch = list(batch)
     ids: list[int | None] = [None] * len(batch)
@@ -125,29 +124,16 @@ _ARTICLE_SELECT = """select a.id, a.title, a.summary, a.body, a.url, a.published
     left join sources s on s.id = a.source_id"""
 
 
-@contextlib.contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """A transaction that takes the write lock at its start (BEGIN IMMEDIATE), or a savepoint inside one.
-
-    What it reads is then current until it commits: two processes working through the same stage serialise
-    instead of both doing the same articles, and never fail to upgrade a read lock (SQLITE_BUSY).
-    """
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-        db.execute("COMMIT")
-    except BaseException:
-        db.conn.rollback()
-        raise
-
-
 def unenriched_ids(db: Database, limit: int = 500) -> list[int]:
     """Articles stored but not yet enriched (story, people), oldest first."""
     rows = db.execute("select id from articles where enriched_at is null order by id limit ?", [limit])
+    return [r[0] for r in rows.fetchall()]
+
+
+def unenriched_among(db: Database, ids: list[int]) -> list[int]:
+    """Those of `ids` not enriched yet (another process may have done some meanwhile), in id order."""
+    rows = db.execute("""select id from articles where enriched_at is null
+                         and id in (select value from json_each(?)) order by id""", [json.dumps(ids)])
     return [r[0] for r in rows.fetchall()]
 
 
@@ -157,6 +143,12 @@ def unenriched_count(db: Database) -> int:
 
 def mark_enriched(db: Database, article_id: int, now: str) -> None:
     db.execute("update articles set enriched_at = ? where id = ?", [now, article_id])
+
+
+def mark_enrich_failed(db: Database, article_id: int, now: str, reason: str) -> None:
+    """The article keeps its own story and no people, but goes on to matching: it must not block the stage."""
+    db.execute("update articles set enriched_at = ?, enrich_error = ? where id = ? and enriched_at is null",
+               [now, reason, article_id])
 
 
 def unmatched_ids(db: Database, limit: int = 500) -> list[int]:
@@ -170,8 +162,10 @@ def unmatched_ids(db: Database, limit: int = 500) -> list[int]:
     return [r[0] for r in rows.fetchall()]
 
 
-def mark_matched(db: Database, article_id: int, now: str) -> None:
-    db.execute("update articles set matched_at = ? where id = ?", [now, article_id])
+def mark_matched(db: Database, article_id: int, now: str) -> bool:
+    """Mark the article matched; False when another process already had."""
+    cursor = db.execute("update articles set matched_at = ? where id = ? and matched_at is null", [now, article_id])
+    return cursor.rowcount > 0
 
 
 def max_article_id(db: Database) -> int:
@@ -224,9 +218,11 @@ def story_outlets(db: Database, story_ids: set[int]) -> dict[int, int]:
 
 def article_counts(db: Database) -> dict[str, int]:
     row = db.execute(
-        "select count(*), count(distinct story_id), sum(matched_at is null), sum(enriched_at is null) from articles"
+        """select count(*), count(distinct story_id), sum(matched_at is null), sum(enriched_at is null),
+                  sum(enrich_error is not null) from articles"""
     ).fetchone()
-    return {"articles": row[0], "stories": row[1], "unmatched": row[2] or 0, "unenriched": row[3] or 0}
+    return {"articles": row[0], "stories": row[1], "unmatched": row[2] or 0, "unenriched": row[3] or 0,
+            "enrichment failed": row[4] or 0}
 
 
 def article_total(db: Database) -> int:

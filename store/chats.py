@@ -14,7 +14,13 @@ SETTINGS = ("timezone", "muted_until", "alerts_mode", "digest_time", "digest_wee
 
 def ensure_chat(db: Database, chat_id: str, *, kind: str = "private", title: str | None = None,
                 timezone: str, now: str) -> dict[str, Any]:
-    """The chat's row, created on first contact. A chat that comes back is active again."""
+    """The chat's row, created on first contact. A chat that comes back is active again.
+
+    Writes only when something changed, so that a command in a known chat needs no write lock.
+    """
+    chat = get_chat(db, chat_id)
+    if chat and chat["active"] and chat["kind"] == kind and (title is None or chat["title"] == title):
+        return chat
     platform = chat_id.split(":", 1)[0]
     db.execute(
         """insert into chats (id, platform, kind, title, timezone, created_at) values (?, ?, ?, ?, ?, ?)

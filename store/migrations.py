@@ -225,3 +225,32 @@ def m002_people(db: Database) -> None:
            ) without rowid""",
     ):
         db.execute(statement)
+
+
+@MIGRATIONS()
+def m007_enrich_error(db: Database) -> None:
+    # why an article's story and people could not be worked out (a worker limit hit), shown by `stats`
+    db.execute("alter table articles add column enrich_error text")
+
+
+@MIGRATIONS()
+def m008_digest_outbox(db: Database) -> None:
+    # a built digest waits in the outbox like an alert: paced, retried, and sent by whichever process delivers
+    for statement in (
+        "alter table digests add column reply text",
+        "alter table digests add column next_attempt_at text",
+        "alter table digests add column attempts integer not null default 0",
+        "create index digests_ready on digests(next_attempt_at) where state = 'ready'",
+    ):
+        db.execute(statement)
+
+
+@MIGRATIONS()
+def m009_retention(db: Database) -> None:
+    # Retention (store/retention.py): `pruned_at` marks an article whose summary and body were removed after
+    # `[store] keep_days`; the partial index finds the next batch to prune without walking pruned rows again.
+    for statement in (
+        "alter table articles add column pruned_at text",
+        "create index articles_prunable on articles(fetched_at) where pruned_at is null",
+    ):
+        db.execute(statement)

@@ -14,8 +14,8 @@ The aliases file (config `[people] aliases`, format in analysis.names.parse_alia
 with `use_aliases_file`; it is re-read when it changes and applies to articles indexed from then on
 (`diplobot reindex people` applies it to stored ones).
 
-Cost: bench/people_eval.py prints it; about 3-5 ms per 250-word corpus article on the 2-core development machine
-(two thirds extraction, one third SQL: a handful of indexed statements per person named).
+Cost: bench/people_eval.py prints it. Extraction reads a bounded text and grows linearly with the names in it;
+the SQL is one indexed look-up per person named plus a few statements per article (`_Writes`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,11 +119,14 @@ def index_article_people(db: Database, article_id: int) -> None:
     groups: dict[str, list[Mention]] = {}
     for mention in extract_people(title or "", text or "", aliases):
         groups.setdefault(mention.name, []).append(mention)
+    writes = _Writes()
     for name, mentions in groups.items():
         strong = any(not m.weak for m in mentions)
-        person_id = _resolve(db, name, aliases, create=strong)
+        person_id, created, known = _resolve(db, name, aliases, create=strong, writes=writes)
         if person_id is not None:
-            _store_mentions(db, person_id, article_id, name, mentions, when=when or "")
+            _store_mentions(db, writes, person_id, article_id, name=name, mentions=mentions, when=when or "",
+                            created=created, known=known)
+    writes.flush(db)
     db.execute("update articles set people_at = ? where id = ?",
                [datetime.now(UTC).isoformat(timespec="seconds"), article_id])
 
@@ -169,52 +172,62 @@ def _surname_keys(parsed: Name, aliases: Aliases | None) -> list[str]:
     return sorted(keys)
 
 
-def _resolve(db: Database, name: str, aliases: Aliases | None, *, create: bool) -> int | None:
-    """The stored person this name refers to; a new one when `create` and none fits."""
+def _resolve(db: Database, name: str, aliases: Aliases | None, *, create: bool,
+             writes: _Writes) -> tuple[int | None, bool, set[str] | None]:
+    """The stored person this name refers to; whether it was created for it (when `create` and none fits); and
+    the spellings it had, when the look-up read them (None: not read)."""
     parsed = _latin(name)
     alias_key = aliases.canonical(name) if aliases else None
     if alias_key is not None:
         row = db.execute("select id from people where alias_key = ?", [alias_key]).fetchone()
         if row:
-            return row[0]
+            return row[0], False, None
     keys = _surname_keys(parsed, aliases)
     marks = ",".join("?" * len(keys))
     # Same surname key, or (for Bonne / Bonn) same given name and a surname of about the same length and initial.
-    rows = db.execute(
+    # Each person comes with all their spellings, full ones marked '1'.
+    found = db.execute(
         f"""select p.id, p.name, p.given_key, p.articles,
-                   (select group_concat(spelling, char(31)) from person_spellings
-                    where person_id = p.id and full = 1)
+                   (select group_concat(full || spelling, char(31)) from person_spellings where person_id = p.id)
             from people p where p.surname_key in ({marks})
             union select p.id, p.name, p.given_key, p.articles,
-                   (select group_concat(spelling, char(31)) from person_spellings
-                    where person_id = p.id and full = 1)
+                   (select group_concat(full || spelling, char(31)) from person_spellings where person_id = p.id)
             from people p where ? != '' and p.given_key = ? and substr(p.surname_key, 1, 1) = ?
                 and abs(length(p.surname_key) - ?) <= 2""",
         [*keys, parsed.given_key, parsed.given_key, parsed.surname_key[:1], len(parsed.surname_key)],
     ).fetchall()
-    person_id = _resolve_full(db, name, rows, aliases) if parsed.is_full else _resolve_surname(name, rows, aliases)
+    rows = []
+    known: dict[int, set[str]] = {}
+    for person_id, person_name, given_key, articles, spellings in found:
+        marked = spellings.split("\x1f") if spellings else []
+        known[person_id] = {s[1:] for s in marked}
+        rows.append((person_id, person_name, given_key, articles, [s[1:] for s in marked if s[0] == "1"]))
+    person_id = (_resolve_full(db, name, rows, aliases, writes) if parsed.is_full
+                 else _resolve_surname(name, rows, aliases))
     if person_id is None and create:
-        person_id = db.execute(
+        return db.execute(
             "insert into people (name, given_key, surname_key, alias_key) values (?, ?, ?, ?)",
             [name, parsed.given_key, parsed.surname_key, alias_key],
-        ).lastrowid
-    elif person_id is not None and alias_key is not None:
+        ).lastrowid, True, None
+    if person_id is not None and alias_key is not None:
         db.execute("update people set alias_key = ? where id = ? and alias_key is null", [alias_key, person_id])
-    return person_id
+    return person_id, False, known.get(person_id) if person_id is not None else None
 
 
-def _resolve_full(db: Database, name: str, rows: list[tuple], aliases: Aliases | None) -> int | None:
+def _resolve_full(db: Database, name: str, rows: list[tuple], aliases: Aliases | None,
+                  writes: _Writes) -> int | None:
     full_matches, surname_only = [], []
     for person_id, person_name, given_key, articles, spellings in rows:
         if not given_key:
             if same_person(name, person_name, aliases):
                 surname_only.append(person_id)
             continue
-        if any(same_person(name, s, aliases) for s in (spellings.split("\x1f") if spellings else [person_name])):
+        if any(same_person(name, s, aliases) for s in (spellings or [person_name])):
             full_matches.append((articles, person_id))
     if full_matches:
         target = max(full_matches)[1]
         if surname_only and len([r for r in rows if r[2] and r[0] != target and _same_surname(name, r[1])]) == 0:
+            writes.flush(db)  # a merge moves stored rows: this article's must be stored first
             for other in surname_only:
                 _merge(db, target, other)
         return target
@@ -222,6 +235,8 @@ def _resolve_full(db: Database, name: str, rows: list[tuple], aliases: Aliases |
         target = surname_only[0]
         parsed = _latin(name)
         db.execute("update people set name = ?, given_key = ? where id = ?", [name, parsed.given_key, target])
+        if len(surname_only) > 1:
+            writes.flush(db)
         for other in surname_only[1:]:
             _merge(db, target, other)
         return target
@@ -242,51 +257,71 @@ def _resolve_surname(name: str, rows: list[tuple], aliases: Aliases | None) -> i
     return next((person_id for _, person_id, given_key in matches if not given_key), None)
 
 
-def _store_mentions(db: Database, person_id: int, article_id: int, name: str, mentions: list[Mention], *,
-                    when: str) -> None:
-    db.conn.executemany(
-        """insert into person_mentions (person_id, article_id, surface, role, role_text, state, sentence, position)
-           values (?, ?, ?, ?, ?, ?, ?, ?)""",
-        [(person_id, article_id, m.surface, m.role, m.role_text, m.state, m.sentence, m.start) for m in mentions],
-    )
+@dataclass
+class _Writes:
+    """The rows an article adds, written together once its names are resolved: a few statements per article
+    instead of several per person named."""
+
+    mentions: list[tuple[Any, ...]] = field(default_factory=list)
+    spellings: list[tuple[Any, ...]] = field(default_factory=list)
+    people: list[tuple[Any, ...]] = field(default_factory=list)
+    roles: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def flush(self, db: Database) -> None:
+        for sql, rows in ((_INSERT_MENTION, self.mentions), (_INSERT_SPELLING, self.spellings),
+                          (_UPDATE_PERSON, self.people), (_INSERT_ROLE, self.roles)):
+            if rows:
+                db.conn.executemany(sql, rows)
+                rows.clear()
+
+
+_INSERT_MENTION = """insert into person_mentions (person_id, article_id, surface, role, role_text, state, sentence,
+                         position) values (?, ?, ?, ?, ?, ?, ?, ?)"""
+_INSERT_SPELLING = """insert into person_spellings (person_id, spelling, key, surname_key, full, mentions, first_seen)
+                      values (?, ?, ?, ?, ?, ?, ?)
+                      on conflict (person_id, spelling) do update set mentions = mentions + excluded.mentions,
+                          first_seen = min(first_seen, excluded.first_seen)"""
+# A person is shown under their most used full spelling (the one seen first on a tie).
+_DISPLAY_NAME = """coalesce((select spelling from person_spellings where person_id = people.id and full = 1
+                             order by mentions desc, first_seen, spelling limit 1), name)"""
+_UPDATE_PERSON = f"""update people set mentions = mentions + ?, articles = articles + 1,
+                         first_seen = min(coalesce(first_seen, ?), ?), last_seen = max(coalesce(last_seen, ?), ?),
+                         name = {_DISPLAY_NAME}
+                     where id = ?"""
+_INSERT_ROLE = """insert into person_roles (person_id, role_key, state, role, role_text, first_seen, last_seen,
+                      articles, last_article_id) values (?, ?, ?, ?, ?, ?, ?, 1, ?)
+                  on conflict (person_id, role_key, state) do update set
+                      role = case when excluded.last_seen >= last_seen then excluded.role else role end,
+                      role_text = case when excluded.last_seen >= last_seen then excluded.role_text else role_text end,
+                      last_article_id = case when excluded.last_seen >= last_seen then excluded.last_article_id
+                                             else last_article_id end,
+                      first_seen = min(first_seen, excluded.first_seen),
+                      last_seen = max(last_seen, excluded.last_seen), articles = articles + 1"""
+
+
+def _store_mentions(db: Database, writes: _Writes, person_id: int, article_id: int, *, name: str,
+                    mentions: list[Mention], when: str, created: bool = False,
+                    known: set[str] | None = None) -> None:
+    writes.mentions.extend((person_id, article_id, m.surface, m.role, m.role_text, m.state, m.sentence, m.start)
+                           for m in mentions)
     counts = Counter(m.surface for m in mentions)
     counts[name] += 0
-    known = {r[0] for r in db.execute("select spelling from person_spellings where person_id = ?", [person_id])}
-    if known and counts.keys() - known:
-        _bump_variants_revision(db)
-    db.conn.executemany(
-        """insert into person_spellings (person_id, spelling, key, surname_key, full, mentions, first_seen)
-           values (?, ?, ?, ?, ?, ?, ?)
-           on conflict (person_id, spelling) do update set mentions = mentions + excluded.mentions,
-               first_seen = min(first_seen, excluded.first_seen)""",
-        [(person_id, spelling, _latin(spelling).key, _latin(spelling).surname_key, int(_latin(spelling).is_full),
-          count, when) for spelling, count in counts.items()],
-    )
-    db.execute(
-        """update people set mentions = mentions + ?, articles = articles + 1,
-               first_seen = min(coalesce(first_seen, ?), ?), last_seen = max(coalesce(last_seen, ?), ?)
-           where id = ?""",
-        [len(mentions), when, when, when, when, person_id],
-    )
+    if not created:  # a new spelling of a known person changes what topics match (a new person has none yet)
+        if known is None:
+            known = {r[0] for r in db.execute("select spelling from person_spellings where person_id = ?",
+                                              [person_id])}
+        if known and counts.keys() - known:
+            _bump_variants_revision(db)
+    writes.spellings.extend((person_id, spelling, _latin(spelling).key, _latin(spelling).surname_key,
+                             int(_latin(spelling).is_full), count, when) for spelling, count in counts.items())
+    writes.people.append((len(mentions), when, when, when, when, person_id))
     roles: dict[tuple[str, str], tuple[str, str | None]] = {}
     for mention in mentions:
         if mention.role:
             key, _ = role_key(base_role(mention.role))
             roles.setdefault((key or mention.role.casefold(), mention.state or ""), (mention.role, mention.role_text))
-    db.conn.executemany(
-        """insert into person_roles (person_id, role_key, state, role, role_text, first_seen, last_seen, articles,
-               last_article_id) values (?, ?, ?, ?, ?, ?, ?, 1, ?)
-           on conflict (person_id, role_key, state) do update set
-               role = case when excluded.last_seen >= last_seen then excluded.role else role end,
-               role_text = case when excluded.last_seen >= last_seen then excluded.role_text else role_text end,
-               last_article_id = case when excluded.last_seen >= last_seen then excluded.last_article_id
-                                      else last_article_id end,
-               first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
-               articles = articles + 1""",
-        [(person_id, key, state, role, text, when, when, article_id)
-         for (key, state), (role, text) in roles.items()],
-    )
-    _refresh_name(db, person_id)
+    writes.roles.extend((person_id, key, state, role, text, when, when, article_id)
+                        for (key, state), (role, text) in roles.items())
 
 
 def _bump_variants_revision(db: Database) -> None:
@@ -301,17 +336,6 @@ def variants_revision(db: Database) -> int:
     """Changes whenever a known person gets a new spelling, i.e. when `phrase_variants` answers may change."""
     row = db.execute("select value from meta where key = ?", [_VARIANTS_KEY]).fetchone()
     return int(row[0]) if row else 0
-
-
-def _refresh_name(db: Database, person_id: int) -> None:
-    """Show a person under their most used full spelling (the one seen first on a tie)."""
-    db.execute(
-        """update people set name = coalesce((select spelling from person_spellings where person_id = people.id
-                                              and full = 1 order by mentions desc, first_seen, spelling limit 1),
-                                             name)
-           where id = ?""",
-        [person_id],
-    )
 
 
 def _merge(db: Database, keep: int, drop: int) -> None:

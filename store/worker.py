@@ -2,13 +2,18 @@
 
 SQLite connections belong to the thread that made them, and sqlite-utils calls block. `Store` owns
 one connection on one dedicated thread; coroutines `await store.run(fn, ...)`, where `fn(db, ...)` is
-a plain store function. Calls run one at a time, which also serialises writes.
+a plain store function. Calls run one at a time.
+
+The bot opens two: one for commands and delivery, one for batch work (polling, matching, digests), so a
+command never queues behind a batch step; SQLite's WAL lets both read at once, and each write
+transaction is short (pipeline.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,10 +21,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from diplobot.store.db import open_database
+from diplobot.store.db import is_locked, open_database
 
+LOCKED_TRIES = 3  # another process held the write lock past the busy timeout: try the call again, this often
 P = ParamSpec("P")
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class Store:
@@ -41,7 +49,14 @@ class Store:
             raise RuntimeError("Store.open() was not awaited")
         loop = asyncio.get_running_loop()
         call: Callable[[], T] = functools.partial(fn, self._db, *args, **kwargs)
-        return await loop.run_in_executor(self._executor, call)
+        for attempt in range(1, LOCKED_TRIES + 1):
+            try:
+                return await loop.run_in_executor(self._executor, call)
+            except Exception as exc:
+                if not is_locked(exc) or attempt == LOCKED_TRIES:
+                    raise
+                log.warning("database busy in another process; trying %s again", getattr(fn, "__name__", fn))
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         if self._db is not None:

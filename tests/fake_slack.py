@@ -3,9 +3,10 @@
 The Web API part (POST or GET /api/<method>, JSON or form bodies, Bearer token) records every call,
 keeps the messages posted per channel, checks Block Kit limits the way Slack does (answering
 `invalid_blocks`), and can make one channel answer 429 with Retry-After or an `ok: false` error.
-`/respond/<n>` plays the response_url of a command or button press. The request part builds slash
-commands, app mentions and button presses signed with the app's signing secret, and reads mrkdwn as a
-Slack client would: what text shows, which links there are, and whom it pings.
+`/respond/<n>` plays the response_url of a command or button press, usable 5 times within 30 minutes.
+The request part builds slash commands, app mentions and button presses signed with the app's signing
+secret, and reads mrkdwn as a Slack client would: what text shows, which links there are, and whom it
+pings. Each limit enforced cites the page of Slack's documentation that publishes it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,19 @@ from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
 BOT_USER, BOT_ID, TEAM = "UBOT", "BBOT", "T1"
-MAX_BLOCKS, MAX_TEXT, MAX_CONTEXT, MAX_ACTIONS, MAX_BUTTON_TEXT = 50, 3000, 10, 25, 75
+# https://api.slack.com/reference/block-kit/blocks: "up to 50 blocks in each message"; a section's text
+# "Maximum length ... is 3000 characters"; a context block holds at most 10 elements; an actions block at
+# most 25 elements.
+MAX_BLOCKS, MAX_TEXT, MAX_CONTEXT, MAX_ACTIONS = 50, 3000, 10, 25
+# https://api.slack.com/reference/block-kit/block-elements#button: text "Maximum length ... 75
+# characters", value "Maximum length ... 2000 characters", action_id "Maximum length ... 255 characters".
+MAX_BUTTON_TEXT, MAX_BUTTON_VALUE, MAX_ACTION_ID = 75, 2000, 255
+# https://api.slack.com/interactivity/handling#message_responses: a response_url may be used "up to 5
+# times within 30 minutes".
+RESPONSE_URL_USES, RESPONSE_URL_TTL_S = 5, 30 * 60
+# Not published: Slack answers msg_blocks_too_long at about 13,000 characters of block text in total
+# (https://github.com/slackapi/bolt-js/issues/2509); the fake refuses from 13,000.
+MAX_TOTAL_BLOCK_TEXT = 13_000
 _ANGLE = re.compile(r"<([^<>]*)>")
 _PING = re.compile(r"^(?:[@#!]|subteam\^)")
 
@@ -82,6 +95,8 @@ def block_errors(blocks: Any) -> list[str]:
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
     errors = [f"more than {MAX_BLOCKS} blocks"] if len(blocks) > MAX_BLOCKS else []
+    if sum(len(t) for t in block_texts(blocks)) >= MAX_TOTAL_BLOCK_TEXT:
+        errors.append("msg_blocks_too_long")
     action_ids = [e.get("action_id") for e in buttons(blocks)]
     if len(action_ids) != len(set(action_ids)):
         errors.append("duplicate action_id")
@@ -103,8 +118,12 @@ def _one_block_errors(block: dict[str, Any]) -> list[str]:
     if kind == "actions":
         elements = block.get("elements", [])
         errors = [f"{len(elements)} actions elements"] if not 0 < len(elements) <= MAX_ACTIONS else []
-        return errors + [f"button text {e['text']['text']!r}" for e in elements
-                         if not 0 < len(e["text"]["text"]) <= MAX_BUTTON_TEXT]
+        errors += [f"button text {e['text']['text']!r}" for e in elements
+                   if not 0 < len(e["text"]["text"]) <= MAX_BUTTON_TEXT]
+        errors += [f"button value of {len(e.get('value', ''))} characters" for e in elements
+                   if len(e.get("value", "")) > MAX_BUTTON_VALUE]
+        return errors + [f"action_id of {len(str(e.get('action_id', '')))} characters" for e in elements
+                         if not 0 < len(str(e.get("action_id", ""))) <= MAX_ACTION_ID]
     return [f"unknown block type {kind!r}"]
 
 
@@ -123,6 +142,9 @@ class FakeSlack:
         self.failures: dict[str, tuple[int, str, float | None]] = {}
         self._ts = itertools.count(1)
         self._urls = itertools.count(1)
+        self.response_uses: dict[int, list[float]] = {}
+        self.refused_responses = 0  # response_url posts refused for use beyond Slack's limit
+        self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral messages, in order
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -154,6 +176,7 @@ class FakeSlack:
     def new_response_url(self) -> tuple[int, str]:
         n = next(self._urls)
         self.responses[n] = []
+        self.response_uses[n] = [time.monotonic()]  # issued now: the 30 minutes start here
         return n, f"http://127.0.0.1:{self.port}/respond/{n}"
 
     def called(self, method: str) -> list[Call]:
@@ -210,6 +233,8 @@ class FakeSlack:
         return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.ephemeral.append({"channel": params["channel"], "user": params.get("user"),
+                               "text": params.get("text", ""), "blocks": _blocks(params)})
         return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +274,11 @@ class FakeSlack:
     async def _respond(self, request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
         payload = await request.json()
+        issued, *uses = self.response_uses.setdefault(n, [time.monotonic()])
+        if len(uses) >= RESPONSE_URL_USES or time.monotonic() - issued > RESPONSE_URL_TTL_S:
+            self.refused_responses += 1
+            return web.Response(status=404, text="used_url")  # Slack's exact answer is not documented
+        self.response_uses[n].append(time.monotonic())
         errors = block_errors(payload.get("blocks"))
         if errors:
             return web.Response(status=400, text="invalid_blocks")

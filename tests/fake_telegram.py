@@ -3,7 +3,9 @@
 It speaks the wire format PTB uses (POST /bot<token>/<method>, form-urlencoded or JSON bodies with
 nested objects as JSON strings, {"ok": ...} replies), records every call with its arrival time,
 long-polls `getUpdates` from a queue the test fills, and checks HTML the way Telegram does: unknown
-tags, unbalanced tags, unknown named entities and texts over 4096 characters are rejected with 400.
+tags, unbalanced tags, unknown named entities are rejected with 400. It enforces the Bot API's
+published limits (each cited below): message text 1-4096 characters after entity parsing,
+callback_data 1-64 bytes, at most 100 inline buttons, answerCallbackQuery text up to 200 characters.
 Tests can make one chat answer 429, 403 or 500, or hang (until `release()`), and can turn on
 Telegram's published flood limits (`limits=Limits()`): more than 1 message a second in a chat, 20 a
 minute in a group or 30 a second in total gets 429 with `retry_after`, as Telegram answers.
@@ -30,7 +32,16 @@ ALLOWED_TAGS = {
     "code": "code", "pre": "pre", "tg-spoiler": "spoiler", "blockquote": "blockquote",
 }
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+# https://core.telegram.org/bots/api#sendmessage: text "1-4096 characters after entities parsing".
 MAX_TEXT = 4096
+# https://core.telegram.org/bots/api#inlinekeyboardbutton: callback_data "1-64 bytes".
+MAX_CALLBACK_DATA_BYTES = 64
+# At most 100 buttons per inline keyboard: python-telegram-bot's InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER
+# (https://docs.python-telegram-bot.org/en/stable/telegram.constants.html); the Bot API page
+# (https://core.telegram.org/bots/api#inlinekeyboardmarkup) gives no number, Telegram answers 400 beyond it.
+MAX_BUTTONS = 100
+# https://core.telegram.org/bots/api#answercallbackquery: text "0-200 characters".
+MAX_CALLBACK_ANSWER = 200
 _BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#[0-9]+|#[xX][0-9a-fA-F]+);)")
 JSON_FIELDS = {"reply_markup", "link_preview_options", "allowed_updates", "commands", "scope",
                "reply_parameters", "entities"}
@@ -347,6 +358,8 @@ class FakeTelegram:
         return True
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        if utf16_len(str(params.get("text") or "")) > MAX_CALLBACK_ANSWER:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -412,8 +425,20 @@ def _message_body(params: dict[str, Any]) -> dict[str, Any]:
     if entities:
         body["entities"] = entities
     if params.get("reply_markup"):
+        _check_keyboard(params["reply_markup"])
         body["reply_markup"] = params["reply_markup"]
     return body
+
+
+def _check_keyboard(markup: dict[str, Any]) -> None:
+    """Reject an inline keyboard the way Telegram does: too many buttons or bad callback_data."""
+    buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
+    if len(buttons) > MAX_BUTTONS:
+        raise ApiError(400, "Bad Request: reply markup is too long")
+    for button in buttons:
+        data = button.get("callback_data")
+        if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES:
+            raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

@@ -102,3 +102,32 @@ def test_console_answers_unknown_and_malformed_commands(config):
         assert bot.proc.wait(timeout=15) == 0
     finally:
         bot.proc.kill()
+
+
+@pytest.mark.parametrize("size", [5_000, 8_000_000])
+def test_a_huge_hostile_title_prints_fast_as_one_clean_message(size):
+    from diplobot.handlers.alerts import alert_reply
+    from diplobot.platforms.console import render
+
+    title = ("\x1b[2J\x1b]8;;http://evil\x07ceasefire\u2800\U000e0041 " * (size // 30 + 1))[:size]
+    reply = alert_reply({"title": title, "url": "https://wire.example/x", "source": "Wire", "summary": "",
+                         "body": "", "published_at": None},
+                        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title",
+                          "start": 0, "end": 9}], "UTC")
+    started = time.perf_counter()
+    text = render(reply)
+    assert time.perf_counter() - started < 0.2
+    assert len(text) <= 4096 and "Matched:" in text and "[Unsubscribe: /unsubscribe #1]" in text
+    assert not any(ch in text for ch in "\x1b\x07\u2800\U000e0041")
+
+
+def test_the_console_refuses_a_flood_once_and_then_stays_quiet(tmp_path):
+    path = tmp_path / "diplobot.toml"
+    path.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ops]\ncommands_per_minute = 2\n', encoding="utf-8")
+    commands = "/help\n/frobnicate\n/help\n/nothing\n/subscribe " + "x" * 2000 + "\n"
+    done = subprocess.run([sys.executable, "-m", "diplobot.bot", "--config", str(path), "console"],
+                          input=commands, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0
+    assert done.stdout.count("at most 2 commands a minute") == 1
+    assert "I don't know /frobnicate" in done.stdout and "/nothing" not in done.stdout
+    assert "the limit is" not in done.stdout

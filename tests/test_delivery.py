@@ -72,3 +72,23 @@ async def test_errors_are_retried_then_marked_failed_with_the_reason(store, mess
 def test_backoff_doubles_and_is_capped():
     assert [backoff_s(n) for n in (1, 2, 3)] == [5, 10, 20]
     assert backoff_s(50) == 3600
+
+
+async def test_an_alert_with_an_8_mb_title_goes_out_fast_as_one_message(store):
+    import io
+    import time
+
+    from diplobot.platforms.console import ConsolePlatform
+
+    def queue_huge(db):
+        queue_alerts(db, "console:local", 1)
+        db.execute("update articles set title = ?", ["ceasefire " * 800_000])
+
+    await store.run(queue_huge)
+    out = io.StringIO()
+    console = ConsolePlatform(None, stdin=io.StringIO(), stdout=out)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    assert await OutboxWorker(store, console, Config()).run_once() == 1
+    assert time.perf_counter() - started < 2.0
+    printed = out.getvalue()
+    assert printed.count("🔔") == 1 and len(printed) < 4200 and "Matched:" in printed

@@ -1,6 +1,8 @@
 """Reading RSS and Atom feeds: what a user sees from each item, and what a broken or hostile feed does."""
 
+import contextlib
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -8,9 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from diplobot.config import IngestConfig
 from diplobot.ingest.feeds import fetch_feed, parse_feed
+from diplobot.ingest.files import read_path
 from diplobot.ingest.models import IngestError
+from diplobot.ingest.poll import poll_due
 from diplobot.ingest.text import clean_title, html_to_text
+from diplobot.ingest.urls import canonical_url
+from diplobot.store import sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "corpus"
@@ -120,6 +127,83 @@ def test_an_external_entity_never_reads_the_local_file(tmp_path):
     assert "TOPSECRET" not in str(refused.value)
 
 
+BAD = FIXTURES / "bad"
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("pi-prolog.xml", "pi-prolog.xml: no items could be read from the feed"),
+    ("comment-hidden-entities.xml", "comment-hidden-entities.xml: refused: the document declares XML entities"),
+])
+def test_hostile_prologs_are_refused_or_read_fast_with_a_clear_error(name, reason):
+    started = time.monotonic()
+    with pytest.raises(IngestError, match=reason):
+        read_path(BAD / name)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("document", [
+    b"<?a?>" * 40_000 + b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>',
+    b"<!-- a -->" * 40_000 + b"<rss/>",
+    b"<?a" * 40_000,  # never closed
+    b"<!--" * 40_000,
+    b'<!DOCTYPE rss PUBLIC "' + b"'" * 200_000,
+    b"<!DOCTYPE rss [" + b"<!-- ]> -->" * 20_000 + b"]><rss/>",
+    b'<?xml version="1.0"?>' + b"<!---->" * 30_000 + b'<!DOCTYPE rss ["x"]><rss/>',
+])
+def test_any_prolog_is_scanned_in_linear_time(document):
+    started = time.monotonic()
+    with contextlib.suppress(IngestError):
+        parse_feed(document)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(("document", "reason"), [
+    (b'<!DOCTYPE rss [<!ATTLIST rss version CDATA "2.0">]><rss/>', "internal DTD subset"),
+    (b'<!DOCTYPE rss [<!-- ]> --> <!ENTITY e "x">]><rss><channel><title>&e;</title></channel></rss>',
+     "declares XML entities"),
+    (b'<rss version="2.0"><!DOCTYPE x [<!ENTITY e "x">]><channel/></rss>', "declares XML entities"),
+    ('<!DOCTYPE rss [<!ENTITY e "x">]><rss/>'.encode("utf-16"), "declares XML entities"),
+    ('<!DOCTYPE rss [<!ENTITY e "x">]><rss/>'.encode("utf-16-le"), "declares XML entities"),
+    (b'<!DOCTYPE rss [<!EN\x00TITY e "x">]><rss/>', "declares XML entities|internal DTD subset"),
+])
+def test_every_dtd_internal_subset_and_entity_declaration_is_refused(document, reason):
+    with pytest.raises(IngestError, match=reason):
+        parse_feed(document)
+
+
+def test_an_entity_declaration_in_ebcdic_is_never_expanded():
+    document = '<?xml version="1.0" encoding="cp037"?><!DOCTYPE rss [<!ENTITY e "BOOM">]>' \
+               '<rss version="2.0"><channel><item><title>&e;&e;</title></item></channel></rss>'
+    try:
+        parsed = parse_feed(document.encode("cp037"))
+    except IngestError:
+        return
+    assert not any("BOOM" in d.title for d in parsed.drafts)
+
+
+async def test_a_polled_hostile_feed_fails_fast_with_the_reason_recorded(httpserver, store, fetcher, clock):
+    for name in ("pi-prolog.xml", "comment-hidden-entities.xml"):
+        httpserver.expect_request(f"/{name}").respond_with_data((BAD / name).read_bytes(), content_type="text/xml")
+        await store.run(sources.upsert_source, httpserver.url_for(f"/{name}"), kind="feed", every_s=600,
+                        full_text=False, title=None, now=clock.now().isoformat())
+
+    started = time.monotonic()
+    results = {r.url.rsplit("/", 1)[1]: r for r in await poll_due(store, fetcher, IngestConfig(), clock.now())}
+
+    assert time.monotonic() - started < 2
+    assert (results["pi-prolog.xml"].error, results["pi-prolog.xml"].counts.new) == (None, 0)
+    assert results["comment-hidden-entities.xml"].error.startswith("refused: the document declares XML entities")
+
+
+def test_feedburner_items_keep_the_original_link_not_the_redirect():
+    stories = parse_feed((FIXTURES / "realworld" / "inputs" / "feedburner.xml").read_bytes()).drafts
+
+    assert [d.url for d in stories] == [
+        "https://www.example-wire.com/world/minerals-idKBN1?feedType=RSS&feedName=topNews&utm_source=feedburner",
+        "https://www.example-wire.com/world/loan-idKBN2?feedType=RSS&feedName=topNews&utm_source=feedburner"]
+    assert canonical_url(stories[0].url) == "https://www.example-wire.com/world/minerals-idKBN1"
+
+
 def test_a_partly_broken_feed_keeps_what_was_readable_and_warns():
     parsed = parse_feed(feed("partial.xml"))
 
@@ -134,7 +218,7 @@ def test_a_wrongly_declared_encoding_is_read_anyway_with_a_warning():
     parsed = parse_feed(document, content_type="application/rss+xml; charset=utf-32")
 
     assert [d.title for d in parsed.drafts] == ["Café talks"]
-    assert "declared as utf-32, but parsed as windows-1252" in parsed.warning
+    assert "declared as utf-32, but it is not valid utf-32; read as cp1252 (detected)" in parsed.warning
 
 
 def test_an_unreadable_document_is_an_error_that_says_so():

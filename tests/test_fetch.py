@@ -124,6 +124,36 @@ def test_retry_after_may_be_an_http_date():
     assert retry_after_seconds("soon") is None
 
 
+@pytest.mark.parametrize(("value", "seconds"), [
+    ("300000000000", 6 * 3600), ("9" * 5000, 6 * 3600), ("000120", 120), ("Fri, 31 Dec 9999 23:59:59 GMT", 6 * 3600),
+    ("²", None), ("-5", None), ("1e9", None), ("Sun, 31 Feb 2025 99:99:99 GMT", None), ("", None),
+])
+def test_retry_after_is_clamped_to_six_hours_and_garbage_is_ignored(value, seconds):
+    assert retry_after_seconds(value) == seconds
+
+
+async def test_a_huge_retry_after_is_reported_clamped(httpserver, fetcher):
+    httpserver.expect_request("/feed.xml").respond_with_data("", status=429, headers={"Retry-After": "300000000000"})
+
+    with pytest.raises(RetryLater, match="retry after 21600 s") as failed:
+        await fetcher.get(httpserver.url_for("/feed.xml"))
+
+    assert failed.value.retry_after == 21600
+
+
+@pytest.mark.parametrize("etag", ['"caf\u00e9"', '"a\x01b"', "W/" + '"' + "x" * 5000 + '"'])
+async def test_validators_that_cannot_be_sent_back_are_dropped(httpserver, fetcher, etag):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        FEED, headers={"ETag": etag.encode().decode("latin-1"), "Last-Modified": "Mon, 01 Sep 2025\x7f"})
+
+    result = await fetcher.get(httpserver.url_for("/feed.xml"))
+    again = await fetcher.get(httpserver.url_for("/feed.xml"), etag=etag, last_modified="lundi 1 septembre \u00e9")
+
+    assert (result.etag, result.last_modified) == (None, None)
+    assert again.status == 200
+    assert "If-None-Match" not in httpserver.log[-1][0].headers
+
+
 async def test_a_server_that_never_answers_times_out(httpserver, release):
     httpserver.expect_request("/slow").respond_with_handler(lambda request: release.wait(5) and Response(FEED))
     async with Fetcher(timeout=0.3) as fetcher:

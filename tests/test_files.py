@@ -184,7 +184,6 @@ def test_feed_files_without_items_are_errors(name, reason):
 @pytest.mark.parametrize(("name", "reason"), [
     ("binary.txt", r"binary.txt: not a text file \(contains NUL bytes"),
     ("nul-byte.txt", r"nul-byte.txt: not a text file \(contains NUL bytes"),
-    ("latin1.txt", r"latin1.txt: not valid UTF-8 text \(byte 0xe9 at offset 19\)"),
     ("numbers.json", "numbers.json: expected JSON objects with title, url, published and body, but item 1 is a number"),
     ("truncated.json", "truncated.json: invalid JSON at line 2, column 1"),
     ("empty.txt", "empty.txt: empty file"),
@@ -193,6 +192,13 @@ def test_feed_files_without_items_are_errors(name, reason):
 def test_bad_files_are_refused_with_the_file_name_and_the_reason(name, reason):
     with pytest.raises(IngestError, match=reason):
         read_path(BAD / name)
+
+
+def test_a_legacy_encoded_text_file_is_read_with_a_warning_naming_it(caplog):
+    [article] = read_path(BAD / "latin1.txt")
+
+    assert (article.title, article.body) == ("Café talks in Genève", "Latin-1 body.")
+    assert "latin1.txt: no character encoding declared and not UTF-8; read as cp1252 (detected)" in caplog.text
 
 
 def test_a_1_gb_sparse_file_is_stopped_at_the_size_cap(tmp_path):
@@ -261,3 +267,65 @@ def test_any_file_content_gives_articles_or_a_named_error(tmp_path, data, suffix
         assert str(exc).startswith(f"input{suffix}: ")
     else:
         assert articles and all(a.title for a in articles)
+
+
+async def test_a_folder_source_stores_what_it_can_and_names_the_files_it_skipped(tmp_path, store, clock):
+    from diplobot.config import IngestConfig
+    from diplobot.ingest.poll import poll_due
+    from diplobot.store import sources
+
+    folder = tmp_path / "inbox"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "empty-feed.xml").write_bytes((FIXTURES / "feeds" / "empty-channel.xml").read_bytes())
+    (folder / "wire.xml").write_bytes((CORPUS / "feed-a.xml").read_bytes())
+    (folder / "sub" / "note.txt").write_text("Sanctions on oil firms\n\nThe Treasury imposed sanctions.\n")
+    (folder / "sub" / "broken.json").write_text('{"title": ')
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    await store.run(sources.upsert_source, str(folder), kind="file", every_s=600, full_text=False, title=None,
+                    now=clock.now().isoformat())
+
+    (result,) = await poll_due(store, None, IngestConfig(), clock.now())
+
+    assert (result.error, result.counts.new) == (None, 13)
+    [row] = await store.run(sources.list_sources)
+    assert row["last_error"].startswith("2 of 5 files skipped: ")
+    assert "broken.json: invalid JSON" in row["last_error"] and "photo.jpg: not a text file" in row["last_error"]
+    assert row["error_count"] == 0 and row["paused"] == 0
+
+
+async def test_a_folder_source_where_nothing_is_readable_fails(tmp_path, store, clock):
+    from diplobot.config import IngestConfig
+    from diplobot.ingest.poll import poll_due
+    from diplobot.store import sources
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "a.json").write_text("[")
+    await store.run(sources.upsert_source, str(folder), kind="file", every_s=600, full_text=False, title=None,
+                    now=clock.now().isoformat())
+
+    (result,) = await poll_due(store, None, IngestConfig(), clock.now())
+
+    assert result.error.startswith("none of the 1 files could be read: a.json: invalid JSON")
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("news.rdf", (FIXTURES / "feeds" / "rss1.xml").read_bytes()),
+    ("wire", (CORPUS / "feed-a.xml").read_bytes()),
+    ("feed.php", (CORPUS / "feed-b.xml").read_bytes()),
+])
+def test_saved_feeds_are_read_as_feeds_whatever_their_suffix(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+
+    assert len(read_path(path)) > 1
+
+
+@pytest.mark.parametrize("name", ["story", "page.shtml", "index.php"])
+def test_html_pages_are_read_as_pages_whatever_their_suffix(tmp_path, name):
+    path = tmp_path / name
+    path.write_text(PAGE)
+
+    [article] = read_path(path)
+
+    assert article.title == "Paris talks on security guarantees" and "<p>" not in article.body

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -10,15 +9,26 @@ import pytest
 
 from diplobot.analysis.names import parse_aliases
 from diplobot.analysis.people import Mention, extract_people, role_key
-from diplobot.ingest.files import read_path
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import enrich_pending, store_drafts
 from diplobot.store import people
 from diplobot.store.db import open_database
 
 ROOT = Path(__file__).parent.parent
-SEED = ROOT / "samples" / "paris-2025-09-04.txt"
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
+
+# An article written for these tests (not one of the corpus articles): a head of office, a secretary of a council,
+# an envoy with a later variant spelling, a possessive title, a relative title ("his German counterpart"),
+# surnames alone after full names.
+TITLE = "Advisers meet in Geneva ahead of a leaders' call"
+TEXT = """Head of the presidential Office Andriy Yermak led the Ukrainian team in Geneva on Tuesday, together with \
+Rustem Umerov, secretary of the National Security and Defense Council.
+
+They sat down with Steve Witkoff, special envoy of the US president, and with the UK prime minister's National \
+Security Advisor Jonathan Powell, who came with his German counterpart Gunther Sautter.
+
+Vitkoff told reporters afterwards that the talks had been useful. President Volodymyr Zelenskyy later spoke to \
+Donald Trump by phone, and Yermak said no meeting with Vladimir Putin was planned."""
 
 
 def first_roles(mentions: list[Mention]) -> dict[str, Mention]:
@@ -31,66 +41,65 @@ def first_roles(mentions: list[Mention]) -> dict[str, Mention]:
 
 
 @pytest.fixture(scope="module")
-def seed() -> dict[str, Mention]:
-    (draft,) = read_path(SEED)
-    return first_roles(extract_people(draft.title, draft.body))
+def article() -> dict[str, Mention]:
+    return first_roles(extract_people(TITLE, TEXT))
 
 
 def people_in(text: str, title: str = "") -> dict[str, Mention]:
     return first_roles(extract_people(title, text))
 
 
-# --- the seed article -------------------------------------------------------------------------------------------
+def names_in(text: str, title: str = "") -> list[tuple[str, str]]:
+    """(name, surface) of every mention, weak ones left out."""
+    return [(m.name, m.surface) for m in extract_people(title, text) if not m.weak]
 
 
-def test_seed_names_exactly_the_people_it_mentions(seed):
-    assert set(seed) == {"Andriy Yermak", "Rustem Umerov", "Steve Witkoff", "Jonathan Powell", "Gunther Sautter",
-                         "Emmanuel Bonn", "Fabrizio Saggio", "Volodymyr Zelenskyy", "Donald Trump", "Vladimir Putin"}
+# --- one article -------------------------------------------------------------------------------------------------
 
 
-def test_seed_yermak_is_head_of_the_presidential_office_of_ukraine(seed):
-    yermak = seed["Andriy Yermak"]
+def test_an_article_names_exactly_the_people_it_mentions(article):
+    assert set(article) == {"Andriy Yermak", "Rustem Umerov", "Steve Witkoff", "Jonathan Powell", "Gunther Sautter",
+                            "Volodymyr Zelenskyy", "Donald Trump", "Vladimir Putin"}
+
+
+def test_head_of_the_presidential_office_is_read_with_its_state(article):
+    yermak = article["Andriy Yermak"]
     assert (yermak.role, yermak.state) == ("head of the Presidential Office", "Ukraine")
     assert yermak.role_text == "Head of the presidential Office"
     assert yermak.sentence.startswith("Head of the presidential Office Andriy Yermak")
 
 
-def test_seed_witkoff_is_the_special_envoy_of_the_us_president_and_vitkoff_is_him():
-    (draft,) = read_path(SEED)
-    mentions = extract_people(draft.title, draft.body)
-    witkoff = [m for m in mentions if m.name == "Steve Witkoff"]
+def test_an_envoy_and_a_later_variant_spelling_are_one_person():
+    witkoff = [m for m in extract_people(TITLE, TEXT) if m.name == "Steve Witkoff"]
     assert [m.surface for m in witkoff] == ["Steve Witkoff", "Vitkoff"]
     assert (witkoff[0].role, witkoff[0].state) == ("special envoy of the US president", "United States")
 
 
-def test_seed_powell_is_the_uk_national_security_advisor(seed):
-    powell = seed["Jonathan Powell"]
+def test_a_possessive_title_and_a_relative_one(article):
+    powell, sautter = article["Jonathan Powell"], article["Gunther Sautter"]
     assert powell.role_text == "UK prime minister's National Security Advisor"
     assert "National Security Advisor" in powell.role and powell.state == "United Kingdom"
-
-
-def test_seed_sautter_is_his_german_counterpart_in_the_same_office(seed):
-    sautter = seed["Gunther Sautter"]
     assert (sautter.role_text, sautter.role, sautter.state) == ("his German counterpart", "National Security Advisor",
                                                                "Germany")
 
 
-def test_seed_umerov_is_secretary_of_the_national_security_and_defense_council(seed):
-    umerov = seed["Rustem Umerov"]
+def test_a_role_after_the_name(article):
+    umerov = article["Rustem Umerov"]
     assert (umerov.role, umerov.state) == ("secretary of the National Security and Defense Council", "Ukraine")
 
 
-def test_coordinated_advisors_each_advise_their_own_leader(seed):
-    assert (seed["Emmanuel Bonn"].role, seed["Emmanuel Bonn"].state) == ("diplomatic advisor to French president",
-                                                                         "France")
-    assert (seed["Fabrizio Saggio"].role, seed["Fabrizio Saggio"].state) == ("diplomatic advisor to Italian PM",
-                                                                             "Italy")
-
-
 def test_later_surnames_resolve_to_the_full_name_given_earlier():
-    (draft,) = read_path(SEED)
-    names = {(m.surface, m.name) for m in extract_people(draft.title, draft.body)}
-    assert {("Yermak", "Andriy Yermak"), ("Trump", "Donald Trump"), ("Zelenskyy", "Volodymyr Zelenskyy")} <= names
+    names = {(m.surface, m.name) for m in extract_people(TITLE, TEXT)}
+    assert {("Yermak", "Andriy Yermak"), ("Vitkoff", "Steve Witkoff")} <= names
+
+
+def test_coordinated_advisors_each_advise_their_own_leader():
+    found = people_in("The meeting brought together the diplomatic advisors to French president Emmanuel Bonn and "
+                      "Italian PM Fabrizio Saggio.")
+    assert (found["Emmanuel Bonn"].role, found["Emmanuel Bonn"].state) == ("diplomatic advisor to French president",
+                                                                           "France")
+    assert (found["Fabrizio Saggio"].role, found["Fabrizio Saggio"].state) == ("diplomatic advisor to Italian PM",
+                                                                               "Italy")
 
 
 # --- how roles are read ---------------------------------------------------------------------------------------
@@ -182,6 +191,94 @@ def test_capitals_of_a_title_case_headline_do_not_make_people():
     assert {m.surface for m in mentions} == {"Zelensky", "Trump", "Volodymyr Zelensky", "Donald Trump"}
 
 
+# --- names in news the rules were not written for ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "name", "role"), [
+    ("Defender Hassan Abbas scored twice before the break.", "Hassan Abbas", "Defender"),
+    ("The Polish-born Pope John Paul visited the city on Sunday.", "John Paul", "Pope"),
+    ("Lieutenant-General Maurice Baril arrived in Kigali on Monday.", "Maurice Baril", "Lieutenant-General"),
+    ("New Zealand Prime Minister Jim Bolger said the vote would go ahead.", "Jim Bolger", "Prime Minister"),
+    ("Hong Kong Financial Secretary Donald Tsang said the budget was balanced.", "Donald Tsang",
+     "Financial Secretary"),
+    ("Federal Air Traffic Control Administration Director Branko Bilbija said the runway would reopen.",
+     "Branko Bilbija", "Control Administration Director"),
+])
+def test_a_capitalised_word_or_title_glued_before_a_name_is_not_part_of_it(text, name, role):
+    (mention,) = extract_people("", text)
+    assert (mention.name, mention.role) == (name, role)
+
+
+def test_a_name_keeps_its_particles_and_its_ordinal():
+    assert names_in("Egyptian presidential adviser Osama el-Baz met the delegation in Cairo.") == [
+        ("Osama el-Baz", "Osama el-Baz")]
+    assert names_in("President Zine al-Abidine Ben Ali opened the session.") == [
+        ("Zine al-Abidine Ben Ali", "Zine al-Abidine Ben Ali")]
+    assert names_in("In 1536 King Henry VIII married Jane Seymour.") == [
+        ("Henry VIII", "Henry VIII"), ("Jane Seymour", "Jane Seymour")]
+
+
+def test_unknown_given_names_count_with_a_role_a_verb_or_a_surname_ending():
+    assert {n for n, _ in names_in("Prime Minister Kengo wa Dondo said the talks were over.")} == {"Kengo wa Dondo"}
+    assert {n for n, _ in names_in("The regional police questioned Nurbika Mamatuyeva and Rajab Adinayev.")} == {
+        "Nurbika Mamatuyeva", "Rajab Adinayev"}
+
+
+def test_an_all_caps_headline_names_only_the_people_the_body_names():
+    mentions = extract_people("MINISTER MARIA KOWALSKA RESIGNS OVER BUDGET",
+                              "Finance Minister Maria Kowalska resigned on Monday. Kowalska said she had no regrets.")
+    assert {(m.name, m.surface) for m in mentions} == {
+        ("Maria Kowalska", "MARIA KOWALSKA"), ("Maria Kowalska", "Maria Kowalska"), ("Maria Kowalska", "Kowalska")}
+    assert next(m for m in mentions if m.surface == "MARIA KOWALSKA").role is None  # the body gives the role
+    assert extract_people("EUROPE MARKETS CLOSE HIGHER ON BANK GAINS",
+                          "European shares rose on Friday. Dealers said Bank shares led the gains.") == []
+
+
+def test_a_name_alone_on_its_line_is_the_writer():
+    text = ("Tavita Lemalu\n\nAPIA 2024-03-01\n\nShares fell sharply on Friday as exporters sold.\n\n"
+            "Market Summary\n\n-- Sione Faleolo, Apia newsroom +685 1234")
+    assert {n for n, _ in names_in(text, "Markets slide on rate fears")} == {"Tavita Lemalu", "Sione Faleolo"}
+
+
+def test_a_heading_is_not_a_byline():
+    assert names_in("Key Points\n\nThe key points are clear, and the points stand.", "Markets") == []
+
+
+def test_a_place_is_a_surname_only_after_a_person_bearing_it():
+    (jordan,) = extract_people("", "Jordan said it would reopen the border crossing on Monday.")
+    assert jordan.weak  # only a person the store already knows
+    assert names_in("The film was directed by Neil Jordan. Jordan said the story had stayed with him.") == [
+        ("Neil Jordan", "Neil Jordan"), ("Neil Jordan", "Jordan")]
+    assert names_in("Trevor Holland was arrested in Amsterdam. Holland told police he had been on holiday.") == [
+        ("Trevor Holland", "Trevor Holland"), ("Trevor Holland", "Holland")]
+    assert names_in("In 14 years as Chicago's archbishop, he rarely spoke to the press.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Bayer Leverkusen beat Werder Bremen 2-1 on Saturday.",
+    "Salomon Brothers said the bond market was quiet.",
+    "Munich Re said profits rose in the first half.",
+    "Norwest Corp reported higher earnings. Norwest said it would buy back shares.",
+    "A broker at A.G. Edwards & Sons declined to comment.",
+    "Flights were diverted to Charles de Gaulle airport after the strike.",
+    "Zycie Warszawy daily said the bid was too low. Zycie Warszawy said its publisher would join.",
+    "The Chicago Tribune and the Hong Kong Standard ran the story.",
+])
+def test_companies_teams_outlets_and_places_are_not_people(text):
+    assert names_in(text) == []
+
+
+def test_countries_and_their_peoples_are_not_people():
+    assert names_in("Senegal's President Abdou Diouf said the election would be held in May.") == [
+        ("Abdou Diouf", "Abdou Diouf")]
+    assert names_in("Seven Iraqis were charged on Friday. Afrikaners marched in Pretoria.") == []
+
+
+def test_a_family_name_first_name_is_followed_by_the_family_name_alone():
+    assert names_in("Police detained dissident Wang Donghai on Friday. Wang was released on Sunday.") == [
+        ("Wang Donghai", "Wang Donghai"), ("Wang Donghai", "Wang")]
+
+
 # --- the people index -----------------------------------------------------------------------------------------
 
 
@@ -199,17 +296,15 @@ def db():
     database.close()
 
 
-def ingest(db, *paths: Path, texts: tuple[tuple[str, str], ...] = ()) -> None:
-    """Store articles the way ingest does (then enrich: stories and people), oldest first."""
-    drafts = sorted((d for p in paths for d in read_path(p)), key=lambda d: d.published_at)
-    drafts += [ArticleDraft(title=title, body=body, url=f"https://news.example/{abs(hash(body))}")
-               for title, body in texts]
+def ingest(db, *texts: tuple[str, str]) -> None:
+    """Store articles the way ingest does (then enrich: stories and people), in the order given."""
+    drafts = [ArticleDraft(title=title, body=body, url=f"https://news.example/{abs(hash(body))}")
+              for title, body in texts]
     store_drafts(db, drafts, source_id=None, now="2025-12-01T00:00:00+00:00")
     enrich_pending(db)
 
 
-def corpus(*names: str) -> list[Path]:
-    return [CORPUS / "articles" / name for name in names]
+ARTICLE = (TITLE, TEXT)
 
 
 def person_named(db, name: str) -> dict:
@@ -218,19 +313,19 @@ def person_named(db, name: str) -> dict:
 
 
 def test_spellings_across_articles_are_one_person(db):
-    ingest(db, *corpus("2025-03-11-jeddah-talks-ceasefire-proposal.txt",
-                       "2025-03-12-kyiv-agrees-to-truce-intelligence-restored.txt",
-                       "2025-06-02-istanbul-second-round-memorandums.txt",
-                       "2025-05-16-istanbul-first-direct-talks.txt", "2025-05-16-istanbul-talks-1000-prisoners.txt"))
+    ingest(db, ("Truce", "Foreign Minister Andrii Sybiha said the proposal was on the table. President Volodymyr "
+                         "Zelenskiy agreed, and Turkish President Recep Tayyip Erdoğan offered to host talks."),
+           ("Talks", "Andrii Sybiga told reporters the talks would resume. Zelensky said he was ready to meet. "
+                     "Erdogan said Istanbul was ready."))
     sybiha = person_named(db, "Sybiha")
-    assert sybiha["name"] == "Andrii Sybiha" and "Andrii Sybiga" in sybiha["spellings"]
+    assert {"Andrii Sybiha", "Andrii Sybiga"} <= {sybiha["name"], *sybiha["spellings"]}
     zelensky = person_named(db, "Zelensky")
     assert {"Volodymyr Zelenskiy", "Zelensky"} <= set(zelensky["spellings"]) | {zelensky["name"]}
     assert "Erdogan" in person_named(db, "Erdoğan")["spellings"]
 
 
 def test_indexing_twice_changes_nothing_and_reindex_rebuilds_with_progress(db):
-    ingest(db, SEED)
+    ingest(db, ARTICLE)
     before = db.execute("select count(*) from person_mentions").fetchone()[0]
     people.index_article_people(db, 1)
     assert db.execute("select count(*) from person_mentions").fetchone()[0] == before > 0
@@ -241,32 +336,42 @@ def test_indexing_twice_changes_nothing_and_reindex_rebuilds_with_progress(db):
 
 
 def test_different_first_names_with_one_surname_stay_apart(db):
-    ingest(db, texts=(("Trumps", "US President Donald Trump met his son Eric Trump, who said the talks went well."),
-                      ("Tusk", "Polish Prime Minister Donald Tusk said Donald Trump was right.")))
+    ingest(db, ("Trumps", "US President Donald Trump met his son Eric Trump, who said the talks went well."),
+           ("Tusk", "Polish Prime Minister Donald Tusk said Donald Trump was right."))
     names = {r[0] for r in db.execute("select name from people")}
     assert {"Donald Trump", "Eric Trump", "Donald Tusk"} <= names
     assert len(names) == 3
 
 
 def test_a_surname_alone_joins_the_person_known_by_it_and_never_invents_one(db):
-    ingest(db, texts=(("Yermak speaks", "Yermak said the talks were constructive."),))
+    ingest(db, ("Yermak speaks", "Yermak said the talks were constructive."))
     assert db.execute("select count(*) from people").fetchone()[0] == 0
-    ingest(db, SEED, texts=(("Later", "Yermak said the next round would be in Geneva."),))
+    ingest(db, ARTICLE, ("Later", "Yermak said the next round would be in Geneva."))
     (yermak,) = people.find_people(db, "Yermak")
     assert yermak.name == "Andriy Yermak" and yermak.articles == 2
 
 
+def test_a_place_word_alone_is_kept_only_for_a_person_the_store_knows(db):
+    ingest(db, ("Border", "Jordan said it would reopen the border crossing on Monday."))
+    assert db.execute("select count(*) from people").fetchone()[0] == 0
+    ingest(db, ("Film", "The film was directed by Neil Jordan, who won the prize."),
+           ("Interview", "Jordan said the story had stayed with him for years."))
+    (jordan,) = people.find_people(db, "Jordan")
+    assert (jordan.name, jordan.articles) == ("Neil Jordan", 2)
+
+
 def test_a_person_known_by_surname_is_completed_when_the_full_name_arrives(db):
-    ingest(db, texts=(("Talks", "President Zelensky said Ukraine was ready."),))
+    ingest(db, ("Talks", "President Zelensky said Ukraine was ready."))
     assert [r[0] for r in db.execute("select name from people")] == ["Zelensky"]
-    ingest(db, SEED)
+    ingest(db, ARTICLE)
     zelensky = person_named(db, "Zelensky")
     assert zelensky["name"] == "Volodymyr Zelenskyy" and zelensky["articles"] == 2
 
 
 def test_the_aliases_file_forces_and_forbids_merges(db, tmp_path):
-    ingest(db, SEED, texts=(("Bonne", "French President Emmanuel Macron and his adviser Emmanuel Bonne met "
-                                      "Wolodymyr Selenskyj, president of Ukraine, and Volodymyr Zelenskyy."),))
+    ingest(db, ARTICLE, ("Advisers", "Diplomatic adviser Emmanuel Bonn arrived first."),
+           ("Bonne", "French President Emmanuel Macron and his adviser Emmanuel Bonne met Wolodymyr Selenskyj, "
+                     "president of Ukraine, and Volodymyr Zelenskyy."))
     assert people.find_people(db, "Emmanuel Bonn")[0].articles == 2
     aliases = tmp_path / "aliases.toml"
     aliases.write_text('merge = [["Volodymyr Zelenskyy", "Wolodymyr Selenskyj"]]\n'
@@ -293,14 +398,17 @@ def test_a_bad_aliases_file_fails_at_start_up_and_a_bad_edit_keeps_the_last_good
 
 
 def test_top_people_of_a_set_of_articles(db):
-    ingest(db, *corpus("2025-08-16-alaska-summit-trump-putin.txt", "2025-08-06-witkoff-putin-kremlin-meeting.txt"))
+    ingest(db, ("Summit", "US President Donald Trump met Russian President Vladimir Putin in Anchorage. Trump said "
+                          "the meeting was productive. Putin said Russia wanted peace. Trump added he would call "
+                          "Volodymyr Zelensky."),
+           ("Envoy", "Steve Witkoff met Vladimir Putin in Moscow. Trump said Witkoff had made progress."))
     top = people.top_people(db, [1, 2], limit=2)
     assert [p["name"] for p in top] == ["Donald Trump", "Vladimir Putin"]
-    assert top[0]["role"] == "President (United States)" and top[0]["mentions"] >= 10
+    assert top[0]["role"] == "President (United States)" and top[0]["mentions"] == 4
 
 
 def test_phrase_variants_give_the_other_spellings_of_a_known_person(db):
-    ingest(db, SEED)
+    ingest(db, ARTICLE)
     assert people.phrase_variants(db, "Witkoff") == ["Vitkoff"]
     assert people.phrase_variants(db, "Vitkoff") == ["Witkoff"]
     assert "Yermak" in people.phrase_variants(db, "Єрмак")
@@ -308,29 +416,30 @@ def test_phrase_variants_give_the_other_spellings_of_a_known_person(db):
     assert people.phrase_variants(db, "Kallas") == []
 
 
-def test_the_labelled_corpus_meets_the_targets():
+def test_the_evaluation_runs_on_a_labelled_corpus_and_on_conll_text(tmp_path, capsys):
+    """Corpus-level scores are the evaluation's business (bench/people_eval.py); here only that it runs."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import people_eval
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    labels = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))
-    found, _ = people_eval.extract_corpus(CORPUS)
-    scores = people_eval.score(labels, found)
-    merge_accuracy, false_merges = people_eval.merge_figures(scores)
-    precision = scores.tp / (scores.tp + scores.fp)
-    recall = scores.tp / (scores.tp + scores.fn)
-    assert 2 * precision * recall / (precision + recall) >= 0.95, scores.problems
-    assert scores.roles_right / scores.roles_total >= 0.85, scores.problems
-    assert merge_accuracy >= 0.95 and false_merges == 0, scores.problems
+    assert people_eval.main(["--corpus", str(CORPUS)]) == 0
+    assert "RESULT person_precision=" in capsys.readouterr().out
+    conll = tmp_path / "tiny.conll"
+    conll.write_text("-DOCSTART- -X- O O\n\nTalks X X O\nend X X O\n. X X O\n\n"
+                     "Foreign X X O\nMinister X X O\nAnna X X B-PER\nKowalska X X I-PER\nsaid X X O\n"
+                     "talks X X O\nwent X X O\nwell X X O\n. X X O\n\n", encoding="utf-8")
+    assert people_eval.main(["--conll", str(conll)]) == 0
+    result = capsys.readouterr().out.splitlines()[-1]
+    assert result.startswith("RESULT docs=1 ") and "strict_f1=1.000" in result
 
 
 def test_a_surname_only_person_is_folded_into_the_full_name_an_alias_links_it_to(db):
-    ingest(db, SEED, texts=(("Interview", "President Selenskyj said Ukraine needed guarantees."),))
+    ingest(db, ARTICLE, ("Interview", "President Selenskyj said Ukraine needed guarantees."))
     assert people.find_people(db, "Selenskyj")[0].name == "Selenskyj"
     people.set_aliases(parse_aliases('merge = [["Zelenskyy", "Selenskyj"]]'))
-    ingest(db, texts=(("Later", "President Volodymyr Zelenskyy met the partners in Kyiv."),))
+    ingest(db, ("Later", "President Volodymyr Zelenskyy met the partners in Kyiv."))
     (zelensky,) = people.find_people(db, "Selenskyj")
     assert (zelensky.name, zelensky.articles) == ("Volodymyr Zelenskyy", 3)
     assert db.execute("select count(*) from people where name like '%elensk%'").fetchone()[0] == 1
-    assert people.person(db, zelensky.person_id)["mentions"] == 4  # 2 in the seed, 1 + 1
+    assert people.person(db, zelensky.person_id)["mentions"] == 3  # one in each article

@@ -1,5 +1,7 @@
 """Slack: the real Bolt AsyncApp served over HTTP on 127.0.0.1, with signed requests, against a fake Web API."""
 
+import asyncio
+import logging
 import sys
 import time
 from dataclasses import replace
@@ -35,7 +37,7 @@ def shown(message: SlackMessage | dict) -> str:
 
 def test_a_hostile_title_renders_as_text_and_pings_nobody():
     reply = ReplyBuilder().heading(HOSTILE).para("<!here> & <#C1>").build()
-    (message,) = render(reply)
+    message = render(reply)
     assert shown(message) == f"{HOSTILE}\n\n<!here> & <#C1>"
     for text in [*fs.block_texts(message.blocks), message.text]:
         assert fs.pings(text) == []
@@ -49,29 +51,48 @@ def test_headings_are_bold_marks_bold_and_only_web_links_are_linked():
                    Link("evil", "javascript:alert(1)"))),
         Paragraph((Text("Example Wire · 4 Sep"),), kind="context"),
     ))
-    heading, body, context = render(reply)[0].blocks
+    heading, body, context = render(reply).blocks
     assert heading["text"]["text"] == "*Talks resume* "  # Slack ignores `*text *`
     assert body["text"]["text"] == "the *coalition*<https://e.org/?a=1&amp;b=%7C2|a &lt;b&gt; &amp; c>evil"
     assert fs.links(body["text"]["text"]) == [("https://e.org/?a=1&b=%7C2", "a &lt;b&gt; &amp; c")]
     assert context == {"type": "context", "elements": [{"type": "mrkdwn", "text": "Example Wire · 4 Sep"}]}
 
 
-def test_a_long_reply_is_split_within_slack_limits_and_loses_nothing():
+def test_a_long_reply_is_one_message_within_slack_limits_saying_how_much_more():
     paragraphs = ["&" * 5000, "word " * 2000, *(f"line {i}" for i in range(60))]
     reply = Reply.text(*paragraphs).with_buttons((Button("More", "/latest 20"),))
-    messages = render(reply)
-    assert len(messages) > 1
-    for message in messages:
-        assert fs.block_errors(message.blocks) == []
-        assert sum(len(t) for t in fs.block_texts(message.blocks)) <= 12000
-    assert "".join(shown(m).replace("\n\n", "") for m in messages) == "".join(paragraphs)
-    assert [bool(fs.buttons(m.blocks)) for m in messages] == [False] * (len(messages) - 1) + [True]
+    message = render(reply)
+    assert fs.block_errors(message.blocks) == []
+    assert sum(len(t) for t in fs.block_texts(message.blocks)) <= 12000
+    texts = [fs.visible(t) for t in fs.block_texts(message.blocks)]
+    assert set(texts[0][:-1]) == {"&"} and texts[0][-1] == "…"  # cut where its mrkdwn reaches 3,000
+    assert texts[1].startswith("word word") and texts[2:4] == ["line 0", "line 1"]
+    kept = len(texts) - 1
+    assert texts[-1] == f"… and {len(paragraphs) - kept} more lines (too long for one message)"
+    assert [b["value"] for b in fs.buttons(message.blocks)] == ["/latest 20"]
+
+
+@pytest.mark.parametrize("size", [5_000, 8_000_000])
+def test_a_huge_title_renders_fast_into_one_valid_message(size):
+    from diplobot.handlers.alerts import alert_reply
+
+    title = ("<ceasefire> & " * (size // 14 + 1))[:size]
+    reply = alert_reply({"title": title, "url": "https://wire.example/x", "source": "Wire", "summary": "",
+                         "body": "", "published_at": None},
+                        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title",
+                          "start": 1, "end": 10}], "UTC")
+    started = time.perf_counter()
+    message = render(reply)
+    assert time.perf_counter() - started < 0.2
+    assert fs.block_errors(message.blocks) == [] and len(message.text) <= 15000
+    assert shown(message).startswith("<ceasefire> & <ceasefire>") and "Matched:" in shown(message)
+    assert len(fs.buttons(message.blocks)) == 2
 
 
 def test_buttons_fit_actions_blocks_with_unique_ids_and_overlong_commands_are_dropped():
     rows = tuple((Button(f"Unsubscribe {i} " + "x" * 80, f"/unsubscribe #{i}"),) for i in range(30))
     reply = Reply.text("Topics").with_buttons(*rows, (Button("long", "/who " + "y" * 2001),))
-    (message,) = render(reply)
+    message = render(reply)
     assert fs.block_errors(message.blocks) == []
     elements = fs.buttons(message.blocks)
     assert [e["value"] for e in elements] == [f"/unsubscribe #{i}" for i in range(30)]
@@ -83,14 +104,14 @@ def test_context_paragraphs_share_blocks_of_at_most_ten_elements():
     builder = ReplyBuilder()
     for i in range(23):
         builder.context(f"note {i}")
-    blocks = render(builder.build())[0].blocks
+    blocks = render(builder.build()).blocks
     assert [len(b["elements"]) for b in blocks] == [10, 10, 3]
 
 
 def test_a_pressed_message_keeps_its_content_loses_the_button_and_shows_the_result():
     alert = render(Reply.text("Leaders meet").with_buttons((Button("Mute", "/mute 24h #1"),
-                                                            Button("Unsubscribe", "/unsubscribe #1"))))[0]
-    result = render(Reply.text("Unsubscribed from coalition.").public())[0]
+                                                            Button("Unsubscribe", "/unsubscribe #1"))))
+    result = render(Reply.text("Unsubscribed from coalition.").public())
     updated = updated_message(alert.blocks, "cmd:1", result)
     assert shown(updated) == "Leaders meet\n\nUnsubscribed from coalition."
     assert [e["value"] for e in fs.buttons(updated.blocks)] == ["/mute 24h #1"]
@@ -204,9 +225,12 @@ def paris_article(title="Leaders meet in Paris on guarantees", url="https://wire
 
 async def test_subscribe_is_announced_in_the_channel_then_one_alert_arrives_with_blocks(
         slack, bot, store, config, clock):
-    answer = await diplo(slack, bot, f"subscribe {WILLING}")
-    assert answer["response_type"] == "in_channel"
-    assert "Subscribed (topic 1)" in shown(answer)
+    n, url = slack.new_response_url()
+    await post(bot, fs.slash_command("/diplo", f"subscribe {WILLING}", channel=CHANNEL, user=ALICE, response_url=url))
+    answer, announced = await slack.wait_for(lambda: slack.responses[n][1:] and slack.responses[n])
+    assert answer["response_type"] == "ephemeral" and "Subscribed (topic 1)" in shown(answer)
+    assert announced["response_type"] == "in_channel"
+    assert shown(announced).startswith("Subscribed (topic 1)") and shown(announced).endswith(f"Changed by @{ALICE}")
     await ingest(store, clock, paris_article())
     assert await deliver(store, bot, config, clock) == 1
     (alert,) = slack.posted(CHANNEL)
@@ -242,8 +266,9 @@ async def test_pressing_unsubscribe_on_an_alert_updates_it_and_drops_the_topic(s
     (alert,) = slack.posted(CHANNEL)
     update = await press(slack, bot, alert, "Unsubscribe")
     assert update["replace_original"] is True
-    kept, result = shown(update).rsplit("\n\n", 1)
+    kept, result, who = shown(update).rsplit("\n\n", 2)
     assert kept == shown(alert) and result.startswith("Unsubscribed from") and WILLING in result
+    assert who == f"Changed by @{ALICE}"  # the whole channel sees who did it
     assert [b["text"]["text"] for b in fs.buttons(update["blocks"])] == ["Mute this topic 24h"]
     assert "follows no topics" in shown(await diplo(slack, bot, "topics"))
 
@@ -257,7 +282,7 @@ async def test_pressing_a_button_of_an_ephemeral_answer_replaces_it(slack, bot):
 
 
 async def test_a_stale_button_answers_only_the_presser_and_keeps_the_message(slack, bot):
-    old = render(Reply.text("Old alert").with_buttons((Button("Unsubscribe", "/unsubscribe #999"),)))[0]
+    old = render(Reply.text("Old alert").with_buttons((Button("Unsubscribe", "/unsubscribe #999"),)))
     message = {"channel": CHANNEL, "ts": "1.000100", "text": old.text, "blocks": old.blocks}
     answer = await press(slack, bot, message, "Unsubscribe")
     assert (answer["replace_original"], answer["response_type"]) == (False, "ephemeral")
@@ -396,3 +421,120 @@ async def test_hostile_or_malformed_commands_get_a_clear_answer_that_pings_nobod
     assert fs.block_errors(answer["blocks"]) == []
     assert all(fs.pings(t) == [] for t in fs.block_texts(answer["blocks"]))
     assert (await store.run(lambda db: db.execute("pragma integrity_check").fetchone()))[0] == "ok"
+
+
+async def test_latest_20_is_one_message_through_the_response_url_used_once(slack, bot, store, clock):
+    from diplobot.store import articles
+
+    def store_long_titles(db):  # stored before titles were clipped at ingest
+        now = clock.now().isoformat()
+        for i in range(20):
+            articles.insert_article(db, articles.NewArticle(
+                title=f"Story {i:02d} " + "long headline words " * 250, summary="", body="text",
+                url=f"https://wire.example/{i}", canonical_url=f"https://wire.example/{i}", guid=None,
+                published_at=now, fetched_at=now, content_hash=f"h{i}"))
+
+    await store.run(store_long_titles)
+    n, url = slack.new_response_url()
+    await post(bot, fs.slash_command("/diplo", "latest 20", channel=CHANNEL, user=ALICE, response_url=url))
+    (answer,) = await slack.wait_for(lambda: slack.responses[n])
+    await asyncio.sleep(0.2)
+    assert slack.responses[n] == [answer] and slack.refused_responses == 0
+    assert fs.block_errors(answer["blocks"]) == []
+    assert "Story" in shown(answer)
+
+
+async def test_a_change_by_any_member_is_announced_in_the_channel_and_answered_to_them(slack, bot):
+    n, url = slack.new_response_url()
+    await post(bot, fs.slash_command("/diplo", "mute 2h", channel=CHANNEL, user=BOB, response_url=url))
+    answer, announced = await slack.wait_for(lambda: slack.responses[n][1:] and slack.responses[n])
+    assert answer["response_type"] == "ephemeral" and "held until" in shown(answer)
+    assert announced["response_type"] == "in_channel" and announced["replace_original"] is False
+    assert "held until" in shown(announced) and fs.pings(announced["blocks"][-1]["elements"][0]["text"]) == [
+        f"@{BOB}"]
+    settings = await diplo(slack, bot, "settings", user=BOB)  # only showing settings changes nothing
+    assert settings["response_type"] == "ephemeral"
+    event = fs.app_mention("settings alerts digest", channel=CHANNEL, user=BOB, event_id="EvSet")
+    await post(bot, event, content_type="application/json")
+    (announcement,) = await slack.wait_for(lambda: slack.posted(CHANNEL))
+    assert "No instant alerts" in shown(announcement) and shown(announcement).endswith(f"Changed by @{BOB}")
+    assert slack.ephemeral[-1]["user"] == BOB and "No instant alerts" in shown(slack.ephemeral[-1])
+
+
+async def test_topics_with_130_topics_page_within_block_limits(slack, bot, store, clock):
+    from diplobot.store.chats import ensure_chat
+    from diplobot.store.subscriptions import add_subscription
+
+    def add(db):
+        ensure_chat(db, f"slack:{CHANNEL}", timezone="UTC", now=clock.now().isoformat())
+        for i in range(130):
+            add_subscription(db, f"slack:{CHANNEL}", f"topic number {i + 1} " + "word " * 55, clock.now().isoformat())
+
+    await store.run(add)
+    listing = await diplo(slack, bot, "topics")
+    assert fs.block_errors(listing["blocks"]) == [] and "page 1 of 7" in shown(listing)
+    assert [b["text"]["text"] for b in fs.buttons(listing["blocks"])][-1] == "Next »"
+    page2 = await press(slack, bot, {**listing, "channel": CHANNEL}, "Next", ephemeral=True)
+    assert page2["replace_original"] is True and "page 2 of 7" in shown(page2)
+    assert '21. phrase "topic number 21' in shown(page2)
+
+
+async def test_big_or_unsigned_requests_are_refused_unread_and_logged_once(slack, bot, caplog):
+    caplog.set_level(logging.DEBUG)
+    big = "payload=" + "x" * 1_000_000  # under aiohttp's own 1 MiB cap
+    forged = "command=/diplo&text=help\n2031-01-01 CRITICAL forged line"  # a raw newline in a field
+    async with aiohttp.ClientSession() as http:
+        for _ in range(20):
+            async with http.post(f"http://127.0.0.1:{bot.port}/slack/events", data=big.encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+                assert resp.status == 413
+        for _ in range(5):
+            async with http.post(f"http://127.0.0.1:{bot.port}/slack/events", data=forged.encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+                assert resp.status == 401
+    refusals = [r for r in caplog.records if "refused Slack HTTP requests" in r.getMessage()]
+    assert len(refusals) == 1 and "too large" in refusals[0].getMessage()
+    assert len(caplog.text) < 5000 and "CRITICAL forged" not in caplog.text
+    assert "Subscribed" in shown(await diplo(slack, bot, "subscribe ceasefire"))  # real requests still work
+
+
+async def test_a_replayed_signed_request_runs_once(slack, bot):
+    n, url = slack.new_response_url()
+    body = fs.slash_command("/diplo", "subscribe ceasefire", channel=DM, user=ALICE, response_url=url)
+    headers = fs.signed_headers(SECRET, body)
+    async with aiohttp.ClientSession() as http:
+        for _ in range(3):
+            async with http.post(f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(),
+                                 headers=headers) as resp:
+                assert resp.status == 200
+    await slack.wait_for(lambda: slack.responses[n])
+    await asyncio.sleep(0.2)
+    assert len(slack.responses[n]) == 1 and "Subscribed" in shown(slack.responses[n][0])
+
+
+async def test_a_retry_of_an_event_that_never_arrived_or_failed_is_answered(slack, bot, dispatcher, monkeypatch):
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    lost = fs.app_mention("who Nobody Atall", channel=DM, user=ALICE, event_id="EvLost")
+    assert (await post(bot, lost, content_type="application/json", **retry))[0] == 200
+    await slack.wait_for(lambda: slack.posted(DM))  # the first delivery never reached us: the retry counts
+
+    real_handle, calls = dispatcher.handle, []
+
+    async def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database was busy")
+        return await real_handle(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher, "handle", failing_once)
+    failed = fs.app_mention("topics", channel=DM, user=ALICE, event_id="EvFailed")
+    assert (await post(bot, failed, content_type="application/json"))[0] == 200
+    await slack.wait_for(lambda: calls)
+    await asyncio.sleep(0.1)
+    assert len(slack.posted(DM)) == 1
+    assert (await post(bot, failed, content_type="application/json", **retry))[0] == 200
+    await slack.wait_for(lambda: len(slack.posted(DM)) == 2)
+    assert "follows no topics" in shown(slack.posted(DM)[-1])
+    assert (await post(bot, failed, content_type="application/json", **{**retry, "X-Slack-Retry-Num": "2"}))[0] == 200
+    await asyncio.sleep(0.2)
+    assert len(slack.posted(DM)) == 2 and len(calls) == 2  # done now: a later retry changes nothing

@@ -216,7 +216,7 @@ def test_a_crash_between_or_during_stages_loses_and_double_counts_nothing(tmp_pa
 
     monkeypatch.setattr(pipeline, "assign_story", dies_midway)
     with pytest.raises(KeyboardInterrupt):
-        enrich_pending(db, batch=100)
+        enrich_pending(db)  # the kill comes in the first step (one transaction)
     db.close()
     monkeypatch.setattr(pipeline, "assign_story", real)
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import fake_telegram as ft
 import pytest
 
 from diplobot.config import Config, DeliveryConfig, StoreConfig, TelegramConfig
+from diplobot.handlers.alerts import alert_reply
 from diplobot.handlers.reply import Button, Link, Paragraph, Reply, ReplyBuilder, Text
 from diplobot.ingest.models import ArticleDraft
 from diplobot.platforms.base import DeliveryError
@@ -30,7 +32,7 @@ def visible(html: str) -> str:
 
 def test_hostile_text_is_escaped_and_stays_valid_html():
     reply = ReplyBuilder().heading("<script>alert(1)</script>").para("AT&T says a < b > c \"q\"").build()
-    (message,) = render(reply)
+    message = render(reply)
     assert visible(message.html) == '<script>alert(1)</script>\n\nAT&T says a < b > c "q"'
     assert "<script>" not in message.html
 
@@ -41,7 +43,7 @@ def test_styles_become_tags_and_only_web_or_tg_links_become_anchors():
         Paragraph((Text("hit", "mark"), Text(" x", "code"), Link("site", 'https://e.org/?a=1&b="2"'))),
         Paragraph((Link("evil", "javascript:alert(1)"), Link("chat", "tg://resolve?domain=x")), kind="context"),
     ))
-    html = render(reply)[0].html
+    html = render(reply).html
     assert html.startswith("<b>Title</b>")  # no <b> nested in the heading's <b>
     assert "<u>hit</u><code> x</code>" in html
     assert '<a href="https://e.org/?a=1&amp;b=&quot;2&quot;">site</a>' in html
@@ -50,37 +52,53 @@ def test_styles_become_tags_and_only_web_or_tg_links_become_anchors():
     ft.parse_html(html)
 
 
-def test_long_replies_split_at_paragraphs_below_the_limit_with_buttons_last():
-    paragraphs = [f"Paragraph {i}: " + "word " * 200 for i in range(6)]
+def test_a_long_reply_is_one_message_cut_at_a_paragraph_saying_how_much_more_with_its_buttons():
+    paragraphs = [f"Paragraph {i}: " + "word " * 150 for i in range(12)]
     reply = Reply.text(*paragraphs).with_buttons((Button("More", "/latest 20"),))
-    messages = render(reply)
-    assert len(messages) == 2
-    assert all(utf16_len(visible(m.html)) < 4096 for m in messages)
-    assert [m.keyboard is not None for m in messages] == [False, True]
-    assert "\n\n".join(visible(m.html) for m in messages) == "\n\n".join(paragraphs)
+    message = render(reply)
+    text = visible(message.html)
+    assert utf16_len(text) <= 4000 and message.keyboard is not None
+    shown, more = text.rsplit("\n\n", 1)
+    kept = shown.split("\n\n")
+    assert kept == paragraphs[:len(kept)] and 3 <= len(kept) < 12
+    assert more == f"… and {12 - len(kept)} more lines (too long for one message)"
 
 
-def test_a_huge_paragraph_is_cut_at_lines_then_words_counting_emoji_as_two():
+def test_a_huge_paragraph_is_clipped_counting_emoji_as_two_and_the_rest_still_shows():
     line = "🇺🇦 " + "peace " * 100
-    reply = ReplyBuilder().context("\n".join([line] * 40)).build()
-    messages = render(reply)
-    assert len(messages) >= 2
-    for m in messages:
-        text = visible(m.html)
-        assert utf16_len(text) <= 4000
-        assert set(text.split()) == {"🇺🇦", "peace"}
-        assert m.html.startswith("<i>") and m.html.endswith("</i>")
+    reply = ReplyBuilder().context("\n".join([line] * 40)).para("The end.").build()
+    message = render(reply)
+    clipped, end = visible(message.html).split("\n\n")
+    assert utf16_len(clipped) <= 1000 and clipped.endswith("…") and end == "The end."
+    assert set(clipped.rstrip("…").split()) <= {"🇺🇦", "peace"}
+    assert message.html.startswith("<i>")
+
+
+@pytest.mark.parametrize("size", [5_000, 8_000_000])
+def test_a_huge_title_renders_fast_into_one_valid_message(size):
+    title = ("ceasefire " * (size // 10 + 1))[:size]
+    reply = alert_reply({"title": title, "url": "https://wire.example/x", "source": "Wire", "summary": "",
+                         "body": "", "published_at": None},
+                        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title",
+                          "start": 0, "end": 9}], "UTC")
+    started = time.perf_counter()
+    message = render(reply)
+    assert time.perf_counter() - started < 0.2
+    text, _entities = ft.parse_html(message.html)
+    assert 0 < utf16_len(text) <= 4096 and text.startswith("ceasefire ceasefire")
+    assert "Matched:" in text  # the title did not crowd out the rest of the alert
+    assert message.keyboard is not None
 
 
 def test_a_button_whose_command_exceeds_64_bytes_is_dropped():
     reply = Reply.text("x").with_buttons((Button("ok", "/unsubscribe #1"), Button("long", "/who " + "ж" * 40)))
-    (message,) = render(reply)
+    message = render(reply)
     assert [[b.callback_data for b in row] for row in message.keyboard.inline_keyboard] == [["/unsubscribe #1"]]
 
 
 def test_previews_are_off_unless_the_reply_asks():
-    assert render(Reply.text("x"))[0].link_preview_options.is_disabled is True
-    assert render(Reply(blocks=Reply.text("x").blocks, preview=True))[0].link_preview_options.is_disabled is False
+    assert render(Reply.text("x")).link_preview_options.is_disabled is True
+    assert render(Reply(blocks=Reply.text("x").blocks, preview=True)).link_preview_options.is_disabled is False
 
 
 def test_escape_is_the_single_html_escaper():
@@ -200,11 +218,31 @@ async def test_pressing_unsubscribe_under_topics_removes_it_and_edits_the_messag
 
 async def test_a_forged_or_stale_button_press_is_answered_and_harmless(tg, bot):
     await say(tg, f"/subscribe {WILLING}")
+    await say(tg, "/topics")
     listing = tg.sent(ALICE)[-1]
-    answer, _ = await press(tg, listing, "rm -rf /", edits=False)
-    assert answer == "This button no longer works."
-    answer, _ = await press(tg, listing, "/unsubscribe #999")
+    for forged in ("rm -rf /", "/unsubscribe #1", "/subscribe forged", button(listing, "Unsubscribe 1") + "x"):
+        answer, after = await press(tg, listing, forged, edits=False)
+        assert answer == "This button no longer works." and after == listing
+    assert WILLING in await say(tg, "/topics")
+    await say(tg, "/unsubscribe 1")
+    answer, _ = await press(tg, listing, button(listing, "Unsubscribe 1"))  # genuine, but stale
     assert "no topic" in answer
+    assert not tg.called("editMessageText")[0].params["text"].count("forged")
+
+
+async def test_button_data_is_signed_for_its_chat_and_fits_64_bytes(tg, bot):
+    await say(tg, f"/subscribe {WILLING}")
+    await say(tg, "/topics")
+    listing = tg.sent(ALICE)[-1]
+    data = button(listing, "Unsubscribe 1")
+    command, _, signature = data.rpartition("|")
+    assert command.startswith("/unsubscribe #") and len(signature) == 12 and len(data.encode()) <= 64
+    await say(tg, f"/subscribe {WILLING}", chat_id=BOB, user_id=BOB)
+    await say(tg, "/topics", chat_id=BOB, user_id=BOB)
+    bobs = button(tg.sent(BOB)[-1], "Unsubscribe 1")
+    assert bobs.rpartition("|")[2] != signature  # the same command, signed for another chat
+    answer, _ = await press(tg, {**listing, "reply_markup": None}, bobs, edits=False)  # no keyboard to check
+    assert answer == "This button no longer works."
     assert WILLING in await say(tg, "/topics")
 
 
@@ -261,8 +299,25 @@ async def test_channel_posts_run_commands_and_only_channel_admins_may_press_its_
     assert await deliver(store, bot, config, clock) == 1
     alert = tg.sent(CHANNEL)[-1]
     assert "Leaders meet in Paris" in alert["text"]
-    answer, _ = await press(tg, alert, button(alert, "Unsubscribe"), user_id=BOB, edits=False)
-    assert "only this chat's admins" in answer  # any subscriber sees a channel's buttons
+    answer, after = await press(tg, alert, button(alert, "Unsubscribe"), user_id=BOB, edits=False)
+    assert "only this channel's admins" in answer and after == alert  # any subscriber sees the buttons
+
+
+async def test_a_forged_press_on_a_channel_post_changes_nothing(tg, bot, store, config, clock):
+    channel = ft.chat(CHANNEL, "channel")
+    tg.chat_types[CHANNEL] = channel
+    tg.admins[CHANNEL] = {ALICE}
+    await say(tg, f"/subscribe {WILLING}", chat_id=CHANNEL, user_id=None, kind="channel", sender_chat=channel)
+    await ingest(store, clock, paris_article())
+    await deliver(store, bot, config, clock)
+    alert = tg.sent(CHANNEL)[-1]
+    for user_id in (BOB, ALICE):  # a subscriber, and even an admin, with a modified client
+        for forged in ("/search DEFACED by a forged button", "/mute 24h", "/unsubscribe #1"):
+            answer, after = await press(tg, alert, forged, user_id=user_id, edits=False)
+            assert answer == "This button no longer works." and after == alert
+    assert not tg.called("editMessageText")
+    answer, after = await press(tg, alert, button(alert, "Unsubscribe"), user_id=ALICE)
+    assert answer.startswith("Unsubscribed") and "DEFACED" not in after["text"]
 
 
 async def test_hostile_titles_arrive_as_text(tg, bot, store, config, clock):
@@ -275,12 +330,24 @@ async def test_hostile_titles_arrive_as_text(tg, bot, store, config, clock):
     assert alert["entities"][0]["url"] == "https://wire.example/x?a=1&b=<2>"
 
 
-async def test_a_6000_character_reply_arrives_as_two_valid_messages(tg, bot):
+async def test_a_6000_character_reply_arrives_as_one_valid_message_saying_what_was_left_out(tg, bot):
     paragraphs = [f"{i:02d} " + "x" * 496 for i in range(12)]
     await bot.send(str(ALICE), Reply.text(*paragraphs))
-    messages = tg.sent(ALICE)
-    assert len(messages) == 2
-    assert "\n\n".join(m["text"] for m in messages) == "\n\n".join(paragraphs)
+    (message,) = tg.sent(ALICE)
+    *kept, more = message["text"].split("\n\n")
+    assert kept == paragraphs[:len(kept)] and more == f"… and {12 - len(kept)} more lines (too long for one message)"
+
+
+async def test_an_alert_with_a_5000_character_title_is_one_message(tg, bot, store, config, clock):
+    await say(tg, f"/subscribe {WILLING}")
+    title = "ceasefire " + "talks " * 832
+    await ingest(store, clock, paris_article(title=title))
+    before = len(tg.called("sendMessage"))
+    assert await deliver(store, bot, config, clock) == 1
+    (call,) = tg.called("sendMessage")[before:]
+    alert = tg.sent(ALICE)[-1]
+    assert call.status == 200 and alert["text"].startswith("ceasefire talks")
+    assert "Example Wire" in alert["text"] and len(alert["reply_markup"]["inline_keyboard"][0]) == 2
 
 
 async def test_edit_replaces_a_sent_message_and_an_unchanged_edit_is_no_error(tg, bot):
@@ -353,11 +420,13 @@ async def test_a_digest_due_in_a_group_that_became_a_supergroup_is_sent_there_on
     tg.upgrade_to_supergroup(OLD_GROUP, SUPERGROUP, announce=False)
     clock.advance(minutes=31)
     jobs = Jobs(store, fetcher=None, config=config, clock=clock)
-    jobs.messengers["telegram"] = bot
-    assert await jobs.digests() == 0  # Telegram answers with the new id
-    assert await jobs.digests() == 1
+    jobs.platforms.add("telegram")
+    assert await jobs.digests() == 1  # built into the outbox
+    assert await deliver(store, bot, config, clock) == 0  # Telegram answers with the new id
+    await deliver(store, bot, config, clock)
     assert await jobs.digests() == 0
-    (digest,) = tg.sent(SUPERGROUP)
+    assert await deliver(store, bot, config, clock) == 0
+    (digest,) = [m for m in tg.sent(SUPERGROUP) if "Digest" in m["text"]]
     assert "Leaders meet in Paris" in digest["text"]
 
 
@@ -494,3 +563,72 @@ async def test_hostile_or_malformed_commands_get_a_clear_valid_answer(tg, bot, s
 async def test_a_subscription_with_markup_is_stored_and_listed_literally(tg, bot):
     await say(tg, "/subscribe <b>bold</b> & co")
     assert 'phrase "<b>bold</b>' in await say(tg, "/topics")
+
+
+async def add_topics(store, chat_id, n, clock):
+    """`n` topics for a chat, straight into the store (typing 130 commands would hit the rate limit)."""
+    from diplobot.store.chats import ensure_chat
+    from diplobot.store.subscriptions import add_subscription
+
+    def add(db):
+        ensure_chat(db, chat_id, timezone="UTC", now=clock.now().isoformat())
+        for i in range(n):
+            add_subscription(db, chat_id, f"topic number {i + 1} " + "word " * 40, clock.now().isoformat())
+
+    await store.run(add)
+
+
+def labels(message):
+    return [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_topics_with_130_topics_come_in_pages_of_one_message_with_previous_and_next(tg, bot, store, clock):
+    await add_topics(store, f"telegram:{ALICE}", 130, clock)
+    first = await say(tg, "/topics")
+    listing = tg.sent(ALICE)[-1]
+    assert "page 1 of 7" in first and "1. " in first and "20. " in first and "21. " not in first
+    assert len(labels(listing)) <= 100 and labels(listing)[-1] == "Next »"
+    await press(tg, listing, button(listing, "Next"))
+    page2 = tg.messages[(ALICE, listing["message_id"])]  # the page replaces the listing
+    assert "page 2 of 7" in page2["text"] and "21. " in page2["text"] and "1. topic" not in page2["text"]
+    assert labels(page2)[-2:] == ["« Previous", "Next »"]
+    assert "page 7 of 7" in await say(tg, "/topics 99")
+    assert labels(tg.sent(ALICE)[-1])[-1] == "« Previous"
+
+
+async def test_every_message_counts_against_the_rate_limit_and_gets_one_polite_refusal(tg, bot, dispatcher):
+    dispatcher.limiter.per_minute = 3
+    for _ in range(3):
+        await say(tg, "/help")
+    for text in ("/frobnicate", "/subscribe " + "x" * 3000, "/help", "/who Yermak"):
+        tg.push(ft.message_update(text, chat_id=ALICE, user_id=ALICE))
+    await tg.wait_for(lambda: len(tg.sent(ALICE)) == 4)
+    await asyncio.sleep(0.3)  # the other three get nothing
+    (refusal,) = tg.sent(ALICE)[3:]
+    assert "at most 3 commands a minute" in refusal["text"]
+    assert "Commands" in await say(tg, "/help", chat_id=BOB, user_id=BOB)  # other users are not affected
+
+
+async def test_invisible_characters_are_stripped_from_commands_and_from_what_chats_see(tg, bot, store, config, clock):
+    hidden = "cease\U000e0041\U000e0042fire\u2060 talks\u061c\u2063"
+    assert "Subscribed" in await say(tg, f"/subscribe {hidden}")
+    assert 'phrase "ceasefire talks"' in await say(tg, "/topics")
+    reply = ReplyBuilder().heading("Blank\u3164name\u2800here \U000e0049tagged\u2064").build()
+    await bot.send(str(ALICE), reply)
+    assert tg.sent(ALICE)[-1]["text"] == "Blank name here tagged"
+
+
+async def test_a_time_zone_region_gets_a_clear_answer_and_no_traceback(tg, bot, caplog):
+    caplog.set_level(logging.WARNING)
+    answer = await say(tg, "/settings timezone Europe")
+    assert "Europe is a region; add a city, e.g. /settings timezone Europe/Kyiv" in answer
+    assert "Did you mean Europe/Kyiv?" in await say(tg, "/settings timezone Europe/Kiyv")
+    assert "Time zone set to Europe/Kyiv" in await say(tg, "/settings timezone europe/kyiv")
+    assert "Traceback" not in caplog.text and "failed" not in caplog.text
+
+
+def test_a_button_press_is_answered_within_200_characters_counting_emoji_as_two():
+    from diplobot.platforms.telegram import short_text
+
+    text = short_text(Reply.text("🇺🇦" * 300, "second paragraph"))
+    assert utf16_len(text) <= 200 and text.startswith("🇺🇦") and "second" not in text

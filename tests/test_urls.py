@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from diplobot.ingest.feeds import parse_feed
 from diplobot.ingest.files import read_path
 from diplobot.ingest.models import IngestError
-from diplobot.ingest.urls import canonical_url, check_public_url, content_hash, redact_url, web_link
+from diplobot.ingest.urls import canonical_url, check_public_url, content_hash, display_url, redact_url, web_link
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
@@ -22,6 +22,11 @@ CORPUS = Path(__file__).parent / "fixtures" / "corpus"
     ("https://example.org:8443/a", "https://example.org:8443/a"),
     ("https://user:pw@example.org/a", "https://example.org/a"),
     ("  https://example.org/a?b=1&a=2  ", "https://example.org/a?b=1&a=2"),
+    ("https://www.bbc.com/news/articles/c1?at_medium=RSS&at_campaign=rss", "https://www.bbc.com/news/articles/c1"),
+    ("https://www.example-wire.com/world/talks-id1?feedType=RSS&feedName=topNews", "https://www.example-wire.com/world/talks-id1"),
+    ("https://paper.example/a?CMP=share_btn_tw&mc_cid=9&mc_eid=8&msclkid=7&_ga=1.2&pk_campaign=x&p=2",
+     "https://paper.example/a?p=2"),
+    ("https://news.example/story.php?id=42&page=2&ocid=msn&xtor=RSS-1", "https://news.example/story.php?id=42&page=2"),
 ])
 def test_canonical_url_removes_what_does_not_identify_the_article(url, canonical):
     assert canonical_url(url) == canonical
@@ -90,4 +95,64 @@ def test_public_addresses_pass_and_private_ones_pass_when_allowed():
 def test_links_shown_to_users_are_http_only_and_messages_carry_no_secrets():
     assert web_link("javascript:alert(1)") is None
     assert web_link(" https://example.org/a\u200b ") == "https://example.org/a"
-    assert redact_url("https://user:pw@example.org/feed?token=abc#x") == "https://example.org/feed"
+    assert redact_url("https://user:pw@example.org/feed?token=abc#x") == "https://***@example.org/feed?token=***"
+
+
+@pytest.mark.parametrize("url", [
+    "http://[64:ff9b::7f00:1]/",        # NAT64: 127.0.0.1 through a translator
+    "http://[64:ff9b::a9fe:a9fe]/",     # NAT64: cloud metadata
+    "http://[64:ff9b:1::a00:1]/",       # local-use NAT64
+    "http://[2002:7f00:1::1]/",         # 6to4 around 127.0.0.1
+    "http://[::7f00:1]/",               # IPv4-compatible 127.0.0.1
+    "http://[::a9fe:a9fe]/",            # IPv4-compatible metadata address
+    "http://[::ffff:0:7f00:1]/",        # IPv4-translated
+    "http://[fec0::1]/",                # deprecated site-local
+    "http://[fe80::1%25eth0]/",         # link-local with a zone
+])
+def test_ipv6_ranges_that_reach_ipv4_or_legacy_hosts_are_refused(url):
+    with pytest.raises(IngestError, match="non-public address"):
+        check_public_url(url)
+
+
+def test_every_resolved_address_is_checked_with_the_injected_resolver():
+    answers = {"cdn.example": ["93.184.216.34", "2606:2800:220:1::1"], "bad.example": ["93.184.216.34", "::7f00:1"]}
+
+    def dns(host, port):
+        return answers[host]
+
+    check_public_url("https://cdn.example/feed", resolver=dns)
+    with pytest.raises(IngestError, match=r"refusing to fetch bad\.example: .* ::7f00:1"):
+        check_public_url("https://bad.example/feed", resolver=dns)
+
+
+def test_the_host_checked_is_encoded_as_httpx_encodes_it():
+    asked = []
+
+    def dns(host, port):
+        asked.append((host, port))
+        return ["93.184.216.34"]
+
+    check_public_url("https://FAß.example:8443/a", resolver=dns)
+    assert asked == [("xn--fa-hia.example", 8443)]  # IDNA 2008, as httpx; IDNA 2003 would ask for fass.example
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("http://reader:S3cretPass@feeds.example/rss?apikey=APIKEY-12345&lang=en",
+     "http://***@feeds.example/rss?apikey=***&lang=en"),
+    ("https://x.example/f?api_key=1&apiKey=2&API-KEY=3&access_token=4&private_token=5&sig=6&page=2",
+     "https://x.example/f?api_key=***&apiKey=***&API-KEY=***&access_token=***&private_token=***&sig=***&page=2"),
+    ("https://x.example/f?password=a&passwd=b&secret=c&auth=d&X-Amz-Signature=e&X-Amz-Credential=f&key=g",
+     "https://x.example/f?password=***&passwd=***&secret=***&auth=***&X-Amz-Signature=***&X-Amz-Credential=***"
+     "&key=***"),
+    ("https://x.example/f?api%5Fkey=1&token=&author=smith&id=7", "https://x.example/f?api%5Fkey=***&token=&author=smith&id=7"),
+    ("https://token@x.example/f", "https://***@x.example/f"),
+    ("https://x.example/f", "https://x.example/f"),
+])
+def test_urls_shown_to_people_have_credentials_and_secret_values_masked(url, shown):
+    assert redact_url(url) == shown
+
+
+def test_display_url_masks_urls_and_leaves_titles_and_paths_alone():
+    assert display_url("HTTPS://u:p@x.example/f?token=t") == "https://***@x.example/f?token=***"
+    assert display_url("Reuters World") == "Reuters World"
+    assert display_url("/srv/feeds/a?token=b.xml") == "/srv/feeds/a?token=b.xml"

@@ -1,0 +1,123 @@
+"""Isolation: untrusted or heavy work runs where a limit stops it, and commands never wait for batch work."""
+
+import asyncio
+import sqlite3
+import threading
+
+import pytest
+import sandbox_probe
+
+from diplobot.clock import iso
+from diplobot.handlers.incoming import Incoming
+from diplobot.ingest.models import ArticleDraft
+from diplobot.ingest.poll import poll_due
+from diplobot.pipeline import MAX_TITLE_CHARS, Pipeline, clip, store_drafts
+from diplobot.sandbox import LimitExceeded, Limits, Sandbox
+from diplobot.store import articles, sources
+
+
+@pytest.fixture
+def sandbox():
+    with Sandbox(Limits(cpu_s=1, memory_mb=512, timeout_s=60), processes=1) as box:
+        yield box
+
+
+async def test_a_task_that_spins_is_stopped_by_the_cpu_limit_and_the_pool_goes_on(sandbox):
+    with pytest.raises(LimitExceeded, match="CPU time"):
+        await sandbox.run(sandbox_probe.spin_forever)
+    assert await sandbox.run(sandbox_probe.add, 2, 3) == 5
+
+
+async def test_a_task_that_hangs_is_stopped_by_the_wall_clock_limit():
+    with Sandbox(Limits(cpu_s=5, memory_mb=512, timeout_s=0.5), processes=1) as box:
+        with pytest.raises(LimitExceeded, match=r"longer than 0\.5 s"):
+            await box.run(sandbox_probe.sleep_for, 30)
+        assert await box.run(sandbox_probe.sleep_for, 0) == "slept"
+
+
+async def test_a_task_that_wants_too_much_memory_is_stopped(sandbox):
+    with pytest.raises(LimitExceeded, match="more than 512 MB"):
+        await sandbox.run(sandbox_probe.allocate, 2048)
+    assert await sandbox.run(sandbox_probe.allocate, 1) == 1024 * 1024
+
+
+async def test_a_task_error_comes_back_as_itself(sandbox):
+    with pytest.raises(ValueError, match="odd input"):
+        await sandbox.run(sandbox_probe.fail_with, "odd input")
+
+
+def test_titles_are_clipped_at_a_word_boundary():
+    title = "ceasefire " * 1000
+    clipped = clip(title, MAX_TITLE_CHARS)
+    assert len(clipped) <= MAX_TITLE_CHARS and clipped.endswith("ceasefire…")
+    assert clip("short title", MAX_TITLE_CHARS) == "short title"
+
+
+async def test_an_eight_megabyte_title_is_stored_clipped(store):
+    await store.run(store_drafts, [ArticleDraft(title="talks " * 1_400_000, body="Envoys met.")], source_id=None,
+                    now="2025-09-04T10:00:00Z")
+    (row,) = await store.run(articles.latest_articles, 1)
+    assert len(row["title"]) <= MAX_TITLE_CHARS
+
+
+async def test_an_article_whose_analysis_hits_a_limit_is_marked_and_still_alerts(store, chat, clock):
+    await chat("/subscribe ceasefire")
+    await store.run(store_drafts, [ArticleDraft(title="Ceasefire holds", body="The ceasefire held overnight."),
+                                   ArticleDraft(title="Truce talks", body="A ceasefire is discussed.")],
+                    source_id=None, now="2025-09-04T10:00:00Z")
+    # A wall-clock limit too short for any analysis stands in for a hostile article.
+    with Sandbox(Limits(cpu_s=5, memory_mb=1024, timeout_s=0.001), processes=1) as box:
+        created = await Pipeline(store, box, clock=clock).enrich_and_match(clock.now())
+    assert created == 2
+    counts = await store.run(articles.article_counts)
+    assert counts["enrichment failed"] == 2 and counts["unenriched"] == 0
+
+
+async def test_articles_are_enriched_in_a_worker_process(store, clock):
+    await store.run(store_drafts, [ArticleDraft(title="Envoys meet", body="Steve Witkoff met Rustem Umerov.")],
+                    source_id=None, now="2025-09-04T10:00:00Z")
+    with Sandbox(processes=1) as box:
+        await Pipeline(store, box, clock=clock).enrich_and_match(clock.now())
+    counts = await store.run(articles.article_counts)
+    assert counts["unenriched"] == 0 and counts["enrichment failed"] == 0
+
+
+async def test_a_command_is_answered_while_batch_work_holds_the_write_lock(config, store, dispatcher):
+    """The batch lane (another connection) holds a write transaction open until /help has been answered:
+    were /help to need the write lock, it would wait for it and this test would time out."""
+    await dispatcher.handle(Incoming(chat_id="test:1", user_id="test:u1", text="/help"))  # the chat exists
+    answered = threading.Event()
+
+    def hold_write_lock() -> None:
+        conn = sqlite3.connect(config.store.path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("update meta set value = value where 0")
+        answered.wait(30)
+        conn.execute("COMMIT")
+        conn.close()
+
+    holder = asyncio.create_task(asyncio.to_thread(hold_write_lock))
+    await asyncio.sleep(0.2)
+    for text in ("/help", "/topics", "/latest", "/search ceasefire", "/who Witkoff"):
+        reply = await asyncio.wait_for(dispatcher.handle(Incoming(chat_id="test:1", user_id="test:u1", text=text)),
+                                       timeout=10)
+        assert reply.plain()
+    answered.set()
+    await holder
+
+
+async def test_a_feed_whose_parsing_hits_a_limit_fails_that_source_only_and_backs_off(httpserver, store, fetcher,
+                                                                                    config, clock):
+    items = "".join(f"<item><title>Item {i}</title><link>https://wire.example/{i}</link></item>" for i in range(5000))
+    httpserver.expect_request("/feed.xml").respond_with_data(f"<rss version='2.0'><channel>{items}</channel></rss>",
+                                                             content_type="application/rss+xml")
+    url = httpserver.url_for("/feed.xml")
+    await store.run(sources.upsert_source, url, kind="feed", every_s=60, full_text=False, title=None,
+                    now=iso(clock.now()))
+    # A wall-clock limit too short for parsing this feed stands in for a hostile one.
+    with Sandbox(Limits(cpu_s=5, memory_mb=1024, timeout_s=0.001), processes=1) as box:
+        (result,) = await poll_due(store, fetcher, config.ingest, clock.now(), runner=box)
+    assert result.error == "reading it took longer than 0.001 s and was stopped"
+    (source,) = await store.run(sources.list_sources)
+    assert source["error_count"] == 1 and "took longer" in source["last_error"]
+    assert source["next_poll_at"] > iso(clock.now())
