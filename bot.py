@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -73,12 +74,26 @@ class State:
 STATE = State()
 
 
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"diplobot {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file "
                       "(default: ./diplobot.toml if present, else built-in defaults).")] = None,
-    log_format: Annotated[str, typer.Option(help="Log format: text or json.")] = "",
+    log_format: Annotated[LogFormat | None, typer.Option(
+        help="Log format (default: the config's [ops] log_format).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    _version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                           help="Print the version and exit.")] = False,
 ) -> None:
     """diplobot: alerts for diplomacy news from feeds, pages and files."""
     try:
@@ -93,7 +108,7 @@ def main_options(
         err.print(f"config error: {cfg.path or 'built-in defaults'}: 'people.aliases' {exc}",
                   markup=False, highlight=False)
         raise typer.Exit(2) from None
-    setup_logging(log_format or cfg.ops.log_format, "DEBUG" if verbose else cfg.ops.log_level,
+    setup_logging(log_format.value if log_format else cfg.ops.log_format, "DEBUG" if verbose else cfg.ops.log_level,
                   secrets=(cfg.telegram.token, cfg.telegram.secret_token, cfg.slack.bot_token,
                            cfg.slack.signing_secret, cfg.slack.app_token))
 
@@ -313,10 +328,20 @@ def digest(
 
 
 def _since(text: str, now: datetime) -> datetime:
+    """A start time as people write it: a duration back (2d, 12h), today, yesterday, or an ISO date/time."""
+    named = {"today": 0, "yesterday": 1}
+    if text.strip().lower() in named:
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight - timedelta(days=named[text.strip().lower()])
     try:
         return now - timedelta(seconds=parse_duration(text))
     except ValueError:
+        pass
+    try:
         return from_iso(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a start time: give a duration back (2d, 12h), today, yesterday, "
+                         "or a date such as 2025-09-01") from None
 
 
 @reindex_app.command("people")
@@ -434,8 +459,8 @@ def doctor() -> None:
 
 @app.command()
 def version() -> None:
-    """Print the version."""
-    out.print(f"diplobot {__version__}")
+    """Print the version (as --version does)."""
+    _print_version(True)
 
 
 def main() -> None:

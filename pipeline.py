@@ -44,6 +44,7 @@ from diplobot.store.db import open_database
 from diplobot.store.people import index_article_people, phrase_variants, use_aliases_file, variants_revision
 from diplobot.store.stories import assign_story
 from diplobot.store.worker import Store
+from diplobot.texts import clip
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +70,6 @@ class IngestCounts:
 MAX_TITLE_CHARS = 300
 MAX_SUMMARY_CHARS = 3_000
 MAX_BODY_CHARS = 500_000
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, at a word boundary where one is near, marked with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit - 1]
-    space = cut.rfind(" ", limit * 3 // 4)
-    return (cut[:space] if space > 0 else cut).rstrip() + "…"
 
 
 def to_row(draft: ArticleDraft, *, source_id: int | None, now: str) -> articles.NewArticle:

@@ -23,6 +23,7 @@ from diplobot.handlers.dispatcher import Dispatcher
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.poll import source_kind
 from diplobot.ingest.samples import SAMPLE_SOURCES
+from diplobot.ingest.urls import display_url
 from diplobot.ops import Metrics, OpsServer
 from diplobot.pipeline import Pipeline
 from diplobot.platforms.console import ConsolePlatform
@@ -52,19 +53,24 @@ def make_fetcher(config: Config) -> Fetcher:
 
 
 def sync_config_sources(db: Any, config: Config, now: str) -> None:
-    """Put the config's sources in the store; with none configured, the bundled samples.
+    """Make the store's config-defined sources those of the config; with none there, the bundled samples.
 
-    Samples are only added while the store has no sources of the user's own (from the CLI).
+    A source removed from the config stops being polled (its articles stay); sources added from the command
+    line are kept, and while there is one the samples are not polled either.
     """
+    wanted = []
     for src in config.sources:
         url = src.url if source_kind(src.url) != "file" else str(config.resolve(src.url))
         sources.upsert_source(db, url, kind=source_kind(src.url), every_s=parse_duration(src.every),
-                              full_text=src.full_text, title=src.title or None, now=now)
-    if config.sources or any(s["kind"] != "sample" for s in sources.list_sources(db)):
-        return
-    for url in SAMPLE_SOURCES:
-        sources.upsert_source(db, url, kind="sample", every_s=SAMPLE_EVERY_S, full_text=False,
-                              title=f"sample: {url.removeprefix('sample:')}", now=now)
+                              full_text=src.full_text, title=src.title or None, now=now, origin="config")
+        wanted.append(url)
+    if not wanted and not any(s["origin"] == "cli" for s in sources.list_sources(db)):
+        for url in SAMPLE_SOURCES:
+            sources.upsert_source(db, url, kind="sample", every_s=SAMPLE_EVERY_S, full_text=False,
+                                  title=f"sample: {url.removeprefix('sample:')}", now=now, origin="sample")
+            wanted.append(url)
+    for url in sources.remove_unlisted(db, wanted, origins=("config", "sample")):
+        log.info("source %s is no longer in the config: not polled any more (its articles stay)", display_url(url))
 
 
 class Runtime:

@@ -51,6 +51,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from diplobot.analysis.names import PARTICLES, Aliases, fold, match_keys, parse_name, same_person, skeleton
+from diplobot.texts import clip
 
 DATA = Path(__file__).parent / "data"
 CONNECTORS = frozenset({"of", "to", "for"})
@@ -69,6 +70,7 @@ _PREFIXED_NAME = re.compile(r"(?:al|el|ad|ar|as|ash|at|az|ud|ul|bin|ibn|abu|abd|
 # Surname endings of many languages (Mamatuyeva, Kaczmarek is not one): a capitalised pair ending so is a name
 _SURNAME_ENDING = re.compile(r"\w{3,}(?:ov|ova|ev|eva|yev|yeva|sky|ski|ska|skaya|skiy|skyi|enko|chuk|yuk|escu|"
                              r"ovic|evic|vich|vili|dze|oglu|opoulos|akis|sson)$")
+_HYPHENS = re.compile(r"[-\u2010\u2011]")
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 _ROMAN = frozenset({"II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV", "XVI"})
 # Lower-case words after a hyphen that make a capitalised word an adjective, not a name: Putin-era, Kremlin-backed
@@ -869,7 +871,9 @@ class _Reader:
 
 def _hyphen_adjective(tok: Tok) -> bool:
     """'Putin-era', 'Polish-born', 'Mar-a-Lago': a capitalised word whose hyphenated tail is lower case."""
-    parts = re.split(r"[-\u2010\u2011]", tok.base)
+    if "-" not in tok.base and "\u2010" not in tok.base and "\u2011" not in tok.base:
+        return False
+    parts = _HYPHENS.split(tok.base)
     tail = [p for p in parts[1:] if p[:1].islower()]
     return bool(tail) and (len(parts) > 2 or tail[0] in _HYPHEN_ADJECTIVE or len(tail[0]) > 4)
 
@@ -949,15 +953,6 @@ def extract_people(title: str, text: str, aliases: Aliases | None = None, *,
                                  byline=byline, article=article).read())
             index += 1
     return _resolve(lex, cands, aliases, article)
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, at the last whitespace before the limit when there is one."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    space = max(cut.rfind(" "), cut.rfind("\n"))
-    return cut[:space] if space > limit // 2 else cut
 
 
 def caps_title(title: str) -> bool:

@@ -117,15 +117,49 @@ def _is_content(term: str) -> bool:
     return len(term) >= 3 and term not in _STOP_WORDS and term not in _CALENDAR_WORDS
 
 
+class _Memo(dict[str, str]):
+    """word -> its content term, or '' for a word that is none (`_term`, `_is_content`), computed once per word.
+
+    Looked up through the C-level `dict.__getitem__`, so that a known word costs no Python call: most of an
+    article's words were seen before. Cleared when it outgrows `_MEMO_WORDS`, so an endless stream of new words
+    (names, numbers) cannot grow it without bound.
+    """
+
+    def __init__(self, term: Callable[[str], str]) -> None:
+        super().__init__()
+        self.term = term
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= _MEMO_WORDS:
+            self.clear()
+        term = self[word] = self.term(word)
+        return term
+
+
+_MEMO_WORDS = 500_000
+
+
+def _content_term(word: str) -> str:
+    term = _term(word)
+    return term if _is_content(term) else ""
+
+
+def _name_term(word: str) -> str:
+    term = _content_term(word) if word[0].isupper() else ""
+    return "" if term in _TITLE_WORDS else term
+
+
+_CONTENT_TERMS = _Memo(_content_term)
+_NAME_TERMS = _Memo(_name_term)
+
+
 def _names(body: str) -> frozenset[str]:
     """Capitalised tokens not at a sentence start: people, places and organisations, minus titles."""
-    names = set()
+    names: set[str] = set()
+    name_term = _NAME_TERMS.__getitem__
     for sentence in _SENTENCE_BREAK.split(body):
-        for word in _NAME_WORD.findall(sentence)[1:]:
-            if word[0].isupper():
-                term = _term(word)
-                if _is_content(term) and term not in _TITLE_WORDS:
-                    names.add(term)
+        names.update(map(name_term, _NAME_WORD.findall(sentence)[1:]))
+    names.discard("")
     return frozenset(names)
 
 
@@ -135,11 +169,9 @@ def extract_features(title: str, body: str, published_at: datetime | None) -> St
     The store keeps them (story_vectors), so an article is read and tokenised once, not each time it is a candidate.
     """
     title, body = _strip_marks(title), _strip_marks(body)
-    terms: Counter[str] = Counter()
-    for word, count in Counter(_WORD.findall(f"{title}\n{body}")).items():  # each distinct spelling once
-        term = _term(word)
-        if _is_content(term):
-            terms[term] += count
+    # Terms in the order of their first occurrence, as counting word by word would give them.
+    terms = Counter(map(_CONTENT_TERMS.__getitem__, _WORD.findall(f"{title}\n{body}")))
+    terms.pop("", None)
     return StoryFeatures(terms=terms, names=_names(body), published_at=published_at)
 
 
@@ -158,17 +190,22 @@ def smoothed_idf(document_frequency: Mapping[str, int], documents: int) -> Idf:
 def idf_table(document_frequency: Mapping[str, int], documents: int, terms: Iterable[str]) -> Idf:
     """`smoothed_idf`, computed up front for `terms`, every term it will be asked about: one dict lookup a call.
 
-    The same arithmetic in C-level iterators (twice as fast as a comprehension over the few thousand terms of an
-    article and its candidates): ln((n + 1) / (df + 1)) + 1.
+    The same arithmetic, ln((n + 1) / (df + 1)) + 1, in C-level iterators, and once per distinct frequency: the
+    few thousand terms of an article and its candidates share a few hundred frequencies.
     """
     terms = list(terms)
-    frequencies = map(document_frequency.get, terms, repeat(0))
-    ratios = map(operator.truediv, repeat(documents + 1), map((1).__add__, frequencies))
-    return dict(zip(terms, map((1.0).__add__, map(math.log, ratios)), strict=True)).__getitem__
+    frequencies = list(map(document_frequency.get, terms, repeat(0)))
+    distinct = list(set(frequencies))
+    ratios = map(operator.truediv, repeat(documents + 1), map((1).__add__, distinct))
+    weights = dict(zip(distinct, map((1.0).__add__, map(math.log, ratios)), strict=True))
+    return dict(zip(terms, map(weights.__getitem__, frequencies), strict=True)).__getitem__
 
 
-def _spelling_map(names: frozenset[str], reference: frozenset[str]) -> dict[str, str]:
-    """Map each name in `names` missing from `reference` to a close spelling there (Vitkoff -> witkoff)."""
+def spelling_map(names: frozenset[str], reference: frozenset[str]) -> dict[str, str]:
+    """Map each name in `names` missing from `reference` to a close spelling there (Vitkoff -> witkoff).
+
+    It needs no frequencies, so the store works it out before its write transaction (`store.stories.prepare`).
+    """
     choices = sorted(reference - names)
     mapping = {}
     for name in names - reference:
@@ -239,12 +276,14 @@ def _gap_days(a: StoryFeatures, b: StoryFeatures) -> float:
     return abs(a.published_at - b.published_at) / timedelta(days=1)
 
 
-def story_signals(a: StoryFeatures, b: StoryFeatures, idf: Idf, b_vector: _Vector | None = None) -> StorySignals:
+def story_signals(a: StoryFeatures, b: StoryFeatures, idf: Idf, b_vector: _Vector | None = None,
+                  spelling: Mapping[str, str] | None = None) -> StorySignals:
     """Compare `b` with the earlier `a`, reading `b`'s name spellings as `a`'s where they are close.
 
-    `b_vector`, `b`'s TF-IDF vector under `idf`, spares recomputing it when `b` meets many candidates.
+    `b_vector`, `b`'s TF-IDF vector under `idf`, spares recomputing it when `b` meets many candidates;
+    `spelling`, `spelling_map(b.names, a.names)` worked out before.
     """
-    spelling = _spelling_map(b.names, a.names)
+    spelling = spelling_map(b.names, a.names) if spelling is None else spelling
     if spelling:
         b_terms: Counter[str] = Counter()
         for term, count in b.terms.items():
@@ -266,10 +305,17 @@ def same_story(a: StoryFeatures, b: StoryFeatures, idf: Idf) -> bool:
     return story_signals(a, b, idf).score >= THRESHOLD
 
 
-def best_match(new: StoryFeatures, candidates: Iterable[tuple[int, StoryFeatures]], idf: Idf) -> int | None:
-    """The key of the candidate most like `new` among those over the threshold, or None."""
+def best_match(new: StoryFeatures, candidates: Iterable[tuple[int, StoryFeatures]], idf: Idf,
+               spellings: Iterable[Mapping[str, str] | None] | None = None) -> int | None:
+    """The key of the candidate most like `new` among those over the threshold, or None.
+
+    `spellings`, one per candidate, are `spelling_map(new.names, candidate.names)` where already known.
+    """
+    candidates = list(candidates)
+    spellings = [None] * len(candidates) if spellings is None else list(spellings)
     new_vector = _vector(new.terms, idf)
-    scored = [(story_signals(features, new, idf, new_vector).score, key) for key, features in candidates]
+    scored = [(story_signals(features, new, idf, new_vector, spelling).score, key)
+              for (key, features), spelling in zip(candidates, spellings, strict=True)]
     best = max(scored, default=None)
     return best[1] if best is not None and best[0] >= THRESHOLD else None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +13,6 @@ from diplobot.config import Config
 from diplobot.handlers.reply import Reply
 
 MAX_ARGS = 1000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class UsageError(Exception):
@@ -69,11 +67,11 @@ def command(name: str, usage: str, *, changes_chat: bool | Callable[[str], bool]
 
 
 def parse_command(text: str) -> tuple[str, str]:
-    """Split `/name@bot args` into ("name", "args"), cleaning control and bidi characters.
+    """Split `/name@bot args` into ("name", "args"); `Incoming` has already removed invisible characters.
 
     Raises UsageError for text that is not a command or arguments over the length limit.
     """
-    text = _CONTROL.sub(" ", text.replace("\r", " ")).strip()
+    text = text.strip()
     if not text.startswith("/"):
         raise UsageError("Commands start with a slash, for example /help.")
     head, _, args = text.partition(" ")

@@ -7,11 +7,10 @@ exactly one place. Nothing here knows HTML, mrkdwn or a terminal.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
-from diplobot.handlers.incoming import strip_invisible
+from diplobot.texts import ELLIPSIS, clip, strip_invisible
 
 
 @dataclass(frozen=True)
@@ -88,33 +87,9 @@ class Reply:
         return replace(self, visibility="public")
 
 
-ELLIPSIS = "…"
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, ending in "…" when cut.
-
-    Renderers call it before any other work on a span, so the cost of a huge title (megabytes) is
-    bounded by the limit, not by the title.
-    """
-    if len(text) <= limit:
-        return text
-    return cut_at_word(text[: max(limit - 1, 0)]) + ELLIPSIS
-
-
-def cut_at_word(head: str) -> str:
-    """A cut-off text ended at its last space, unless that would lose more than half of it."""
-    space = head.rfind(" ")
-    return (head[:space] if space > len(head) // 2 else head).rstrip()
-
-
-# C0/C1 controls other than newline and tab: a chat or terminal must never receive them.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def shown(text: str, limit: int) -> str:
     """What a chat may show of `text`: at most `limit` characters, no control or invisible characters."""
-    return strip_invisible(_CONTROLS.sub("", clip(text, limit)))
+    return strip_invisible(clip(text, limit))
 
 
 def more_text(hidden: int) -> str:

@@ -11,8 +11,9 @@ from diplobot.clock import iso
 from diplobot.config import parse_duration
 from diplobot.handlers.format import article_line
 from diplobot.handlers.registry import Context, UsageError, command
-from diplobot.handlers.reply import Button, Reply, ReplyBuilder, clip
+from diplobot.handlers.reply import Button, Reply, ReplyBuilder
 from diplobot.store import articles, chats, subscriptions
+from diplobot.texts import clip
 
 SCAN_LIMIT = 3000
 TOPICS_PER_PAGE = 20  # one page is one message with one button per topic, well within every platform's limits

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 import lxml.etree
 import lxml.html
 
-# C0/C1 controls (tab and newlines are handled as whitespace), zero-width characters, bidi controls,
-# soft hyphen, BOM, lone surrogates and the two non-characters.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u2069\ufeff\ufffe\uffff\ud800-\udfff]"
-)
+from diplobot.texts import strip_invisible as strip_all_invisible
+
+
+def strip_invisible(text: str) -> str:
+    """Article text keeps no invisible character, the zero-width joiners included (they would split words)."""
+    return strip_all_invisible(text, joiners=False)
+
+
 _SPACES = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 _SENTENCE_END = re.compile(r"(?<![A-Z])[.!?][\"”»']?(?=\s+[\"“«(]?[A-Z0-9]|\s*$)")
@@ -31,11 +33,6 @@ _BLOCK_TAGS = frozenset({
 # Not article text: code, and photo captions (a file's caption sits on its date line and is dropped too).
 _SKIPPED_TAGS = frozenset({"figcaption", "head", "noscript", "script", "style", "template"})
 _BREAK = "\x00"  # paragraph marker while walking the tree; real NULs were removed before parsing
-
-
-def strip_invisible(text: str) -> str:
-    """Remove characters a reader cannot see but that can reorder or hide text."""
-    return _INVISIBLE.sub("", text)
 
 
 def one_line(text: str) -> str:

@@ -16,18 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from diplobot.handlers.reply import (
-    ELLIPSIS,
-    Button,
-    Link,
-    Paragraph,
-    Reply,
-    Span,
-    Text,
-    cut_at_word,
-    more_text,
-    shown,
-)
+from diplobot.handlers.reply import Button, Link, Paragraph, Reply, Span, Text, more_text, shown
+from diplobot.texts import ELLIPSIS, cut_at_word
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

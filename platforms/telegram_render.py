@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from diplobot.handlers.reply import Link, Paragraph, Reply, Span, Text, cut_at_word, more_text, shown
+from diplobot.handlers.reply import Link, Paragraph, Reply, Span, Text, more_text, shown
+from diplobot.texts import cut_at_word
 
 # https://core.telegram.org/bots/api#sendmessage: "Text of the message to be sent, 1-4096 characters
 # after entities parsing".

@@ -254,3 +254,11 @@ def m009_retention(db: Database) -> None:
         "create index articles_prunable on articles(fetched_at) where pruned_at is null",
     ):
         db.execute(statement)
+
+
+@MIGRATIONS()
+def m010_source_origin(db: Database) -> None:
+    # where a source was defined: the config file and the bundled samples are synced at start-up (a source
+    # removed there stops being polled); sources added with `diplobot sources add` stay until removed
+    db.execute("alter table sources add column origin text not null default 'cli'")
+    db.execute("update sources set origin = 'sample' where kind = 'sample'")

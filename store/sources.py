@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -11,16 +12,31 @@ from diplobot.clock import from_iso, iso
 
 
 def upsert_source(db: Database, url: str, *, kind: str, every_s: int, full_text: bool,
-                  title: str | None, now: str) -> int:
-    """Add a source, or update the settings of the one with this URL; returns its id."""
+                  title: str | None, now: str, origin: str = "cli") -> int:
+    """Add a source, or update the settings of the one with this URL; returns its id.
+
+    `origin`: "config" or "sample" for sources synced from the config at start-up, "cli" for the rest.
+    """
     db.execute(
-        """insert into sources (url, kind, every_s, full_text, title, created_at, next_poll_at)
-           values (?, ?, ?, ?, ?, ?, ?)
+        """insert into sources (url, kind, every_s, full_text, title, created_at, next_poll_at, origin)
+           values (?, ?, ?, ?, ?, ?, ?, ?)
            on conflict(url) do update set kind = excluded.kind, every_s = excluded.every_s,
-               full_text = excluded.full_text, title = coalesce(excluded.title, sources.title)""",
-        [url, kind, every_s, int(full_text), title or None, now, now],
+               full_text = excluded.full_text, title = coalesce(excluded.title, sources.title),
+               origin = excluded.origin""",
+        [url, kind, every_s, int(full_text), title or None, now, now, origin],
     )
     return db.execute("select id from sources where url = ?", [url]).fetchone()[0]
+
+
+def remove_unlisted(db: Database, keep: list[str], origins: tuple[str, ...]) -> list[str]:
+    """Remove the sources of these origins whose URL is not in `keep` (their articles stay); returns their URLs."""
+    with db.atomic():  # a statement with RETURNING is not committed by sqlite-utils on its own
+        rows = db.execute(
+            f"""delete from sources where origin in ({",".join("?" * len(origins))})
+                and url not in (select value from json_each(?)) returning url""",
+            [*origins, json.dumps(keep)],
+        ).fetchall()
+    return [row[0] for row in rows]
 
 
 def remove_source(db: Database, key: str) -> bool:

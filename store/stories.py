@@ -11,24 +11,35 @@ What is kept per article, so that no candidate's text is read or tokenised again
 * `story_vectors`: its story features (term counts and names, as JSON), written when it is enriched;
 * `story_terms`: document frequencies of those terms for IDF, counted once per article (`story_documents` records
   which), because the FTS5 vocabulary holds porter stems that the Python side does not reproduce. A copy of the
-  frequencies read so far stays in memory while no other connection counts (`_Frequencies`).
+  frequencies read so far, and of the stories this connection assigned, stays in memory while no other connection
+  counts (`_Cache`).
+
+Two halves, so that the enrichment stage can do most of the work in parallel worker processes and hold the write
+lock only for the decisions:
+
+* `prepare` needs no write lock and depends on no other article's decision: the features, and the candidates
+  ranked for the query terms the article would get if it were counted now (with their stored features and the
+  name spellings they share with it). Workers run it for several articles at once.
+* `StoryAssigner.assign`, in the write transaction, in id order: counts the article, works out the query terms
+  from the exact frequencies of that moment, uses the prepared candidates only if their query terms and time
+  window are exactly those (else ranks afresh: an article of the same batch changed the frequencies), takes the
+  candidates' stories (an earlier article of the same batch included) and decides. The frequencies it counts are
+  written once per transaction (`flush`), not once per article: most terms recur within a batch.
 
 `CANDIDATES`: the copy that wins is nearly always bm25's first candidate. On bench/ingest.py's synthetic articles
 (4,000, 30% rewrites) the winner was first 1,098 times, second 44 times, third 4 times, and keeping only the first
 three would have changed no decision; several copies of a story share its id, which adds slack. 8 leaves room.
 
-Cost: bench/ingest.py reports it (`story_ms`, and `story_last_ms` with 19k-20k articles stored): 7.7 ms an
-article on average and a median 8.5 ms at 19k-20k stored, on the shared 2-vCPU development VM while it ran at
-about 0.8x the speed of perf-notes' VM (the bench prints that calibration). It was a median 76 ms at 20k before
-the stored vectors, the frequency cache, the FTS-only ranking and 8 instead of 20 candidates. What remains is
-spread evenly: the FTS5 query, counting the article's terms, its features, the candidates' JSON and the scores.
+Cost: bench/ingest.py reports it (`story_ms` for the in-process path, in which `assign` prepares for itself).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from weakref import WeakKeyDictionary
 
@@ -40,6 +51,7 @@ from diplobot.analysis.stories import (
     best_match,
     extract_features,
     idf_table,
+    spelling_map,
 )
 from diplobot.clock import from_iso, iso
 
@@ -48,13 +60,53 @@ CANDIDATES = 8
 _RANKED = 2 * CANDIDATES  # best FTS5 rows read, of which those in the time window become candidates
 _DOCUMENTS_KEY = "story_documents"
 _CACHED_TERMS = 200_000  # about 20 MB of frequencies; beyond, the cache starts over
+_CACHED_STORIES = 100_000  # article -> story of the articles this connection assigned, a few MB
+_RECENT_FEATURES = 256  # features of the last articles assigned here: the candidates within the same batch
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An earlier-stored article near in time that shares the new article's top terms."""
+
+    article_id: int
+    features: StoryFeatures | None  # from its stored vector; None when it had none when prepared
+    spelling: dict[str, str] | None  # spelling_map(new names, its names), worked out with `features`
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """All of one article's story work that needs neither the write lock nor another article's decision.
+
+    Picklable: a worker process returns it. `query` and `first_id` are what `candidates` were ranked for.
+    """
+
+    article_id: int
+    features: StoryFeatures
+    vector: str
+    query: tuple[str, ...] = ()
+    first_id: int | None = None
+    candidates: tuple[Candidate, ...] | None = None  # None: not ranked yet
 
 
 def assign_story(db: Database, article_id: int) -> int:
     """Set and return the article's story id: an earlier copy's story, or the article's own id.
 
     Articles are assigned in id order (the enrichment stage does that), each after the ones stored before it.
-    Calling it again changes nothing.
+    Calling it again changes nothing. One article in its own transaction (or a savepoint of the caller's);
+    the enrichment stage assigns a batch with one `StoryAssigner`.
+    """
+    with db.atomic():
+        assigner = StoryAssigner(db)
+        story_id = assigner.assign(article_id)
+        assigner.flush()
+    return story_id
+
+
+def prepare(db: Database, article_id: int, *, rank: bool = True) -> Prepared:
+    """The article's features and, with `rank`, its candidates as they stand now; reads only.
+
+    The query terms are those the article gets if it is counted next: its own terms count once more, as
+    `StoryAssigner.assign` will count them.
     """
     row = db.execute(
         "select title, summary, body, coalesce(published_at, fetched_at) from articles where id = ?",
@@ -64,32 +116,124 @@ def assign_story(db: Database, article_id: int) -> int:
         raise ValueError(f"no article with id {article_id}")
     title, summary, body, when = row
     features = extract_features(title, body or summary, _parse_time(when))
-    _save_vector(db, article_id, features)
-    frequencies = _frequencies(db)
-    _count_document(db, article_id, features.terms, frequencies)
-    frequencies.read(db, set(features.terms))
-    candidates = _candidates(db, article_id, features, frequencies)
-    frequencies.read(db, {term for candidate_id, _, candidate, vector in candidates
-                          if not vector or candidate_id < frequencies.complete_from for term in candidate.terms})
-    terms = set(features.terms)
-    for _, _, candidate, _ in candidates:
-        terms.update(candidate.terms)
-    match = best_match(features, [(story_id, candidate) for _, story_id, candidate, _ in candidates],
-                       idf_table(frequencies.known, frequencies.documents, terms))
-    story_id = article_id if match is None else match
-    db.execute("update articles set story_id = ? where id = ?", [story_id, article_id])
-    return story_id
+    vector = json.dumps([features.terms, sorted(features.names)], separators=(",", ":"))
+    prepared = Prepared(article_id, features, vector)
+    if not rank or features.published_at is None:
+        return prepared
+    documents = _stored_documents(db) + 1
+    frequency = Counter(features.terms.keys())
+    frequency.update(dict(_stored_frequencies(db, features.terms.keys())))
+    cache = _cache(db)
+    top = _query_terms(features.terms, frequency, documents)
+    first_id = _first_id(db, cache, features.published_at)
+    ranked = _ranked(db, article_id, features, top, first_id)
+    candidates = tuple(
+        Candidate(candidate_id, loaded, None if loaded is None else spelling_map(features.names, loaded.names))
+        for candidate_id, loaded in _candidate_rows(db, features, ranked))
+    return replace(prepared, query=tuple(top), first_id=first_id, candidates=candidates)
+
+
+class StoryAssigner:
+    """Assigns stories to articles in id order within the caller's write transaction; `flush` before it commits.
+
+    Frequencies counted are kept in memory (and used) until `flush` writes them in one statement.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.cache = _cache(db)
+        self.cache.check(_stored_documents(db), _last_counted(db))
+        self.pending: Counter[str] = Counter()
+        self.counted = 0
+
+    def assign(self, article_id: int, prepared: Prepared | None = None) -> int:
+        """Decide, store and return the article's story id; `prepared` is `prepare`'s work for it, if done."""
+        db, cache = self.db, self.cache
+        if prepared is None:
+            prepared = prepare(db, article_id, rank=False)
+        features = prepared.features
+        with db.atomic():  # a savepoint: an error leaves nothing of this article behind ...
+            db.execute("insert or replace into story_vectors (article_id, features) values (?, ?)",
+                       [article_id, prepared.vector])
+            counted = db.execute("insert or ignore into story_documents (article_id) values (?)",
+                                 [article_id]).rowcount > 0
+            cache.read(db, set(features.terms))
+            before = cache.state()
+            if counted:
+                cache.count(article_id, features.terms)
+            try:
+                story_id = self._decide(article_id, prepared)
+                db.execute("update articles set story_id = ? where id = ?", [story_id, article_id])
+            except BaseException:  # ... and nothing in memory either
+                if counted:
+                    cache.uncount(features.terms, before)
+                raise
+        if counted:
+            self.pending.update(features.terms.keys())
+            self.counted += 1
+        cache.assigned(article_id, story_id, features)
+        return story_id
+
+    def flush(self) -> None:
+        """Write the frequencies counted since the last flush."""
+        if self.pending:
+            self.db.execute(
+                """insert into story_terms (term, documents) select key, value from json_each(?) where true
+                   on conflict (term) do update set documents = documents + excluded.documents""",
+                [json.dumps(self.pending)],
+            )
+        if self.counted:
+            self.db.execute(
+                """insert into meta (key, value) values (?, ?)
+                   on conflict (key) do update set value = cast(value as integer) + excluded.value""",
+                [_DOCUMENTS_KEY, self.counted],
+            )
+        self.pending.clear()
+        self.counted = 0
+
+    def _decide(self, article_id: int, prepared: Prepared) -> int:
+        db, cache, features = self.db, self.cache, prepared.features
+        if features.published_at is None:
+            return article_id
+        top = _query_terms(features.terms, cache.known, cache.documents)
+        first_id = _first_id(db, cache, features.published_at)
+        candidates = prepared.candidates
+        if candidates is None or (prepared.query, prepared.first_id) != (tuple(top), first_id):
+            ranked = _ranked(db, article_id, features, top, first_id)
+            candidates = tuple(Candidate(candidate_id, loaded, None)
+                               for candidate_id, loaded in _candidate_rows(db, features, ranked, cache.recent))
+        stories = self._stories([c.article_id for c in candidates])
+        chosen, unread = [], set()
+        for candidate in candidates:
+            loaded = candidate.features or cache.recent.get(candidate.article_id)
+            if loaded is None:
+                loaded, from_vector = _stored_features(db, candidate.article_id)
+            else:
+                from_vector = True
+            if not from_vector or candidate.article_id < cache.complete_from:
+                unread.update(loaded.terms)
+            chosen.append((stories[candidate.article_id], loaded, candidate.spelling))
+        cache.read(db, unread)
+        terms = set(features.terms).union(*(loaded.terms for _, loaded, _ in chosen))
+        match = best_match(features, [(story_id, loaded) for story_id, loaded, _ in chosen],
+                           idf_table(cache.known, cache.documents, terms), [spelling for *_, spelling in chosen])
+        return article_id if match is None else match
+
+    def _stories(self, article_ids: list[int]) -> dict[int, int]:
+        """Each candidate's story: remembered when assigned here, else stored."""
+        known = self.cache.stories
+        stories = {article_id: known[article_id] for article_id in article_ids if article_id in known}
+        missing = [article_id for article_id in article_ids if article_id not in stories]
+        if missing:
+            stories.update(self.db.execute(
+                "select id, coalesce(story_id, id) from articles where id in (select value from json_each(?))",
+                [json.dumps(missing)],
+            ).fetchall())
+        return stories
 
 
 def _parse_time(value: str | None) -> datetime | None:
     return from_iso(value) if value else None
-
-
-def _save_vector(db: Database, article_id: int, features: StoryFeatures) -> None:
-    db.execute(
-        "insert or replace into story_vectors (article_id, features) values (?, ?)",
-        [article_id, json.dumps([features.terms, sorted(features.names)], separators=(",", ":"))],
-    )
 
 
 def _load_vector(stored: str, published_at: datetime | None) -> StoryFeatures:
@@ -97,81 +241,100 @@ def _load_vector(stored: str, published_at: datetime | None) -> StoryFeatures:
     return StoryFeatures(terms=terms, names=frozenset(names), published_at=published_at)
 
 
-class _Frequencies:
-    """Stored document frequencies read so far, for a count of documents and the last article counted.
+def _stored_documents(db: Database) -> int:
+    row = db.execute("select value from meta where key = ?", [_DOCUMENTS_KEY]).fetchone()
+    return int(row[0]) if row else 0
 
-    Valid while the store still has that count and last article: then nothing but this connection's own
-    `_count_document` calls, which update the copy, counted anything. Another process counting, or the rollback
-    of a count, changes the pair, and the copy starts over. It saves reading a few thousand frequencies per
-    article: each new article's candidates were mostly the previous articles' candidates too.
+
+def _last_counted(db: Database) -> int:
+    return db.execute("select max(article_id) from story_documents").fetchone()[0] or 0
+
+
+def _stored_frequencies(db: Database, terms: Iterable[str]) -> list[tuple[str, int]]:
+    return db.execute(
+        "select term, documents from story_terms where term in (select value from json_each(?))",
+        [json.dumps(list(terms))],
+    ).fetchall()
+
+
+class _Cache:
+    """What one connection read or worked out so far: frequencies, assigned stories, recent features.
+
+    Valid while the store still has the count of documents and the last article counted that this copy has: then
+    nothing but this connection's own counting, which updates the copy, counted anything. Another process counting,
+    or the rollback of a count, changes the pair, and the copy starts over. It saves reading a few thousand
+    frequencies per article: each new article's candidates were mostly the previous articles' candidates too.
     """
 
     def __init__(self) -> None:
         self.documents = 0
         self.last = 0
         self.known: dict[str, int] = {}
-        # Candidates with a vector and an id from here on were counted while this copy was valid, so all their
-        # terms are known: they need no look-up.
-        self.complete_from = math.inf
+        # Candidates with an id from here on were counted while this copy was valid, so all their terms are known:
+        # they need no look-up.
+        self.complete_from: float = math.inf
+        self.stories: dict[int, int] = {}
+        self.recent: dict[int, StoryFeatures] = {}
         self.first_ids: dict[tuple[str, str], int] = {}  # see _first_id
 
     def check(self, documents: int, last: int) -> None:
         if (documents, last) != (self.documents, self.last) or len(self.known) > _CACHED_TERMS:
             self.documents, self.last = documents, last
             self.known.clear()
+            self.stories.clear()
+            self.recent.clear()
             self.complete_from = math.inf
 
-    def counted(self, article_id: int, frequencies: Iterable[tuple[str, int]]) -> None:
+    def state(self) -> tuple[int, int, float]:
+        return self.documents, self.last, self.complete_from
+
+    def count(self, article_id: int, terms: Iterable[str]) -> None:
+        """Count one more document with these terms (all of them known: `read` them first)."""
+        known = self.known
+        for term in terms:
+            known[term] += 1
         self.documents += 1
         self.last = max(self.last, article_id)
-        self.known.update(frequencies)
         if self.complete_from == math.inf:  # ids grow: the articles counted from now on
             self.complete_from = article_id
+
+    def uncount(self, terms: Iterable[str], state: tuple[int, int, float]) -> None:
+        known = self.known
+        for term in terms:
+            known[term] -= 1
+        self.documents, self.last, self.complete_from = state
+
+    def assigned(self, article_id: int, story_id: int, features: StoryFeatures) -> None:
+        if len(self.stories) >= _CACHED_STORIES:
+            self.stories.clear()
+        self.stories[article_id] = story_id
+        self.recent[article_id] = features
+        if len(self.recent) > _RECENT_FEATURES:
+            del self.recent[next(iter(self.recent))]
 
     def read(self, db: Database, terms: set[str]) -> None:
         """Make sure the stored frequency of each term is known (0 for a term no document has)."""
         missing = terms.difference(self.known)  # C-level: a set against a dict checks each set member
         if not missing:
             return
-        rows = db.execute(
-            "select term, documents from story_terms where term in (select value from json_each(?))",
-            [json.dumps(list(missing))],
-        ).fetchall()
+        rows = _stored_frequencies(db, missing)
         self.known.update(dict.fromkeys(missing, 0))
         self.known.update(rows)
 
 
-_CACHES: WeakKeyDictionary[Database, _Frequencies] = WeakKeyDictionary()
+_CACHES: WeakKeyDictionary[Database, _Cache] = WeakKeyDictionary()
 
 
-def _frequencies(db: Database) -> _Frequencies:
-    """This connection's frequency cache, checked against the store."""
-    documents, last = db.execute(
-        "select (select value from meta where key = ?), (select max(article_id) from story_documents)",
-        [_DOCUMENTS_KEY],
-    ).fetchone()
+def _cache(db: Database) -> _Cache:
     cache = _CACHES.get(db)
     if cache is None:
-        cache = _CACHES[db] = _Frequencies()
-    cache.check(int(documents or 0), last or 0)
+        cache = _CACHES[db] = _Cache()
     return cache
 
 
-def _count_document(db: Database, article_id: int, terms: Mapping[str, int], cache: _Frequencies) -> None:
-    """Add the article's terms to the document frequencies, once per article."""
-    if db.execute("insert or ignore into story_documents (article_id) values (?)", [article_id]).rowcount == 0:
-        return
-    counted = db.execute(
-        """insert into story_terms (term, documents) select value, 1 from json_each(?) where true
-           on conflict (term) do update set documents = documents + 1 returning term, documents""",
-        [json.dumps(list(terms))],
-    ).fetchall()
-    db.execute(
-        """insert into meta (key, value) values (?, '1')
-           on conflict (key) do update set value = cast(value as integer) + 1""",
-        [_DOCUMENTS_KEY],
-    )
-    cache.counted(article_id, counted)
+def forget(db: Database) -> None:
+    """Drop what this connection remembers (after a rolled-back transaction that assigned stories)."""
+    _CACHES.pop(db, None)
 
 
 def _query_terms(terms: Mapping[str, int], frequency: Mapping[str, int], documents: int) -> list[str]:
@@ -186,50 +349,60 @@ def _query_terms(terms: Mapping[str, int], frequency: Mapping[str, int], documen
     return [term for _, term in ranked[:QUERY_TERMS]]
 
 
-def _candidates(db: Database, article_id: int, features: StoryFeatures,
-                frequencies: _Frequencies) -> list[tuple[int, int, StoryFeatures, bool]]:
-    """(id, story id, features, whether from a stored vector) of earlier-stored articles near in time that share
-    the new article's top terms.
-
-    The ranking reads only the FTS5 index; the articles table is read for the `_RANKED` best rows alone, because
-    its story and time columns sit behind the body's overflow pages.
-    """
-    if features.published_at is None:
-        return []
+def _window(features: StoryFeatures) -> tuple[str, str]:
+    assert features.published_at is not None
     window = timedelta(days=MAX_GAP_DAYS)
-    start, end = iso(features.published_at - window), iso(features.published_at + window)
-    first_id = _first_id(db, frequencies, features.published_at - window, features.published_at + window)
-    top = _query_terms(features.terms, frequencies.known, frequencies.documents)
+    return iso(features.published_at - window), iso(features.published_at + window)
+
+
+def _ranked(db: Database, article_id: int, features: StoryFeatures, top: list[str],
+            first_id: int | None) -> list[int]:
+    """The best FTS5 rows for the query terms among the articles stored before this one, from `first_id` on.
+
+    The ranking reads only the FTS5 index; the articles table is read afterwards for the `_RANKED` best rows alone.
+    """
     if first_id is None or first_id >= article_id or not top:
         return []
     query = " OR ".join('"{}"'.format(term.replace('"', '""')) for term in top)
-    ranked = [rowid for (rowid,) in db.execute(
+    return [rowid for (rowid,) in db.execute(
         """select rowid from articles_fts where articles_fts match ? and rowid >= ? and rowid < ?
            order by rank limit ?""",
         [query, first_id, article_id, _RANKED],
     ).fetchall()]
+
+
+def _candidate_rows(db: Database, features: StoryFeatures, ranked: list[int],
+                    skip: Container[int] = ()) -> list[tuple[int, StoryFeatures | None]]:
+    """(id, stored features or None) of the first `CANDIDATES` ranked rows published in the window.
+
+    The features of those in `skip` are not parsed (None): the caller has them.
+    """
+    if not ranked:
+        return []
+    start, end = _window(features)
     rows = {row[0]: row[1:] for row in db.execute(
-        """select a.id, coalesce(a.story_id, a.id), coalesce(a.published_at, a.fetched_at), v.features
+        """select a.id, coalesce(a.published_at, a.fetched_at), v.features
            from articles a left join story_vectors v on v.article_id = a.id
            where a.id in (select value from json_each(?)) and coalesce(a.published_at, a.fetched_at) between ? and ?""",
         [json.dumps(ranked), start, end],
     ).fetchall()}
-    candidates = []
+    chosen: list[tuple[int, StoryFeatures | None]] = []
     for candidate_id in [rowid for rowid in ranked if rowid in rows][:CANDIDATES]:
-        story_id, when, stored = rows[candidate_id]
-        if stored is not None:
-            candidates.append((candidate_id, story_id, _load_vector(stored, _parse_time(when)), True))
-        else:
-            candidates.append((candidate_id, story_id, _features_from_text(db, candidate_id), False))
-    return candidates
+        when, stored = rows[candidate_id]
+        parse = stored is not None and candidate_id not in skip
+        chosen.append((candidate_id, _load_vector(stored, _parse_time(when)) if parse else None))
+    return chosen
 
 
-def _first_id(db: Database, cache: _Frequencies, start: datetime, end: datetime) -> int | None:
-    """A lower bound of the ids of the articles published from `start` to `end`: the least id in the whole hours.
+def _first_id(db: Database, cache: _Cache, published_at: datetime) -> int | None:
+    """A lower bound of the ids of the articles published within the window around `published_at`: the least id
+    in the whole hours.
 
     Remembered per hour range: new articles get larger ids, so a range's least id never falls, and a remembered one
     stays a valid bound (it saves scanning a few days of the published-time index per article).
     """
+    window = timedelta(days=MAX_GAP_DAYS)
+    start, end = published_at - window, published_at + window
     hours = (iso(start.replace(minute=0, second=0, microsecond=0)),
              iso(end.replace(minute=59, second=59, microsecond=999_999)))
     first_id = cache.first_ids.get(hours)
@@ -242,9 +415,13 @@ def _first_id(db: Database, cache: _Frequencies, start: datetime, end: datetime)
     return first_id
 
 
-def _features_from_text(db: Database, article_id: int) -> StoryFeatures:
-    """Features of an article without a stored vector: enriched before vectors existed, or not enriched."""
-    title, summary, body, when = db.execute(
-        "select title, summary, body, coalesce(published_at, fetched_at) from articles where id = ?", [article_id]
+def _stored_features(db: Database, article_id: int) -> tuple[StoryFeatures, bool]:
+    """A candidate's features and whether they are its stored vector's (else from its text: enriched before vectors
+    existed, or not yet)."""
+    title, summary, body, when, stored = db.execute(
+        """select title, summary, body, coalesce(published_at, fetched_at), v.features
+           from articles a left join story_vectors v on v.article_id = a.id where a.id = ?""", [article_id]
     ).fetchone()
-    return extract_features(title, body or summary, _parse_time(when))
+    if stored is not None:
+        return _load_vector(stored, _parse_time(when)), True
+    return extract_features(title, body or summary, _parse_time(when)), False

@@ -48,7 +48,7 @@ class Store:
         if self._db is None:
             raise RuntimeError("Store.open() was not awaited")
         loop = asyncio.get_running_loop()
-        call: Callable[[], T] = functools.partial(fn, self._db, *args, **kwargs)
+        call: Callable[[], T] = functools.partial(_no_open_transaction, fn, self._db, *args, **kwargs)
         for attempt in range(1, LOCKED_TRIES + 1):
             try:
                 return await loop.run_in_executor(self._executor, call)
@@ -70,3 +70,14 @@ class Store:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
+
+
+def _no_open_transaction(fn: Callable[..., T], db: Database, *args: Any, **kwargs: Any) -> T:
+    """Call `fn`; a transaction it left open (a bug) is rolled back: it would hold the write lock and stall
+    every other connection and process."""
+    try:
+        return fn(db, *args, **kwargs)
+    finally:
+        if db.conn.in_transaction:
+            log.error("%s left a transaction open; rolled back", getattr(fn, "__name__", fn))
+            db.conn.rollback()

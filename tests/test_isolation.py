@@ -121,3 +121,16 @@ async def test_a_feed_whose_parsing_hits_a_limit_fails_that_source_only_and_back
     (source,) = await store.run(sources.list_sources)
     assert source["error_count"] == 1 and "took longer" in source["last_error"]
     assert source["next_poll_at"] > iso(clock.now())
+
+
+async def test_a_store_call_that_leaves_a_transaction_open_cannot_stall_other_connections(store, caplog):
+    def forgets_to_commit(db):
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("update meta set value = value where 0")
+
+    await store.run(forgets_to_commit)
+    assert "left a transaction open" in caplog.text
+    other = sqlite3.connect(store.path, timeout=0.1)
+    with other:
+        other.execute("update meta set value = value where 0")  # the write lock is free
+    other.close()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 
-from diplobot.analysis.people import MAX_TEXT_CHARS, MAX_TITLE_CHARS, clip, extract_people
+from diplobot.analysis.people import MAX_TEXT_CHARS, MAX_TITLE_CHARS, extract_people
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import store_drafts
 from diplobot.store import people
 from diplobot.store.db import open_database
+from diplobot.texts import clip
 
 GIVEN = ("Anna", "Mario", "Olga", "Pierre", "Fatima", "Kenji", "Carlos", "Ingrid", "Tomas", "Amina")
 
@@ -57,6 +58,6 @@ def test_text_and_title_are_clipped_at_a_word():
     text = listing(synthetic_names(3000))
     found = {m.name for m in extract_people("Talks " * MAX_TITLE_CHARS, text)}
     assert 0 < len(found) < 3000
-    assert clip("alpha beta gamma", 12) == "alpha beta"
-    assert clip("alphabetagamma", 5) == "alpha"
+    assert clip("alpha beta gamma", 12) == "alpha beta…"
+    assert clip("alphabetagamma", 5) == "alph…"
     assert clip("short", 50) == "short"
