@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -18,24 +20,29 @@ from rich.table import Table
 from rich.text import Text
 
 from diplobot import __version__
+from diplobot.analysis.aliases import AliasesFile
+from diplobot.analysis.lexicon import LexiconError
 from diplobot.analysis.names import AliasError
 from diplobot.clock import Clock, from_iso, iso
 from diplobot.config import Config, ConfigError, load_config, parse_duration
 from diplobot.doctor import run_checks
 from diplobot.handlers.digest import digest_reply, period_start
+from diplobot.handlers.registry import UsageError
+from diplobot.handlers.trend import typed_trend
 from diplobot.handlers.who import who as who_reply
+from diplobot.ingest.discover import NewSource, check_new_source
 from diplobot.ingest.documents import parse_document
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.files import iter_inputs, read_input
 from diplobot.ingest.models import ArticleDraft, IngestError
-from diplobot.ingest.opml import read_opml, write_opml
-from diplobot.ingest.poll import poll_due, source_kind
+from diplobot.ingest.opml import read_opml_entries, write_opml
 from diplobot.ingest.text import one_line
-from diplobot.ingest.urls import check_public_url, display_url, redact_url
-from diplobot.logs import setup_logging
+from diplobot.ingest.urls import display_url, redact_url
+from diplobot.logs import log_to_file, setup_logging
 from diplobot.pipeline import IngestCounts, Pipeline, store_drafts
 from diplobot.platforms.console import render
-from diplobot.runtime import Runtime, make_fetcher, make_sandbox, sync_config_sources
+from diplobot.poller import poll_due, source_kind
+from diplobot.runtime import Runtime, make_aliases, make_fetcher, make_lexicon, make_sandbox, sync_config_sources
 from diplobot.sandbox import LimitExceeded, Sandbox
 from diplobot.store import alerts, articles, chats, people, retention, sources, subscriptions
 from diplobot.store.backup import BackupError, backup_database
@@ -51,6 +58,7 @@ app.add_typer(reindex_app, name="reindex")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
+LOG_FILE = "diplobot.log"  # beside the database, while the console chat is interactive
 # Terminal escape sequences: OSC (hyperlinks, titles) up to BEL or ST, CSI (colours, cursor), and
 # any other ESC pair; the 8-bit C1 forms too. What is left of the controls one_line() removes.
 _ESCAPES = re.compile(r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x9d[^\x07\x1b\x9c]*(?:\x07|\x9c)?"
@@ -68,7 +76,10 @@ def inert(value: object) -> Text:
 
 
 class State:
+    """What `main_options` read for the command that runs: the config and the aliases file it names."""
+
     config: Config
+    aliases: AliasesFile
 
 
 STATE = State()
@@ -103,9 +114,15 @@ def main_options(
         raise typer.Exit(2) from None
     cfg = STATE.config
     try:
-        people.use_aliases_file(cfg.resolve(cfg.people.aliases) if cfg.people.aliases else None)
+        STATE.aliases = make_aliases(cfg)
     except AliasError as exc:
         err.print(f"config error: {cfg.path or 'built-in defaults'}: 'people.aliases' {exc}",
+                  markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        make_lexicon(cfg)
+    except LexiconError as exc:
+        err.print(f"config error: {cfg.path or 'built-in defaults'}: 'topics.lexicon' {exc}",
                   markup=False, highlight=False)
         raise typer.Exit(2) from None
     setup_logging(log_format.value if log_format else cfg.ops.log_format, "DEBUG" if verbose else cfg.ops.log_level,
@@ -130,15 +147,34 @@ def run(console: Annotated[bool | None, typer.Option(
         "--console/--no-console", help="Also run the console chat (default: only when no Telegram "
         "or Slack is configured).")] = None) -> None:
     """Run the bot: poll sources, match, deliver alerts and answer chats until stopped."""
-    runtime = Runtime(STATE.config, console=console)
+    cfg = STATE.config
+    _quiet_console_logs(console if console is not None
+                        else cfg.console.enabled or not (cfg.telegram.enabled or cfg.slack.enabled))
+    runtime = Runtime(STATE.config, console=console, aliases=STATE.aliases)
     asyncio.run(runtime.run_until_stopped())
 
 
 @app.command("console")
 def console_cmd() -> None:
     """Chat with the bot in this terminal (the scheduler runs too, so alerts appear as they come)."""
-    runtime = Runtime(STATE.config, console=True)
+    _quiet_console_logs(True)
+    runtime = Runtime(STATE.config, console=True, aliases=STATE.aliases)
     asyncio.run(runtime.run_until_stopped())
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _quiet_console_logs(console: bool) -> None:
+    """With a console chat in this terminal, the log goes to diplobot.log beside the database (said once),
+    and only warnings and errors to the terminal, where they would land between the chat's messages."""
+    if not console or not _interactive():
+        return
+    path = log_to_file(STATE.config.resolve(STATE.config.store.path).parent / LOG_FILE)
+    where = f"the log goes to {path}" if path else "the log file cannot be written"
+    err.print(inert(f"diplobot: {where} while you chat here; warnings and errors still show here."),
+              highlight=False)
 
 
 @app.command()
@@ -156,26 +192,25 @@ def ingest(inputs: Annotated[list[str], typer.Argument(help="Files, folders, fee
 async def _ingest_inputs(store: Store, inputs: list[str]) -> IngestCounts:
     """Read each input in a sandbox worker and store it; then enrich (in workers too) and match all of it."""
     counts = IngestCounts()
-    urls = [i for i in inputs if i.startswith(("http://", "https://"))]
+    urls = [i for i in inputs if source_kind(i) == "feed"]  # `ftp://x` too, refused as a URL (never a path)
     paths = list(iter_inputs(Path(i) for i in inputs if i not in urls))
     with make_sandbox(STATE.config) as sandbox:
         pipeline = _pipeline(store, sandbox)
         with Progress(console=err, transient=True, disable=len(paths) + len(urls) < 10) as progress:
             task = progress.add_task("ingesting", total=len(paths) + len(urls))
             for path in paths:
-                counts.add(await _ingest_one(store, str(path), lambda p=path: _file(p, sandbox)))
+                counts.add(await _ingest_one(store, str(path), functools.partial(_file, path, sandbox)))
                 progress.advance(task)
             async with make_fetcher(STATE.config) as fetcher:
                 for url in urls:
-                    counts.add(await _ingest_one(store, url, lambda u=url: _page(fetcher, u, sandbox)))
+                    counts.add(await _ingest_one(store, url, functools.partial(_page, fetcher, url, sandbox)))
                     progress.advance(task)
         counts.alerts = await pipeline.enrich_and_match()
     return counts
 
 
 def _pipeline(store: Store, sandbox: Sandbox) -> Pipeline:
-    config = STATE.config
-    return Pipeline(store, sandbox, aliases=config.resolve(config.people.aliases) if config.people.aliases else None)
+    return Pipeline(store, sandbox, aliases=STATE.aliases)
 
 
 async def _file(path: Path, sandbox: Sandbox) -> list[ArticleDraft]:
@@ -294,8 +329,53 @@ def backup(path: Annotated[Path, typer.Argument(help="The backup file to write (
 @app.command()
 def who(name: Annotated[str, typer.Argument(help="Any spelling, a surname, Cyrillic.")]) -> None:
     """Who is this person: role, other spellings and recent mentions."""
-    reply = _with_store(lambda store: store.run(who_reply, name, tz=STATE.config.timezone))
+    reply = _with_store(lambda store: store.run(who_reply, name, tz=STATE.config.timezone,
+                                                aliases=STATE.aliases.current()))
     out.print(render(reply), markup=False, highlight=False)
+
+
+@app.command()
+def trend(
+    topics: Annotated[str, typer.Argument(help="Up to three topics or people, comma-separated, written as for "
+                                          "/subscribe, e.g. 'ceasefire, \"security guarantees\" -loan'.")],
+    since: Annotated[str, typer.Option(help="First day: a date such as 2025-01-01, or a duration back such as "
+                                       "30d.")] = "90d",
+    until: Annotated[str, typer.Option(help="Last day, included (default: today).")] = "",
+    out_file: Annotated[Path, typer.Option("--out", help="The PNG file to write.")] = Path("trend.png"),
+) -> None:
+    """Draw a trend chart (PNG) of how many stories match topics or people per day; prints its caption."""
+    now, tz = Clock().now(), STATE.config.timezone
+    try:
+        first = _local_day(since, now, tz)
+        last = _local_day(until, now, tz) if until else now.astimezone(ZoneInfo(tz)).date()
+    except ValueError as exc:
+        err.print(f"--since/--until: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if first > last:
+        err.print(f"--since ({first}) is after --until ({last})", markup=False, highlight=False)
+        raise typer.Exit(2)
+    try:
+        reply = _with_store(lambda store: store.run(typed_trend, topics, first, last, tz, until=now))
+    except UsageError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    out.print(render(reply), markup=False, highlight=False)
+    if reply.image is None:
+        raise typer.Exit(1)
+    try:
+        out_file.write_bytes(reply.image.png)
+    except OSError as exc:
+        err.print(f"cannot write {out_file}: {exc.strerror or exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"chart written to {out_file}", markup=False, highlight=False)
+
+
+def _local_day(text: str, now: datetime, tz: str) -> date:
+    """A day in the configured time zone: `2025-01-01` as written, else what `_since` reads (30d, yesterday...)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return _since(text, now).astimezone(ZoneInfo(tz)).date()
 
 
 @app.command()
@@ -353,7 +433,7 @@ def reindex_people() -> None:
         def step(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        _with_store(lambda store: store.run(people.reindex_all, step))
+        _with_store(lambda store: store.run(people.reindex_all, step, aliases=STATE.aliases.current()))
     out.print("people index rebuilt")
 
 
@@ -370,20 +450,26 @@ def sources_add(
     except ValueError as exc:
         err.print(f"--every: {exc}", markup=False)
         raise typer.Exit(2) from None
-    kind = source_kind(url)
-    try:
-        if kind == "feed" or "://" in url:
-            check_public_url(url, allow_private=STATE.config.ingest.allow_private_hosts)
+    try:  # fetched once: a page that links its feed gets the feed added instead; what cannot work is refused
+        found = asyncio.run(_check_new_source(url))
     except IngestError as exc:
         err.print(f"cannot add {redact_url(url)}: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
-    if kind == "file":
-        url = str(Path(url).resolve())
+    for note in found.notes:
+        out.print(inert(note), highlight=False)
+    if found.warning:
+        err.print(inert(f"warning: {found.warning}"), highlight=False)
+    url = found.url
     source_id = _with_store(lambda store: store.run(
-        sources.upsert_source, url, kind=kind, every_s=every_s, full_text=full_text, title=title or None,
+        sources.upsert_source, url, kind=found.kind, every_s=every_s, full_text=full_text, title=title or None,
         now=iso(Clock().now())))
     out.print(inert(f"source {source_id}: {display_url(url)} every {every}{' (full text)' if full_text else ''}"),
               highlight=False)
+
+
+async def _check_new_source(url: str) -> NewSource:
+    async with make_fetcher(STATE.config) as fetcher:
+        return await check_new_source(url, fetcher, allow_private=STATE.config.ingest.allow_private_hosts)
 
 
 @sources_app.command("list")
@@ -419,12 +505,13 @@ def sources_resume(key: Annotated[str, typer.Argument(help="Source id or URL.")]
 
 @sources_app.command("import")
 def sources_import(file: Annotated[Path, typer.Argument(help="An OPML file.")]) -> None:
-    """Add every feed listed in an OPML file."""
+    """Add every feed listed in an OPML file; entries that are no http(s) feed are named with the reason."""
     try:
-        feeds = read_opml(file.read_bytes())
+        entries = read_opml_entries(file.read_bytes())
     except (OSError, IngestError) as exc:
         err.print(f"{file}: {exc}", markup=False)
         raise typer.Exit(1) from None
+    feeds = entries.feeds
 
     async def work(store: Store) -> None:
         for feed in feeds:
@@ -432,7 +519,10 @@ def sources_import(file: Annotated[Path, typer.Argument(help="An OPML file.")]) 
                             title=feed.get("title") or None, now=iso(Clock().now()))
 
     _with_store(work)
-    out.print(f"imported {len(feeds)} source(s)")
+    skipped = f", skipped {len(entries.skipped)}" if entries.skipped else ""
+    out.print(f"imported {len(feeds)} source(s){skipped}", highlight=False)
+    for name, reason in entries.skipped:
+        err.print(inert(f"skipped: {name}: {reason}"), highlight=False)
 
 
 @sources_app.command("export")

@@ -96,6 +96,11 @@ class PeopleConfig:
 
 
 @dataclass(frozen=True)
+class TopicsConfig:
+    lexicon: str = ""  # a deployment's own cross-language lexicon (analysis/lexicon.py), relative to the config
+
+
+@dataclass(frozen=True)
 class DigestConfig:
     catch_up_hours: float = 12.0
     max_items_per_topic: int = 5
@@ -146,6 +151,11 @@ class OpsConfig:
 
 
 @dataclass(frozen=True)
+class ChartsConfig:
+    dir: str = "charts"  # where the console chat writes trend charts (PNG), relative to the config file's folder
+
+
+@dataclass(frozen=True)
 class ConsoleConfig:
     enabled: bool = False
     chat: str = "console:local"
@@ -159,11 +169,13 @@ class Config:
     workers: WorkersConfig = WorkersConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     people: PeopleConfig = PeopleConfig()
+    topics: TopicsConfig = TopicsConfig()
     digest: DigestConfig = DigestConfig()
     telegram: TelegramConfig = TelegramConfig()
     slack: SlackConfig = SlackConfig()
     ops: OpsConfig = OpsConfig()
     console: ConsoleConfig = ConsoleConfig()
+    charts: ChartsConfig = ChartsConfig()
     sources: tuple[SourceConfig, ...] = ()
     path: str = ""  # the file it came from, "" for built-in defaults
     base_dir: str = "."
@@ -229,6 +241,14 @@ def _build(cls: type, raw: Any, where: str, prefix: str) -> Any:
     return cls(**values)
 
 
+_PYTHON_TYPES: dict[Any, type | tuple[type, ...]] = {str: str, bool: bool, int: int, float: (int, float)}
+
+
+def _is_a(value: Any, hint: Any) -> bool:
+    """TOML's value has the Python type the config field wants (a bool is never a number)."""
+    return not (isinstance(value, bool) and hint is not bool) and isinstance(value, _PYTHON_TYPES[hint])
+
+
 def _value(hint: Any, value: Any, where: str, key: str, owner: type) -> Any:
     table = key.rsplit(".", 1)
     if get_origin(hint) is tuple:
@@ -241,8 +261,7 @@ def _value(hint: Any, value: Any, where: str, key: str, owner: type) -> Any:
         if hint is SourceConfig:
             _check_source(built, where, key)
         return built
-    expected = {str: str, bool: bool, int: int, float: (int, float)}[hint]
-    if (isinstance(value, bool) and hint is not bool) or not isinstance(value, expected):
+    if not _is_a(value, hint):
         raise ConfigError(f"{where}: '{key}' must be {_type_name(hint)}, got {_type_name(type(value))}")
     if hint is float:
         value = float(value)
@@ -250,7 +269,7 @@ def _value(hint: Any, value: Any, where: str, key: str, owner: type) -> Any:
 
 
 def _check_choice(table: list[str], value: Any, where: str, key: str) -> Any:
-    choices = _CHOICES.get(tuple(table)) if len(table) == 2 else None  # type: ignore[call-overload]
+    choices = _CHOICES.get((table[0], table[1])) if len(table) == 2 else None
     if choices and value not in choices:
         raise ConfigError(f"{where}: '{key}' must be one of {', '.join(choices)}, got {value!r}")
     if key == "timezone":

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from diplobot.config import Config
+from diplobot.ingest.documents import parse_document
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.models import IngestError
 from diplobot.ingest.urls import display_url
@@ -74,6 +76,11 @@ async def check_source(fetcher: Fetcher, source: dict[str, Any]) -> Check:
     """Fetch a feed source once; the detail shows its URL with credentials masked."""
     name = f"source {source['id']}"
     shown = display_url(source["url"])
+    if source["kind"] == "file":  # a path that is gone fails every poll: say so here too
+        path = Path(source["url"])
+        if not path.exists():
+            return Check(name, False, f"{shown}: no such file or folder")
+        return Check(name, True, f"{shown} ({'folder' if path.is_dir() else 'file'})")
     if source["kind"] != "feed":
         return Check(name, True, f"{shown} ({source['kind']})")
     try:
@@ -82,6 +89,13 @@ async def check_source(fetcher: Fetcher, source: dict[str, Any]) -> Check:
         return Check(name, False, f"{shown}: {exc}")
     except Exception as exc:  # a hostile answer nobody foresaw must not hide the other checks
         return Check(name, False, f"{shown}: unexpected {type(exc).__name__}")
+    try:  # a page is no feed however well it answers (the error names the feed it links, if any)
+        parse_document(result.body, url=result.url, content_type=result.content_type, name=result.url,
+                       feeds_only=True)
+    except IngestError as exc:
+        return Check(name, False, f"{shown}: HTTP {result.status}, but {exc}")
+    except Exception as exc:
+        return Check(name, False, f"{shown}: HTTP {result.status}, unreadable: {type(exc).__name__}")
     return Check(name, True, f"{shown}: HTTP {result.status}")
 
 

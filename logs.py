@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import warnings
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 # Parsing libraries that log (or `warnings.warn`, seen as "py.warnings") their guesses about odd input:
@@ -158,3 +160,26 @@ def setup_logging(fmt: str = "text", level: str = "INFO", secrets: tuple[str, ..
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def log_to_file(path: Path, *, terminal_level: str = "WARNING") -> Path | None:
+    """Send the log set up by `setup_logging` to `path` (appended; created readable by the owner only) and
+    only `terminal_level` and above to stderr: an interactive console's chat shares the terminal with stderr,
+    and routine INFO lines would land between its messages. Returns the path, or None when it cannot be
+    written (then stderr alone, still at `terminal_level`)."""
+    root = logging.getLogger()
+    terminal = next((h for h in root.handlers if type(h) is logging.StreamHandler), None)
+    if terminal is None:
+        return None
+    terminal.setLevel(max(terminal.level, logging.getLevelName(terminal_level)))
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setLevel(logging.getLogger().level)
+    handler.setFormatter(terminal.formatter)
+    for log_filter in terminal.filters:
+        handler.addFilter(log_filter)
+    root.addHandler(handler)
+    return path

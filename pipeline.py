@@ -20,29 +20,34 @@ Every step is one short transaction, so a command's write waits at most one step
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from diplobot.analysis.aliases import AliasesFile
+from diplobot.analysis.language import detect_language
 from diplobot.analysis.matcher import Match, Matcher
+from diplobot.analysis.names import Aliases
 from diplobot.analysis.query import Query, QueryError, parse_query
 from diplobot.analysis.schedule import quiet_until
+from diplobot.analysis.topics import Topics
 from diplobot.clock import Clock, iso
 from diplobot.ingest.models import ArticleDraft
 from diplobot.ingest.urls import canonical_url, content_hash
 from diplobot.sandbox import LimitExceeded, Sandbox
 from diplobot.store import alerts, articles, subscriptions
-from diplobot.store.chats import get_chat
 from diplobot.store.db import open_database
-from diplobot.store.people import index_article_people, phrase_variants, use_aliases_file, variants_revision
-from diplobot.store.stories import assign_story
+from diplobot.store.people import index_article_people, variants_revision
+from diplobot.store.stories import Prepared, StoryAssigner, prepare
+from diplobot.store.stories import forget as forget_stories
 from diplobot.store.worker import Store
 from diplobot.texts import clip
 
@@ -72,6 +77,9 @@ MAX_SUMMARY_CHARS = 3_000
 MAX_BODY_CHARS = 500_000
 
 
+STORE_STEP = 200  # articles stored per transaction
+
+
 def to_row(draft: ArticleDraft, *, source_id: int | None, now: str) -> articles.NewArticle:
     """The row for a draft, its texts capped; the content hash covers the stored (capped) texts."""
     title, body = clip(draft.title, MAX_TITLE_CHARS), clip(draft.body, MAX_BODY_CHARS)
@@ -89,6 +97,7 @@ def to_row(draft: ArticleDraft, *, source_id: int | None, now: str) -> articles.
         # short or boilerplate text identifies nothing: such an article is known by its link (urls.content_hash)
         content_hash=content_hash(title, body or summary, identity=canonical or draft.guid),
         source_id=source_id,
+        lang=detect_language(title, summary, body),
     )
 
 
@@ -101,46 +110,93 @@ def unstored_drafts(db: Database, drafts: list[ArticleDraft]) -> list[ArticleDra
 
 def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int | None,
                  now: str) -> IngestCounts:
-    """Insert the new articles of a batch in one transaction; `enrich_pending` gives them stories and people."""
+    """Insert the new articles of a batch, `STORE_STEP` to a transaction (one big file must not hold the write
+    lock for seconds); the enrichment stage then gives them stories and people."""
     rows = [to_row(draft, source_id=source_id, now=now) for draft in drafts]
-    if not rows:
-        return IngestCounts()
-    with db.atomic():
-        ids = articles.insert_articles(db, rows)
-    new = sum(article_id is not None for article_id in ids)
-    return IngestCounts(new=new, duplicates=len(ids) - new)
+    counts = IngestCounts()
+    for start in range(0, len(rows), STORE_STEP):
+        with db.atomic():
+            ids = articles.insert_articles(db, rows[start:start + STORE_STEP])
+        new = sum(article_id is not None for article_id in ids)
+        counts.add(IngestCounts(new=new, duplicates=len(ids) - new))
+    return counts
 
 
 ENRICH_STEP = 10  # articles per enrichment transaction (and worker task): the write lock is held that long
+ENRICH_CALL = 100  # articles `Pipeline.enrich` works through before matching gets its turn
+PREPARE_AHEAD = 2  # steps whose story work workers prepare while the step before them is written
 MATCH_STEP = 50  # articles per matching transaction at most ...
 MATCH_STEP_S = 0.1  # ... or this many seconds, whichever comes first
 
 
-def enrich_ids(db: Database, ids: list[int], now: str) -> int:
+def enrich_ids(db: Database, ids: list[int], now: str, prepared: Iterable[Prepared | None] = (), *,
+               aliases: Aliases | None = None) -> int:
     """Give these articles (those of them not enriched yet) their story and people in one transaction.
 
-    A step that raises for an article (a bug, odd text) is logged and undone, and the article is marked anyway,
-    keeping its own story: it cannot hold up every later article's alerts.
+    `prepared` holds story work done beforehand for some of them (`prepare_stories`, run by worker processes in
+    parallel); what is missing or out of date is worked out here. A step that raises for an article (a bug, odd
+    text) is logged and undone, and the article is marked anyway, keeping its own story: it cannot hold up every
+    later article's alerts.
     """
-    with db.atomic():
-        pending = articles.unenriched_among(db, ids)
-        for article_id in pending:
-            _enrich_one(db, article_id)
-            articles.mark_enriched(db, article_id, now)
+    ready = {item.article_id: item for item in prepared if item is not None}
+    try:
+        with db.atomic():
+            pending = articles.unenriched_among(db, ids)
+            assigner = StoryAssigner(db)
+            for article_id in pending:
+                _enrich_one(db, assigner, article_id, ready.get(article_id), aliases)
+                articles.mark_enriched(db, article_id, now)
+            assigner.flush()
+    except BaseException:
+        forget_stories(db)  # what it remembers of this transaction was rolled back
+        raise
     return len(pending)
 
 
-def enrich_in_worker(db_path: str, ids: list[int], now: str, aliases: str | None) -> int:
-    """`enrich_ids` in a sandbox worker process, on a connection of its own."""
-    use_aliases_file(Path(aliases) if aliases else None)
-    db = open_database(db_path)
-    try:
-        return enrich_ids(db, ids, now)
-    finally:
-        db.close()
+def prepare_stories(db: Database, ids: list[int]) -> list[Prepared | None]:
+    """The story work for these articles that needs no write lock (`store.stories.prepare`); None where it failed,
+    and `enrich_ids` does that article's work itself."""
+    prepared: list[Prepared | None] = []
+    for article_id in ids:
+        try:
+            prepared.append(prepare(db, article_id))
+        except sqlite3.Error:
+            raise
+        except Exception:
+            log.exception("preparing the story of article %s failed", article_id)
+            prepared.append(None)
+    return prepared
 
 
-def enrich_pending(db: Database, now: datetime | None = None, *, limit: int | None = None) -> int:
+def prepare_in_worker(db_path: str, ids: list[int]) -> list[Prepared | None]:
+    """`prepare_stories` in a sandbox worker process; it only reads."""
+    return prepare_stories(_worker_database(db_path), ids)
+
+
+def enrich_in_worker(db_path: str, ids: list[int], now: str, aliases: str | None,
+                     prepared: list[Prepared | None] | None = None) -> int:
+    """`enrich_ids` in a sandbox worker process, on a connection of its own; `aliases` names the aliases file."""
+    aliases_file = _worker_aliases.get(aliases)
+    if aliases_file is None:
+        aliases_file = _worker_aliases[aliases] = AliasesFile(aliases)
+    return enrich_ids(_worker_database(db_path), ids, now, prepared or (), aliases=aliases_file.current())
+
+
+_worker_databases: dict[str, Database] = {}
+_worker_aliases: dict[str | None, AliasesFile] = {}  # re-read by AliasesFile itself when the file changes
+
+
+def _worker_database(path: str) -> Database:
+    """This worker process's connection to `path`, kept from task to task: its story cache (store/stories.py) then
+    only catches up with what the other workers wrote, instead of reading every frequency again."""
+    db = _worker_databases.get(path)
+    if db is None:
+        db = _worker_databases[path] = open_database(path)
+    return db
+
+
+def enrich_pending(db: Database, now: datetime | None = None, *, limit: int | None = None,
+                   aliases: Aliases | None = None) -> int:
     """Enrich stored, not yet enriched articles (all, or the oldest `limit`) in this process; returns how many.
 
     Oldest first, since a story is found among the articles stored before.
@@ -152,19 +208,24 @@ def enrich_pending(db: Database, now: datetime | None = None, *, limit: int | No
         ids = articles.unenriched_ids(db, size)
         if not ids:
             break
-        done += enrich_ids(db, ids, marked)
+        done += enrich_ids(db, ids, marked, aliases=aliases)
     return done
 
 
-def _enrich_one(db: Database, article_id: int) -> None:
-    for step in (assign_story, index_article_people):
+def _enrich_one(db: Database, assigner: StoryAssigner, article_id: int, prepared: Prepared | None,
+                aliases: Aliases | None) -> None:
+    steps: tuple[tuple[str, Callable[[], object]], ...] = (
+        ("story", lambda: assigner.assign(article_id, prepared)),
+        ("people", lambda: index_article_people(db, article_id, aliases)),
+    )
+    for name, step in steps:
         try:
             with db.atomic():  # a savepoint: a failing step leaves nothing of itself behind
-                step(db, article_id)
+                step()
         except sqlite3.Error:
             raise
         except Exception:
-            log.exception("enriching article %s: %s failed", article_id, getattr(step, "__name__", step))
+            log.exception("enriching article %s: %s failed", article_id, name)
 
 
 class MatchState:
@@ -188,14 +249,18 @@ class MatchState:
         self.subs = {r["id"]: r for r in rows}
         for sub_id in self.queries.keys() - self.subs.keys():
             del self.queries[sub_id]
+        parsed: dict[str, Query] = {}  # many chats follow the same topic: each text is parsed once (queries are frozen)
         for r in rows:
             if r["id"] not in self.queries:
                 try:
-                    self.queries[r["id"]] = parse_query(r["query"])
+                    query = parsed.get(r["query"])
+                    if query is None:
+                        query = parsed[r["query"]] = parse_query(r["query"])
+                    self.queries[r["id"]] = query
                 except QueryError:
                     log.warning("subscription %s has an unreadable query; skipped", r["id"])
-        if self.matcher is None:
-            self.matcher = Matcher(variants=lambda phrase: phrase_variants(db, phrase))
+        if self.matcher is None:  # the one topic service: alerts match exactly what /latest and digests list
+            self.matcher = Topics(articles.StoredArticles(db)).matcher()
         self.matcher.update(self.queries)
         self.revision = revision
 
@@ -212,12 +277,12 @@ def match_step(db: Database, state: MatchState, now: datetime) -> tuple[int, int
     state.refresh(db)
     created = 0
     deadline = time.monotonic() + MATCH_STEP_S
-    for done, article_id in enumerate(ids, 1):
-        with db.atomic():
+    with db.atomic():  # one commit for the step: each commit writes every index page its alerts touched
+        for done, article_id in enumerate(ids, 1):
             if articles.mark_matched(db, article_id, iso(now)):  # else another process matched it meanwhile
                 created += _match_one(db, state, article_id, now)
-        if time.monotonic() > deadline:
-            return done, created
+            if time.monotonic() > deadline:
+                return done, created
     return len(ids), created
 
 
@@ -237,32 +302,43 @@ def _match_one(db: Database, state: MatchState, article_id: int, now: datetime) 
     if article is None or state.matcher is None:
         return 0
     hits = state.matcher.match(article["title"], article["summary"], article["body"])
-    by_chat: dict[str, list[dict[str, Any]]] = {}
+    by_chat: dict[str, list[str]] = {}
+    shared: dict[tuple[Any, ...], str] = {}
     for sub_id, match in sorted(hits.items()):
         sub = state.subs.get(sub_id)
         if sub is None or article_id <= sub["since_article_id"] or _is_muted(sub, now):
             continue
-        by_chat.setdefault(sub["chat_id"], []).append(_topic_json(sub, state.queries[sub_id], match))
-    created = 0
+        by_chat.setdefault(sub["chat_id"], []).append(_topic_json(sub, state.queries[sub_id], match, shared))
+    if not by_chat:
+        return 0
+    stamp, new = iso(now), []
+    alerting = alerts.alerting_chats(db, list(by_chat))
     for chat_id, topics in by_chat.items():
-        chat = get_chat(db, chat_id)
-        if chat is None or chat["alerts_mode"] != "instant":
+        chat = alerting.get(chat_id)
+        if chat is None:
             continue
         held_until = quiet_until(now, chat["timezone"] or "UTC", chat["quiet_start"], chat["quiet_end"])
-        if alerts.create_alert(db, chat_id=chat_id, article_id=article_id, story_id=article["story_id"],
-                               topics=topics, next_attempt_at=iso(held_until or now), now=iso(now),
-                               held=held_until is not None):
-            created += 1
-    return created
+        new.append(alerts.NewAlert(chat_id, "[" + ", ".join(topics) + "]", iso(held_until) if held_until else stamp,
+                                   held=held_until is not None))
+    # one statement for all the chats: an article that matches thousands of chats is written in one go
+    return alerts.create_alerts(db, article_id=article_id, story_id=article["story_id"], new=new, now=stamp)
 
 
 def _is_muted(sub: dict[str, Any], now: datetime) -> bool:
     return bool(sub["muted_until"]) and sub["muted_until"] > iso(now)
 
 
-def _topic_json(sub: dict[str, Any], query: Query, match: Match) -> dict[str, Any]:
-    return {"id": sub["id"], "query": sub["query"], "describe": query.describe(),
-            "phrase": match.phrase, "field": match.field, "start": match.start, "end": match.end}
+def _topic_json(sub: dict[str, Any], query: Query, match: Match, shared: dict[tuple[Any, ...], str]) -> str:
+    """The topic as JSON text, exactly as `json.dumps` writes {id, query, describe, phrase, field, start, end}.
+
+    All but the id is encoded once per query text and match (`shared`): thousands of chats follow the same topic.
+    """
+    key = (sub["query"], match.phrase, match.field, match.start, match.end)
+    tail = shared.get(key)
+    if tail is None:
+        tail = shared[key] = json.dumps({"query": sub["query"], "describe": query.describe(), "phrase": match.phrase,
+                                         "field": match.field, "start": match.start, "end": match.end})[1:]
+    return f'{{"id": {int(sub["id"])}, {tail}'
 
 
 class Pipeline:
@@ -272,11 +348,12 @@ class Pipeline:
     Each step is one short transaction followed by a return to the event loop.
     """
 
-    def __init__(self, store: Store, sandbox: Sandbox | None = None, *, aliases: Path | None = None,
+    def __init__(self, store: Store, sandbox: Sandbox | None = None, *, aliases: AliasesFile | None = None,
                  clock: Clock | None = None) -> None:
         self.store = store
         self.sandbox = sandbox
-        self.aliases = str(aliases) if aliases else None
+        self.aliases_file = aliases  # the owner's (runtime, CLI); a worker gets only its path and reads its own
+        self.aliases = str(aliases.path) if aliases and aliases.path else None
         self.clock = clock or Clock()
         self.state = MatchState()
 
@@ -299,25 +376,49 @@ class Pipeline:
             if not enriched and not matched:
                 return created
 
-    async def enrich(self, now: datetime, limit: int = MATCH_STEP) -> int:
-        """Enrich up to `limit` of the oldest pending articles, a step at a time."""
-        done = 0
-        while done < limit:
-            ids = await self.store.run(articles.unenriched_ids, ENRICH_STEP)
-            if not ids:
-                break
-            if self.sandbox is None:
-                await self.store.run(enrich_ids, ids, iso(now))
-            else:
-                await self._enrich_isolated(ids, now)
-            done += len(ids)
-        return done
+    async def enrich(self, now: datetime, limit: int = ENRICH_CALL) -> int:
+        """Enrich up to `limit` of the oldest pending articles, a step (one transaction) at a time.
 
-    async def _enrich_isolated(self, ids: list[int], now: datetime) -> None:
+        With a sandbox, both halves run in its workers, overlapped: while one worker writes a step, another
+        prepares the story work of the next (`prepare_in_worker`: reads only, so any number may run at once).
+        """
+        ids = await self.store.run(articles.unenriched_ids, limit)
+        steps = [ids[i:i + ENRICH_STEP] for i in range(0, len(ids), ENRICH_STEP)]
+        if self.sandbox is None:
+            for step in steps:
+                await self.store.run(enrich_ids, step, iso(now),
+                                     aliases=self.aliases_file.current() if self.aliases_file else None)
+            return len(ids)
+        ahead: list[asyncio.Task[list[Prepared | None]]] = []
+        try:
+            for index, step in enumerate(steps):
+                if not ahead:
+                    ahead.extend(asyncio.create_task(self._prepare(s)) for s in steps[index:index + PREPARE_AHEAD])
+                prepared = await ahead.pop(0)
+                writing = asyncio.create_task(self._enrich_isolated(step, now, prepared))
+                await asyncio.sleep(0)  # the write goes to the pool before the preparations queued below
+                for later in steps[index + 1 + len(ahead):index + 1 + PREPARE_AHEAD]:
+                    ahead.append(asyncio.create_task(self._prepare(later)))
+                await writing
+        finally:
+            for task in ahead:
+                task.cancel()
+        return len(ids)
+
+    async def _prepare(self, ids: list[int]) -> list[Prepared | None]:
+        """Story work for a step done ahead in a worker; nothing when a limit stops it (the step then does it)."""
+        assert self.sandbox is not None
+        try:
+            return await self.sandbox.run(prepare_in_worker, self.store.path, ids)
+        except LimitExceeded as exc:
+            log.info("preparing the stories of articles %s-%s: the analysis %s", ids[0], ids[-1], exc)
+            return []
+
+    async def _enrich_isolated(self, ids: list[int], now: datetime, prepared: list[Prepared | None]) -> None:
         """Enrich in a worker; when a limit stops it, again one by one, and mark the article that hits it."""
         assert self.sandbox is not None
         try:
-            await self.sandbox.run(enrich_in_worker, self.store.path, ids, iso(now), self.aliases)
+            await self.sandbox.run(enrich_in_worker, self.store.path, ids, iso(now), self.aliases, prepared)
             return
         except LimitExceeded as exc:
             if len(ids) == 1:
@@ -325,11 +426,12 @@ class Pipeline:
                 log.warning("article %s: %s", ids[0], reason)
                 await self.store.run(articles.mark_enrich_failed, ids[0], iso(now), reason)
                 return
+        ready = {item.article_id: item for item in prepared if item is not None}
         for article_id in ids:
-            await self._enrich_isolated([article_id], now)
+            await self._enrich_isolated([article_id], now, [ready.get(article_id)])
 
 
 async def ingest_drafts(store: Store, drafts: list[ArticleDraft], *, source_id: int | None = None,
                         now: datetime | None = None, clock: Clock | None = None) -> IngestCounts:
-    """Store, enrich and match drafts on `store`'s thread (tests and one-off callers)."""
+    """Store, enrich and match drafts on `store`'s thread, with no aliases and no sandbox (the tests' shortcut)."""
     return await Pipeline(store, clock=clock).ingest(drafts, source_id=source_id, now=now)

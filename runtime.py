@@ -1,11 +1,12 @@
 """The running bot: one asyncio loop for the platforms, outbox workers and scheduler.
 
-Interactive and batch work never share a queue: commands and delivery use one database connection
-(`store`), polling, matching and digests another (`batch_store`), and untrusted parsing and the
-enrichment stage run in sandbox worker processes with CPU, memory and time limits.
+Interactive and batch work never share a queue: commands use one database connection (`store`), delivery
+another (`outbox_store`), polling, matching and digests a third (`batch_store`), and untrusted parsing and
+the enrichment stage run in sandbox worker processes with CPU, memory and time limits.
 
-`bot.py` builds a `Runtime` from the config; tests build one directly. Start order: stores, sources,
-platforms, workers, scheduler; stop goes in reverse and lets in-flight sends finish.
+`bot.py` builds a `Runtime` from the config; tests build one directly. The runtime owns what the parts share:
+the people aliases file, the command registry (in its dispatcher) and the platforms, each a `platforms.base.Platform`.
+Start order: stores, sources, platforms, workers, scheduler; stop goes in reverse and lets in-flight sends finish.
 """
 
 from __future__ import annotations
@@ -17,20 +18,24 @@ import signal
 import threading
 from typing import Any, TextIO
 
+from diplobot.analysis.aliases import AliasesFile
+from diplobot.analysis.lexicon import Lexicon, lexicon_rows, load_lexicon
 from diplobot.clock import Clock, iso
 from diplobot.config import Config, parse_duration
-from diplobot.handlers.dispatcher import Dispatcher
+from diplobot.handlers.dispatcher import Dispatcher, default_commands
 from diplobot.ingest.fetch import Fetcher
-from diplobot.ingest.poll import source_kind
 from diplobot.ingest.samples import SAMPLE_SOURCES
 from diplobot.ingest.urls import display_url
 from diplobot.ops import Metrics, OpsServer
+from diplobot.outbox import OutboxWorker
 from diplobot.pipeline import Pipeline
+from diplobot.platforms.base import Platform
 from diplobot.platforms.console import ConsolePlatform
-from diplobot.platforms.delivery import OutboxWorker
+from diplobot.poller import source_kind
 from diplobot.sandbox import Limits, Sandbox
 from diplobot.scheduler import Jobs, build_scheduler
-from diplobot.store import people, sources
+from diplobot.store import lexicon as topic_lexicon
+from diplobot.store import sources
 from diplobot.store.worker import Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,11 @@ def make_sandbox(config: Config) -> Sandbox:
     return Sandbox(Limits(cpu_s=workers.cpu_seconds, memory_mb=workers.memory_mb, timeout_s=workers.timeout),
                    processes=workers.processes, log_format=config.ops.log_format,
                    log_level=max(config.ops.log_level, "WARNING", key=logging.getLevelName))
+
+
+def make_aliases(config: Config) -> AliasesFile:
+    """The aliases file the config names (or none). Raises AliasError when it cannot be read or is invalid."""
+    return AliasesFile(config.resolve(config.people.aliases) if config.people.aliases else None)
 
 
 def make_fetcher(config: Config) -> Fetcher:
@@ -71,37 +81,45 @@ def sync_config_sources(db: Any, config: Config, now: str) -> None:
             wanted.append(url)
     for url in sources.remove_unlisted(db, wanted, origins=("config", "sample")):
         log.info("source %s is no longer in the config: not polled any more (its articles stay)", display_url(url))
+    topic_lexicon.replace_lexicon(db, lexicon_rows(make_lexicon(config)))
+
+
+def make_lexicon(config: Config) -> Lexicon:
+    """The config's own lexicon file (`[topics] lexicon`) as read now; empty without one. Raises LexiconError."""
+    return load_lexicon(config.resolve(config.topics.lexicon)) if config.topics.lexicon else Lexicon()
 
 
 class Runtime:
     """All long-running parts of diplobot in one process."""
 
     def __init__(self, config: Config, clock: Clock | None = None, *, console: bool | None = None,
-                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+                 stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 aliases: AliasesFile | None = None) -> None:
         self.config = config
         self.clock = clock or Clock()
-        aliases = config.resolve(config.people.aliases) if config.people.aliases else None
-        people.use_aliases_file(aliases)
+        self.aliases = aliases if aliases is not None else make_aliases(config)
         self.store = Store(config.resolve(config.store.path))
+        self.outbox_store = Store(config.resolve(config.store.path))
         self.batch_store = Store(config.resolve(config.store.path))
         self.sandbox = make_sandbox(config)
         self.metrics = Metrics()
         self.dispatcher = Dispatcher(self.store, config, self.clock,
-                                     on_handled=lambda p: self.metrics.commands.labels(p).inc())
+                                     on_handled=lambda p: self.metrics.commands.labels(p).inc(),
+                                     commands=default_commands(), aliases=self.aliases)
         self.fetcher = make_fetcher(config)
         self.stopped = asyncio.Event()
-        self.platforms: list[Any] = []
+        self.platforms: list[Platform] = []
         self.workers: list[OutboxWorker] = []
         self._want_console = console
         self._console_io = (stdin, stdout)
-        pipeline = Pipeline(self.batch_store, self.sandbox, aliases=aliases, clock=self.clock)
+        pipeline = Pipeline(self.batch_store, self.sandbox, aliases=self.aliases, clock=self.clock)
         self.jobs = Jobs(self.batch_store, self.fetcher, config, self.clock, pipeline=pipeline, runner=self.sandbox,
                          on_alerts=self.wake_workers, on_ingested=self.metrics.ingested.inc)
         self.scheduler = build_scheduler(self.jobs, config.timezone)
         self.ops = OpsServer(config.ops.listen, self.store, self.metrics, self.health) if config.ops.listen else None
 
-    def _build_platforms(self) -> list[Any]:
-        platforms: list[Any] = []
+    def _build_platforms(self) -> list[Platform]:
+        platforms: list[Platform] = []
         if self.config.telegram.enabled:
             from diplobot.platforms.telegram import TelegramPlatform
 
@@ -121,15 +139,16 @@ class Runtime:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.outbox_store.open()
         await self.batch_store.open()
         await self.store.run(sync_config_sources, self.config, iso(self.clock.now()))
         self.platforms = self._build_platforms()
         for platform in self.platforms:
             await platform.start()
-            log.info("%s platform started", platform.platform)
+            log.info("%s platform started (%s)", platform.platform, platform.capabilities.describe())
             self.jobs.platforms.add(platform.platform)
             latency = self.metrics.delivery_latency.labels(platform.platform)
-            worker = OutboxWorker(self.store, platform, self.config, self.clock, on_sent=latency.observe)
+            worker = OutboxWorker(self.outbox_store, platform, self.config, self.clock, on_sent=latency.observe)
             worker.start()
             self.workers.append(worker)
         self.scheduler.start()
@@ -141,7 +160,7 @@ class Runtime:
     def health(self) -> dict[str, bool]:
         checks = {"scheduler": self.scheduler.running}
         for platform in self.platforms:
-            checks[platform.platform] = bool(getattr(platform, "connected", True))
+            checks[platform.platform] = platform.connected
         return checks
 
     def wake_workers(self) -> None:
@@ -165,6 +184,7 @@ class Runtime:
         await self.fetcher.aclose()
         await asyncio.to_thread(self.sandbox.close)
         await self.batch_store.close()
+        await self.outbox_store.close()
         await self.store.close()
 
     async def run_until_stopped(self) -> None:
@@ -175,14 +195,11 @@ class Runtime:
         database for the next start.
         """
         loop = asyncio.get_running_loop()
-        signals = 0
 
         def on_signal() -> None:
-            nonlocal signals
-            signals += 1
-            if signals > 1:
-                log.warning("second stop signal: exiting now")
-                os._exit(1)
+            for sig in (signal.SIGINT, signal.SIGTERM):  # the next one acts at once, even if the loop is busy
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, _exit_at_second_signal)
             self.stopped.set()
 
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -205,6 +222,11 @@ class Runtime:
             watchdog.start()
             await self.stop()
             watchdog.cancel()
+
+
+def _exit_at_second_signal(_signum: int, _frame: object) -> None:
+    os.write(2, b"second stop signal: exiting now\n")  # no logging in a signal handler: it may hold the lock
+    os._exit(1)
 
 
 def _exit_now() -> None:

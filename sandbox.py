@@ -32,7 +32,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 # Imported once in the fork server, so that each worker starts with the parsers and analysis loaded.
-PRELOAD = ["diplobot.pipeline", "diplobot.ingest.documents", "diplobot.ingest.poll"]
+PRELOAD = ["diplobot.pipeline", "diplobot.ingest.documents", "diplobot.poller"]
 
 
 class Runner(Protocol):

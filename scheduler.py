@@ -19,9 +19,10 @@ from diplobot.clock import Clock, iso
 from diplobot.config import Config
 from diplobot.handlers.digest import DuePeriod, digest_reply, due_period, period_start
 from diplobot.handlers.reply import reply_to_json
+from diplobot.handlers.trend import digest_chart
 from diplobot.ingest.fetch import Fetcher
-from diplobot.ingest.poll import PollResult, poll_due
 from diplobot.pipeline import Pipeline
+from diplobot.poller import PollResult, poll_due
 from diplobot.sandbox import THREADS, Runner
 from diplobot.store.chats import chats_with_digest
 from diplobot.store.digests import claim_digest, finish_digest, queue_digest
@@ -119,7 +120,24 @@ class Jobs:
             finish_digest(db, digest_id, now=iso(now))
             return 0
         queue_digest(db, digest_id, reply_json=reply_to_json(reply), now=iso(now))
+        self._queue_chart(db, chat, period, start, now)
         return 1
+
+    def _queue_chart(self, db: Database, chat: dict[str, Any], period: DuePeriod, start: datetime,
+                     now: datetime) -> None:
+        """Weekly digests, and daily ones with `/settings digest chart on`, are followed by a trend chart of the
+        chat's topics, queued as its own outbox message right after the digest (a photo's caption holds 1,024
+        characters, a digest more) and claimed like a digest, so it is never sent twice either."""
+        if not (chat["digest_weekday"] or chat.get("digest_chart")):
+            return
+        chart_id = claim_digest(db, chat["id"], f"{period.key}/chart", iso(start), iso(period.scheduled))
+        if chart_id is None:
+            return
+        chart = digest_chart(db, chat, period.scheduled, default_tz=self.config.timezone)
+        if chart is None:
+            finish_digest(db, chart_id, now=iso(now))
+            return
+        queue_digest(db, chart_id, reply_json=reply_to_json(chart), now=iso(now))
 
     async def match(self) -> int:
         created = await self.pipeline.enrich_and_match(self.clock.now())

@@ -33,12 +33,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Set
-from itertools import chain, product
+from itertools import chain
 from typing import NamedTuple
 
 import ahocorasick
 
-from diplobot.analysis.query import AllOf, AnyOf, Node, Not, Query, Term, terms
+from diplobot.analysis.query import AllOf, Node, Not, Query, Term, clauses, terms
 from diplobot.analysis.text import Scanned, normalize_phrase, phrase_keys
 
 FIELDS = ("title", "summary", "body")
@@ -234,11 +234,7 @@ class Matcher:
     def _acquire(self, forms: tuple[str, ...]) -> _Term:
         term = self._terms.get(forms)
         if term is None:
-            phrases = dict.fromkeys(forms)
-            if self._variants is not None:
-                for form in forms:
-                    phrases.update(dict.fromkeys(filter(None, map(normalize_phrase, self._variants(form)))))
-            term = self._terms[forms] = _Term(tuple(phrases))
+            term = self._terms[forms] = _Term(term_phrases(forms, self._variants))
             term.slots = self._find_slots(term)
             if term.slots is None:
                 self._stale = True
@@ -266,7 +262,9 @@ class Matcher:
         for sub_id, (query, sub) in self._subs.items():
             if isinstance(sub, _Term):
                 singles.setdefault(sub, []).append((sub_id, query.expr.display))  # type: ignore[union-attr]
-        automaton, slot_singles, slot_terms = None, [], []
+        automaton = None
+        slot_singles: list[tuple[tuple[int, str], ...]] = []
+        slot_terms: list[tuple[_Term, ...]] = []
         if self._terms:
             automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
             for term in self._terms.values():
@@ -291,9 +289,23 @@ class Matcher:
         self._stale = False
 
 
+def term_phrases(forms: tuple[str, ...], variants: Variants | None) -> tuple[str, ...]:
+    """A term's phrases in scan form: its typed forms, then the other spellings `variants` gives for them."""
+    phrases = dict.fromkeys(forms)
+    if variants is not None:
+        for form in forms:
+            phrases.update(dict.fromkeys(filter(None, map(normalize_phrase, variants(form)))))
+    return tuple(phrases)
+
+
+def phrases_keys(phrases: Iterable[str]) -> dict[str, None]:
+    """The automaton keys of these phrases, padded with spaces (keys longer than the value's length field allows
+    are left out): an article matches one of the phrases exactly when its scan form contains one of the keys."""
+    return dict.fromkeys(key for phrase in phrases for key in phrase_keys(phrase) if len(key) <= _LENGTH)
+
+
 def _keys(term: _Term) -> dict[str, None]:
-    """The term's automaton keys (keys longer than the value's length field allows are left out)."""
-    return dict.fromkeys(key for phrase in term.phrases for key in phrase_keys(phrase) if len(key) <= _LENGTH)
+    return phrases_keys(term.phrases)
 
 
 def _place(span: tuple[int, int], summary_at: int, body_at: int) -> tuple[str, int, int]:
@@ -316,25 +328,11 @@ def _positive_terms(node: Node) -> list[Term]:
 
 def _clauses(node: Node, ids: Mapping[Term, _Term]) -> tuple[_Clause, ...] | None:
     """The expression as a disjunction of (needed, excluded) terms; None if that takes over MAX_CLAUSES."""
-    if isinstance(node, Term):
-        return (((ids[node],), ()),)
-    if isinstance(node, Not):
-        return (((), (ids[node.term],)),)
-    parts = [_clauses(item, ids) for item in node.items]
-    if any(part is None for part in parts):
+    found = clauses(node, MAX_CLAUSES)
+    if found is None:
         return None
-    if isinstance(node, AnyOf):
-        out = tuple(chain.from_iterable(parts))  # type: ignore[arg-type]
-    else:
-        size = 1
-        for part in parts:
-            size *= len(part)  # type: ignore[arg-type]
-        if size > MAX_CLAUSES:
-            return None
-        out = tuple((tuple(dict.fromkeys(chain.from_iterable(c[0] for c in combo))),
-                     tuple(dict.fromkeys(chain.from_iterable(c[1] for c in combo))))
-                    for combo in product(*parts))  # type: ignore[arg-type]
-    return out if len(out) <= MAX_CLAUSES else None
+    return tuple((tuple(dict.fromkeys(ids[t] for t in need)), tuple(dict.fromkeys(ids[t] for t in avoid)))
+                 for need, avoid in found)
 
 
 def _holds(node: Node, ids: Mapping[Term, _Term], present: Set[_Term]) -> bool:

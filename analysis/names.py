@@ -41,7 +41,7 @@ _FOLD = str.maketrans({
 _UK = dict(zip("абвгґдезиіклмнопрстуфхцчшщьюя'’", [
     "a", "b", "v", "h", "g", "d", "e", "z", "y", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
     "kh", "ts", "ch", "sh", "shch", "", "iu", "ia", "", ""], strict=True))
-_UK.update({"є": "ie", "ж": "zh", "ї": "i", "й": "i"})
+_UK.update({"є": "e", "ж": "zh", "ї": "i", "й": "i"})  # є inside a word as English news writes it: Umerov
 _UK_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
 _RU = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", [
     "a", "b", "v", "g", "d", "e", "yo", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
@@ -231,7 +231,48 @@ def same_person(a: str, b: str, aliases: Aliases | None = None) -> bool:
     name_a, name_b = _latin_name(a), _latin_name(b)
     if aliases is not None and aliases.same_surname(name_a, name_b):
         return given_compatible(name_a, name_b) if name_a.given and name_b.given else True
-    return surname_compatible(name_a, name_b) and given_compatible(name_a, name_b)
+    cross = has_cyrillic(a) != has_cyrillic(b)
+    if not surname_compatible(name_a, name_b):
+        # written in two alphabets, full names whose surnames differ only in vowels (Трамп / Trump, Макрон /
+        # Macron) and whose given names agree
+        return cross and bool(name_a.given and name_b.given) and given_compatible(name_a, name_b) \
+            and bool(_consonants(name_a.surname) & _consonants(name_b.surname))
+    if given_compatible(name_a, name_b):
+        return True
+    if cross:
+        return _same_consonants(name_a, name_b)
+    return has_cyrillic(a) and name_a.surname_key == name_b.surname_key and _counterparts(a, b)
+
+
+def _counterparts(a: str, b: str) -> bool:
+    """Both Cyrillic: the same given name in its Ukrainian and Russian forms (Володимир Зеленський / Владимир
+    Зеленский)."""
+    from diplobot.analysis.cyrillic_names import same_given_name  # imported late: it loads the dictionaries' code
+
+    return same_given_name(a.split(maxsplit=1)[0], b.split(maxsplit=1)[0])
+
+
+def _same_consonants(a: Name, b: Name) -> bool:
+    """Given names written in two alphabets agree when their consonants do (Стів / Steve, Кір / Keir, Джонатан /
+    Jonathan, Владимир / Volodymyr): transliteration back and forth changes vowels, rarely consonants."""
+    if not a.given or not b.given or a.surname_key != b.surname_key:
+        return False
+    return bool(_consonants(a.given[0]) & _consonants(b.given[0]))
+
+
+def _consonants(word: str) -> set[str]:
+    """The consonant skeletons a name may have across alphabets: voiced and voiceless s/z alike, g as h (Гюнтер)
+    or, before e/i/y, as j (Giorgia / Джорджа), w as v (Witkoff / Віткофф) or as a vowel (Powell / Пауелл)."""
+    latin = fold(word).casefold().replace("dzh", "j").replace("zh", "j").replace("kh", "h").replace("th", "t")
+    latin = latin.replace("ph", "f").replace("c", "k").replace("s", "z").replace("q", "k").replace("x", "ks")
+    out = set()
+    for g_front in ("h", "j"):
+        for w in ("v", ""):
+            form = re.sub(r"g(?=[eiy])", g_front, latin).replace("g", "h").replace("w", w)
+            consonants = _DOUBLE.sub(r"\1", "".join(ch for ch in form if ch.isalpha() and ch not in "aeiouy"))
+            if consonants:
+                out.add(consonants)
+    return out
 
 
 def match_keys(name: str, aliases: Aliases | None = None) -> set[str]:

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -991,7 +991,7 @@ class _People:
         """The people one of whose spellings `same_person` accepts for `surface`, first named first."""
         seen: dict[int, _Person] = {}
         for key in match_keys(surface, self.aliases):
-            bucket = self.index.get(key, ())
+            bucket: Sequence[_Person] = self.index.get(key, ())
             if key.startswith("n:"):
                 bucket = bucket[-self.FUZZY_BUCKET:]
             for person in bucket:
@@ -1157,3 +1157,54 @@ def role_key(text: str) -> tuple[str, str | None]:
     if state is None:
         state = next((s for name, s in lex.institutions.items() if s and f" {name} " in f" {key} "), None)
     return re.sub(r"\b(of|to|for|and)$", "", key).strip(), state
+
+
+# --- role ranking -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    description_heads: frozenset[str]
+    qualifiers: tuple[re.Pattern[str], ...]  # qualifiers and institution names, longest first
+    offices: dict[str, str]  # role key of a wording -> role key of the office's official title
+
+
+@lru_cache(maxsize=1)
+def _ranking() -> _Ranking:
+    """roles.json's `descriptions` and `same_office`, read once (see its `_about`)."""
+    roles = json.loads((DATA / "roles.json").read_text(encoding="utf-8"))
+    lex = lexicon()
+    words = {w.casefold() for w in roles["descriptions"]["qualifiers"]} | set(lex.institutions)
+    offices: dict[str, str] = {}
+    for official, wordings in roles["same_office"].items():
+        office = role_key(official)[0]
+        offices.update({role_key(wording)[0]: office for wording in wordings})
+    return _Ranking(
+        description_heads=frozenset(roles["descriptions"]["heads"]),
+        qualifiers=tuple(re.compile(rf"(?<![\w-]){re.escape(w)}(?![\w-])")
+                         for w in sorted(words, key=len, reverse=True)),
+        offices=offices,
+    )
+
+
+def role_kind(role: str) -> str:
+    """'title' for an office ('President', 'head of the Presidential Office', 'opposition leader'), 'description'
+    for words that characterise a person instead ('Russian dictator', 'Kremlin strongman', 'top diplomat').
+
+    /who and digests prefer titles, whatever the latest article called someone: a description is a head word of
+    roles.json's `descriptions` with nothing before it but its qualifiers, an institution or a state.
+    """
+    ranking = _ranking()
+    words = role_key(base_role(role))[0].split()
+    if not words or words[-1] not in ranking.description_heads:
+        return "title"
+    rest = " ".join(words[:-1])
+    for qualifier in ranking.qualifiers:
+        rest = qualifier.sub(" ", rest)
+    return "description" if not rest.split() else "title"
+
+
+def office_key(key: str) -> str:
+    """The role key of the office a role key words otherwise ('chief of staff' -> 'head of presidential office'),
+    from roles.json's `same_office`; the key itself when it is no such wording."""
+    return _ranking().offices.get(key, key)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain, product
 
 from diplobot.analysis.text import hyphen_split, normalize_phrase, singular
 
@@ -98,6 +99,33 @@ def terms(node: Node) -> list[Term]:
     if isinstance(node, Not):
         return [node.term]
     return [t for item in node.items for t in terms(item)]
+
+
+Clause = tuple[tuple[Term, ...], tuple[Term, ...]]
+
+
+def clauses(node: Node, limit: int) -> tuple[Clause, ...] | None:
+    """The expression as a disjunction of (needed, excluded) terms, each without repeats; None when that takes more
+    than `limit` clauses (the matcher then evaluates the tree; topic checks skip the query)."""
+    if isinstance(node, Term):
+        return (((node,), ()),)
+    if isinstance(node, Not):
+        return (((), (node.term,)),)
+    parts = [clauses(item, limit) for item in node.items]
+    if any(part is None for part in parts):
+        return None
+    if isinstance(node, AnyOf):
+        out = tuple(chain.from_iterable(parts))  # type: ignore[arg-type]
+    else:
+        size = 1
+        for part in parts:
+            size *= len(part)  # type: ignore[arg-type]
+        if size > limit:
+            return None
+        out = tuple((tuple(dict.fromkeys(chain.from_iterable(c[0] for c in combo))),
+                     tuple(dict.fromkeys(chain.from_iterable(c[1] for c in combo))))
+                    for combo in product(*parts))  # type: ignore[arg-type]
+    return out if len(out) <= limit else None
 
 
 def evaluate(node: Node, present: frozenset[Term] | set[Term]) -> bool:

@@ -129,7 +129,8 @@ class Scanned:
         return at + self.edit_shift[bisect_right(self.edit_at, at) - 1]
 
     def _apply(self, text: str, edits: list[tuple[int, int, str]]) -> str:
-        pieces, done, shift = [], 0, 0
+        pieces: list[str] = []
+        done = shift = 0
         for start, end, replacement in sorted(edits):
             if start < done:
                 continue

@@ -26,18 +26,23 @@ Each round, on fresh temporary database files and the same rows:
   and the same tokenizer, WAL and synchronous=NORMAL.
 
 The two run interleaved (`--rounds` times, order alternating) and the medians are reported; `ratio` is the median
-of the per-round ratios. After the first round, the enrichment stage (`pipeline.enrich_pending`: story assignment
-and people indexing) runs over the diplobot database, then matching (`pipeline.match_pending`, no subscriptions),
-and their rates are reported too, along with the end-to-end rate of store + enrich + match. The last line is
-`RESULT diplobot_per_s=... plain_per_s=... ratio=... enrich_per_s=... ...`.
+of the per-round ratios. After the first round, the enrichment stage (story assignment and people indexing) runs over
+the diplobot database twice: as the bot runs it, `Pipeline.enrich` with a sandbox of two worker processes
+(`enrich_per_s`), on a copy of the file, and in this process, `pipeline.enrich_pending` (`enrich_inproc_per_s`, with
+the per-call costs `story_ms` and `people_ms`); both must give the same stories. Then matching
+(`pipeline.match_pending`, no subscriptions) runs, and its rate is reported too, along with the end-to-end rate of
+store + enrich (in-process) + match. The last line is
+`RESULT diplobot_per_s=... plain_per_s=... ratio=... enrich_per_s=... enrich_inproc_per_s=... ...`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import random
 import re
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -47,14 +52,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from diplobot import pipeline
 from diplobot.clock import iso
 from diplobot.ingest.models import ArticleDraft
-from diplobot.pipeline import MatchState, enrich_pending, match_pending, store_drafts, to_row
+from diplobot.pipeline import MatchState, Pipeline, enrich_pending, match_pending, store_drafts, to_row
+from diplobot.sandbox import Sandbox
 from diplobot.store.db import open_database
+from diplobot.store.stories import StoryAssigner
+from diplobot.store.worker import Store
 
 PER_DAY = 500
 START = datetime(2025, 3, 1, tzinfo=UTC)
@@ -227,7 +236,7 @@ class Generator:
 PLAIN_SCHEMA = """create table articles (
     id integer primary key, source_id integer, url text, canonical_url text, guid text, title text not null,
     summary text not null default '', body text not null default '', published_at text, fetched_at text not null,
-    content_hash text not null, story_id integer, matched_at text, people_at text, enriched_at text)"""
+    content_hash text not null, story_id integer, matched_at text, people_at text, enriched_at text, lang text)"""
 
 
 BLOCK = 1000  # rows per timed block; the two paths alternate block by block
@@ -312,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {"diplobot_per_s": f"{diplobot:.0f}", "plain_per_s": f"{plain:.0f}", "ratio": f"{ratio:.2f}"}
     result.update({k: f"{v:.2f}" if k.endswith("_ms") else f"{v:.0f}" for k, v in later.items()})
     if later:
-        print(f"stages: store {diplobot:,.0f}/s (median), enrich {later['enrich_per_s']:,.0f}/s, "
+        print(f"stages: store {diplobot:,.0f}/s (median), enrich {later['enrich_per_s']:,.0f}/s with workers "
+              f"({later['enrich_inproc_per_s']:,.0f}/s in-process), "
               f"match {later['match_per_s']:,.0f}/s")
     print("RESULT " + " ".join(f"{k}={v}" for k, v in result.items()))
     return 0
@@ -325,34 +335,42 @@ def measure_later_stages(db: Database, n: int, store_seconds: float, now: str,
     Story assignment and people indexing are timed call by call as well (a wrapper around each), so that their
     shares and the cost of a story assignment with nearly `n` articles stored are visible.
     """
-    calls: dict[str, list[float]] = {"assign_story": [], "index_article_people": []}
-    originals = {name: getattr(pipeline, name) for name in calls}
+    calls: dict[str, list[float]] = {"assign": [], "index_article_people": []}
+    owners: dict[str, Any] = {"assign": StoryAssigner, "index_article_people": pipeline}
+    originals = {name: getattr(owner, name) for name, owner in owners.items()}
 
     def timed(name: str) -> Callable[..., object]:
-        def call(*args: object) -> object:
+        def call(*args: object, **kwargs: object) -> object:
             started = time.perf_counter()
             try:
-                return originals[name](*args)
+                return originals[name](*args, **kwargs)
             finally:
                 calls[name].append(time.perf_counter() - started)
         return call
 
-    for name in calls:
-        setattr(pipeline, name, timed(name))
+    copy = Path(db.conn.execute("pragma database_list").fetchone()[2] + ".workers")
+    with sqlite3.connect(copy) as target:  # the same stored, not yet enriched articles, for the worker pool
+        db.conn.backup(target)
+    for name, owner in owners.items():
+        setattr(owner, name, timed(name))
     try:
         started = time.perf_counter()
         enriched = enrich_pending(db)
         enrich_seconds = time.perf_counter() - started
     finally:
-        for name, function in originals.items():
-            setattr(pipeline, name, function)
+        for name, owner in owners.items():
+            setattr(owner, name, originals[name])
+    workers_seconds = enrich_with_workers(copy, now)
+    same = stories_of(db) == stories_of(open_database(copy))
+    print(f"enrichment with {WORKERS} worker processes (the bot's way): {n / workers_seconds:,.0f}/s; stories "
+          f"{'the same as' if same else 'DIFFERENT from'} in-process", flush=True)
     started = time.perf_counter()
     match_pending(db, MatchState(), datetime.fromisoformat(now))
     match_seconds = time.perf_counter() - started
-    story_ms = 1000 * statistics.mean(calls["assign_story"])
-    story_last_ms = 1000 * statistics.median(calls["assign_story"][-1000:])
+    story_ms = 1000 * statistics.mean(calls["assign"])
+    story_last_ms = 1000 * statistics.median(calls["assign"][-1000:])
     people_ms = 1000 * statistics.mean(calls["index_article_people"])
-    print(f"enrichment: {enriched} articles in {enrich_seconds:.1f} s, {n / enrich_seconds:,.0f}/s, "
+    print(f"enrichment in-process: {enriched} articles in {enrich_seconds:.1f} s, {n / enrich_seconds:,.0f}/s, "
           f"{1000 * enrich_seconds / n:.2f} ms/article: stories {story_ms:.2f} ms (median of the last 1,000, "
           f"with {n - 1000:,}+ stored: {story_last_ms:.2f} ms), people {people_ms:.2f} ms", flush=True)
     precision, recall, stories = story_pairs(db, origin)
@@ -361,8 +379,30 @@ def measure_later_stages(db: Database, n: int, store_seconds: float, now: str,
     total = store_seconds + enrich_seconds + match_seconds
     print(f"matching (no subscriptions): {n / match_seconds:,.0f}/s; end to end (store + enrich + match, "
           f"round 1): {n / total:,.0f} articles/s")
-    return {"enrich_per_s": n / enrich_seconds, "story_ms": story_ms, "story_last_ms": story_last_ms,
-            "people_ms": people_ms, "match_per_s": n / match_seconds, "end_to_end_per_s": n / total}
+    return {"enrich_per_s": n / workers_seconds, "enrich_inproc_per_s": n / enrich_seconds, "story_ms": story_ms,
+            "story_last_ms": story_last_ms, "people_ms": people_ms, "match_per_s": n / match_seconds,
+            "end_to_end_per_s": n / total}
+
+
+WORKERS = 2
+
+
+def enrich_with_workers(path: Path, now: str) -> float:
+    """Seconds for `Pipeline.enrich` with a sandbox of `WORKERS` processes to enrich everything stored in `path`."""
+    async def run() -> float:
+        async with Store(path) as store:
+            with Sandbox(processes=WORKERS) as sandbox:
+                await sandbox.run(len, "")  # the pool is started before the clock
+                enricher = Pipeline(store, sandbox)
+                started = time.perf_counter()
+                while await enricher.enrich(datetime.fromisoformat(now)):
+                    pass
+                return time.perf_counter() - started
+    return asyncio.run(run())
+
+
+def stories_of(db: Database) -> list[int]:
+    return [row[0] for row in db.execute("select story_id from articles order by id")]
 
 
 def story_pairs(db: Database, origin: list[int]) -> tuple[float, float, int]:

@@ -27,7 +27,8 @@ Steps, on a temporary database opened like the bot opens it (WAL, every migratio
    sent every 2 s from another chat and its reply time measured.
 
 Peak memory is the process's peak resident set (ru_maxrss), fake server included. The last line is
-`RESULT match_s=... delivered_per_s=... limit_per_s=... http_429=N peak_mb=...`.
+`RESULT match_s=... delivered_per_s=... limit_per_s=... http_429=N peak_mb=... enrich_s=...` (`enrich_s`: step 2,
+in this process, not part of `match_s`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from diplobot.clock import iso
 from diplobot.config import Config, DeliveryConfig, StoreConfig, TelegramConfig
 from diplobot.handlers.dispatcher import Dispatcher
 from diplobot.ingest.models import ArticleDraft
-from diplobot.platforms.delivery import OutboxWorker
+from diplobot.outbox import OutboxWorker
 from diplobot.platforms.telegram import TelegramPlatform
 from diplobot.store import alerts
 from diplobot.store.db import open_database
@@ -241,7 +242,8 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak_mb:.0f} MB")
     print(f"RESULT match_s={prepared['match_s']:.2f} delivered_per_s={delivered['delivered_per_s']:.2f} "
-          f"limit_per_s={LIMIT_PER_S:g} http_429={delivered['http_429']} peak_mb={peak_mb:.0f}")
+          f"limit_per_s={LIMIT_PER_S:g} http_429={delivered['http_429']} peak_mb={peak_mb:.0f} "
+          f"enrich_s={prepared['enrich_s']:.2f}")
 
 
 if __name__ == "__main__":

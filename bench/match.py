@@ -226,10 +226,11 @@ def rate(run: Callable[[str, str], object], articles: list[tuple[str, str]]) -> 
     return len(articles) / (time.perf_counter() - start)
 
 
-def measure_memory(texts: list[str], articles: list[tuple[str, str]]) -> tuple[float, dict[int, Query], Matcher]:
+def measure_memory(texts: list[str], articles: list[tuple[str, str]], make: Callable[[], Matcher] = Matcher
+                   ) -> tuple[float, dict[int, Query], Matcher]:
     tracemalloc.start()
     queries = {number: parse_query(text) for number, text in enumerate(texts)}
-    matcher = Matcher()
+    matcher = make()
     matcher.update(queries)
     for title, body in articles:
         matcher.match(title, "", body)
@@ -243,7 +244,16 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--lexicon", action="store_true",
+                        help="give diplobot's matcher the topic service's cross-language expansions (the bundled "
+                             "lexicon's Ukrainian and Russian equivalents in every grammatical form) as variants")
     args = parser.parse_args()
+    make: Callable[[], Matcher] = Matcher
+    if args.lexicon:
+        from diplobot.analysis.lexicon import bundled_lexicon
+
+        expansions = bundled_lexicon().expansions
+        make = lambda: Matcher(variants=expansions)  # noqa: E731
 
     rng = random.Random(args.seed)
     corpus = Corpus(rng)
@@ -255,12 +265,12 @@ def main() -> None:
     print(f"{len(articles)} articles, {chars:,.0f} chars each on average; {len(texts):,} topics, "
           f"{boolean:,} of them boolean")
 
-    peak_mb, queries, _ = measure_memory(texts, articles[:50])
+    peak_mb, queries, _ = measure_memory(texts, articles[:50], make)
     rows, figures = [], {}
     for size in SIZES:
         subset = {number: queries[number] for number in range(size)}
         started = time.perf_counter()
-        matcher = Matcher()
+        matcher = make()
         matcher.update(subset)
         build_s = time.perf_counter() - started
         bare = BareAutomaton(subset)

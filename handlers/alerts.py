@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from diplobot.analysis.matcher import snippet
-from diplobot.handlers.format import local_date, source_label
+from diplobot.analysis.text import normalize_words
+from diplobot.handlers.format import language_tag, local_date, source_label
 from diplobot.handlers.reply import Button, Link, Paragraph, Reply, Text
 
 FIELD_NAMES = {"title": "the title", "summary": "the summary", "body": "the text"}
@@ -20,7 +21,7 @@ def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str,
     """
     title = article["title"] or "(untitled)"
     head = Link(title, article["url"]) if article.get("url") else Text(title, "bold")
-    meta = [source_label(article), local_date(article.get("published_at"), tz, with_time=True)]
+    meta = [source_label(article), local_date(article.get("published_at"), tz, with_time=True), language_tag(article)]
     blocks = [Paragraph((head,), kind="heading"),
               Paragraph((Text(" · ".join(m for m in meta if m)),), kind="context")]
     first = topics[0]
@@ -30,7 +31,7 @@ def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str,
         blocks.append(Paragraph((Text(before), Text(hit, "mark"), Text(after))))
     elif article.get("summary"):
         blocks.append(Paragraph((Text(_shorten(article["summary"], 220)),)))
-    why = "; ".join(f"{t['describe']} ({t['phrase']!r} in {FIELD_NAMES.get(t['field'], t['field'])})"
+    why = "; ".join(f"{t['describe']} ({_found(article, t)!r} in {FIELD_NAMES.get(t['field'], t['field'])})"
                     for t in topics)
     blocks.append(Paragraph((Text(f"Matched: {why}"),), kind="context"))
     if also_reported:
@@ -52,6 +53,18 @@ def folded_reply(items: list[tuple[dict[str, Any], list[dict[str, Any]]]], tz: s
         blocks.append(Paragraph((Text("Matched: " + "; ".join(t["describe"] for t in topics)),),
                                 kind="context"))
     return Reply(blocks=tuple(blocks), visibility="public")
+
+
+def _found(article: dict[str, Any], topic: dict[str, Any]) -> str:
+    """What the article says where the topic matched, when that is another phrase than the one followed (an
+    equivalent in another language, a grammatical form: 'гарантій безпеки' for security guarantees); else the
+    phrase as followed."""
+    text = article.get(topic["field"]) or ""
+    start, end = topic.get("start"), topic.get("end")
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
+        return str(topic["phrase"])
+    found = " ".join(text[start:end].split())
+    return found if normalize_words(found) != normalize_words(topic["phrase"]) else str(topic["phrase"])
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from diplobot.analysis.matcher import Matcher
-from diplobot.analysis.query import QueryError, parse_query
+from diplobot.analysis.query import Query, QueryError, parse_query
 from diplobot.analysis.schedule import last_scheduled
+from diplobot.analysis.topics import SCAN_CAP, Topics, Window
 from diplobot.clock import from_iso, iso
 from diplobot.handlers.format import local_date
 from diplobot.handlers.registry import Context, command
@@ -24,7 +24,8 @@ from diplobot.handlers.reply import Link, Reply, ReplyBuilder, Text
 from diplobot.store import articles, digests, subscriptions
 from diplobot.store.people import top_people
 
-SCAN_LIMIT = 20000
+DIGEST_CAP = SCAN_CAP
+"""Candidate articles a digest period reads at most (newest first); the digest says when there were more."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def digest_reply(db: Database, chat: dict[str, Any], start: datetime, end: datet
     """The digest for [start, end); None when empty and the chat asked to skip empty ones."""
     tz = chat["timezone"] or default_tz
     topics = _chat_queries(db, chat["id"])
-    stories = _stories_by_topic(db, topics, start, end)
+    service = Topics(articles.StoredArticles(db))
+    stories, complete = _stories_by_topic(db, service, topics, start, end)
     total = len({s["story_id"] for rows in stories.values() for s in rows})
     if total == 0 and chat["digest_skip_empty"]:
         return None
@@ -69,9 +71,11 @@ def digest_reply(db: Database, chat: dict[str, Any], start: datetime, end: datet
         return out.para("This chat follows no topics yet. Try /subscribe ceasefire").build()
     if total == 0:
         return out.para("Nothing new for your topics in this period.").build()
-    before = _stories_by_topic(db, topics, start - (end - start), start)
+    before, _ = _stories_by_topic(db, service, topics, start - (end - start), start)
     previous = len({s["story_id"] for rows in before.values() for s in rows})
     out.para(f"{total} stor{'y' if total == 1 else 'ies'} for your topics (previous period: {previous}).")
+    if not complete:
+        out.context(f"A busy period: only the newest {DIGEST_CAP:,} articles mentioning your topics were read.")
     for sub_id, (label, _query) in topics.items():
         _topic_section(out, label, stories.get(sub_id, []), tz, max_items)
     people = top_people(db, [s["id"] for rows in stories.values() for s in rows], limit=5)
@@ -83,7 +87,7 @@ def digest_reply(db: Database, chat: dict[str, Any], start: datetime, end: datet
     return out.build()
 
 
-def _chat_queries(db: Database, chat_id: str) -> dict[int, tuple[str, Any]]:
+def _chat_queries(db: Database, chat_id: str) -> dict[int, tuple[str, Query]]:
     out = {}
     for row in subscriptions.chat_subscriptions(db, chat_id):
         try:
@@ -94,21 +98,16 @@ def _chat_queries(db: Database, chat_id: str) -> dict[int, tuple[str, Any]]:
     return out
 
 
-def _stories_by_topic(db: Database, topics: dict[int, tuple[str, Any]], start: datetime, end: datetime
-                      ) -> dict[int, list[dict[str, Any]]]:
-    """Per topic, one row per story (its first article in the period), newest first."""
-    matcher = Matcher()
-    matcher.update({sub_id: query for sub_id, (_label, query) in topics.items()})
-    found: dict[int, dict[int, dict[str, Any]]] = {}
-    for row in articles.articles_since(db, iso(start), SCAN_LIMIT):
-        if row["fetched_at"] >= iso(end):
-            continue
-        for sub_id in matcher.match(row["title"], row["summary"], row["body"]):
-            found.setdefault(sub_id, {})[row["story_id"]] = row
-    outlets = articles.story_outlets(db, {sid for rows in found.values() for sid in rows})
-    return {sub_id: sorted((dict(r, outlets=outlets.get(r["story_id"], 1)) for r in rows.values()),
-                           key=lambda r: r["id"], reverse=True)
-            for sub_id, rows in found.items()}
+def _stories_by_topic(db: Database, service: Topics, topics: dict[int, tuple[str, Query]], start: datetime,
+                      end: datetime) -> tuple[dict[int, list[dict[str, Any]]], bool]:
+    """Per topic, one row per story (its first article stored in the period), newest first; and whether every
+    candidate article was read (see DIGEST_CAP)."""
+    window = Window(since=iso(start), until=iso(end), by="fetched")
+    found, complete = service.stories({sub_id: query for sub_id, (_label, query) in topics.items()}, window,
+                                      cap=DIGEST_CAP)
+    outlets = articles.story_outlets(db, {hit.article["story_id"] for hits in found.values() for hit in hits})
+    return ({sub_id: [dict(hit.article, outlets=outlets.get(hit.article["story_id"], 1)) for hit in hits]
+             for sub_id, hits in found.items()}, complete)
 
 
 def _topic_section(out: ReplyBuilder, label: str, rows: list[dict[str, Any]], tz: str, max_items: int) -> None:

@@ -1,6 +1,7 @@
 """From an `Incoming` command to a `Reply`: parsing, permissions, rate limits, errors.
 
-Platforms call `Dispatcher.handle`; the command itself runs on the database thread.
+Platforms call `Dispatcher.handle`; the command itself runs on the database thread. The commands answered are
+the dispatcher's own `CommandRegistry` (`default_commands` unless given).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Literal
 
 from sqlite_utils import Database
 
+from diplobot.analysis.aliases import AliasesFile
 from diplobot.clock import Clock, iso
 from diplobot.config import Config
-from diplobot.handlers import digest, general, settings, topics  # noqa: F401  (registers the commands)
+from diplobot.handlers import digest, general, settings, topics, trend
 from diplobot.handlers.incoming import Incoming
-from diplobot.handlers.registry import COMMANDS, Command, Context, UsageError, parse_command, usage_reply
+from diplobot.handlers.registry import Command, CommandRegistry, Context, UsageError, parse_command, usage_reply
 from diplobot.handlers.reply import Reply
 from diplobot.store.chats import ensure_chat, move_chat
 from diplobot.store.worker import Store
@@ -25,6 +27,14 @@ from diplobot.store.worker import Store
 log = logging.getLogger(__name__)
 
 ManageCheck = Callable[[], Awaitable[bool]]
+"""Asked before a command changes a shared chat: may this sender do that? (The platform knows who is an admin.)"""
+
+HANDLER_MODULES = (digest, general, settings, topics, trend)  # in /help order
+
+
+def default_commands() -> CommandRegistry:
+    """Every chat command diplobot has, from the handler modules."""
+    return CommandRegistry.from_modules(*HANDLER_MODULES)
 
 
 class RateLimiter:
@@ -64,10 +74,13 @@ class Dispatcher:
     """Runs chat commands for every platform."""
 
     def __init__(self, store: Store, config: Config, clock: Clock | None = None,
-                 on_handled: Callable[[str], None] = lambda platform: None) -> None:
+                 on_handled: Callable[[str], None] = lambda platform: None, *,
+                 commands: CommandRegistry | None = None, aliases: AliasesFile | None = None) -> None:
         self.store = store
         self.config = config
         self.clock = clock or Clock()
+        self.commands = commands if commands is not None else default_commands()
+        self.aliases = aliases or AliasesFile()
         self.limiter = RateLimiter(config.ops.commands_per_minute)
         self.on_handled = on_handled
 
@@ -84,7 +97,7 @@ class Dispatcher:
             name, args = parse_command(msg.text)
         except UsageError as exc:
             return Reply.text(str(exc))
-        cmd = COMMANDS.get(name)
+        cmd = self.commands.get(name)
         if cmd is None:
             return Reply.text(f"I don't know /{name[:40]}. /help lists what I can do.")
         needs_admin = cmd.changes_chat(args) and msg.chat_kind != "private" and may_manage is not None
@@ -98,11 +111,12 @@ class Dispatcher:
         new_id = await self.store.run(move_chat, old_chat_id, new_native_id)
         log.info("chat %s moved to %s; its topics and settings moved with it", old_chat_id, new_id)
 
-    def _run(self, db, cmd: Command, msg: Incoming, args: str) -> Reply:  # type: ignore[no-untyped-def]
+    def _run(self, db: Database, cmd: Command, msg: Incoming, args: str) -> Reply:
         now = self.clock.now()
         chat = ensure_chat(db, msg.chat_id, kind=msg.chat_kind, title=msg.chat_title,
                            timezone=self.config.timezone, now=iso(now))
-        ctx = Context(db=db, chat=chat, user_id=msg.user_id, now=now, config=self.config)
+        ctx = Context(db=db, chat=chat, user_id=msg.user_id, now=now, config=self.config, commands=self.commands,
+                      aliases=self.aliases)
         # A command that changes the chat takes the write lock at once (store/db.py); any other only reads, in
         # one snapshot, and so never waits for batch work or another process that is writing.
         transaction = db.atomic() if cmd.changes_chat(args) else Database.atomic(db)

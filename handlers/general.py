@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from diplobot.handlers.format import article_line, marked_snippet
-from diplobot.handlers.registry import COMMANDS, Context, UsageError, command
-from diplobot.handlers.reply import Reply, ReplyBuilder, Text
+import re
+from typing import Any
+
+from diplobot.analysis.matcher import Match, snippet
+from diplobot.analysis.topics import SCAN_CAP
+from diplobot.handlers.format import article_line
+from diplobot.handlers.registry import Context, UsageError, command
+from diplobot.handlers.reply import Button, Reply, ReplyBuilder, Span, Text
+from diplobot.handlers.topics import count_text, read_query, topic_service
 from diplobot.handlers.who import who as who_reply
-from diplobot.store import articles
 
 
 @command("start", "/start")
@@ -26,24 +31,65 @@ def start(ctx: Context, args: str) -> Reply:
 def help_(ctx: Context, args: str) -> Reply:
     """List every command."""
     out = ReplyBuilder().heading("Commands")
-    for cmd in COMMANDS.values():
+    for cmd in ctx.commands.values():
         out.para(Text(cmd.usage.split("  ")[0], "code"), f" — {cmd.summary}")
     return out.build()
 
 
-@command("search", "/search <words>")
+SEARCH_PAGE = 5
+_PAGE = re.compile(r"\s+page\s+(\d{1,4})$", re.IGNORECASE)
+
+
+@command("search", '/search <topic query> [page N]  e.g. /search "security guarantees" -loan, '
+         "/search ceasefire OR truce page 2")
 def search(ctx: Context, args: str) -> Reply:
-    """Full-text search over stored articles, best matches first."""
+    """Search stored articles, newest first, with the topic query language (as /subscribe reads it)."""
     if not args:
-        raise UsageError("What should I look for? For example: /search prisoner exchange")
-    rows = articles.search_articles(ctx.db, args, limit=5)
-    if not rows:
-        return Reply.text(f"No stored article matches {args!r}.")
-    out = ReplyBuilder().heading(f"Search: {args}")
-    for row in rows:
-        out.para(*article_line(row, ctx.tz))
-        out.context(*marked_snippet(row["snippet"]))
+        raise UsageError('What should I look for? For example: /search "prisoner exchange" OR "prisoner swap"')
+    text, page = _page(args)
+    service = topic_service(ctx)
+    try:
+        query = read_query(service, text)
+    except UsageError as exc:
+        raise UsageError(f"Search: {exc}") from None
+    found = service.find({0: query}, limit=SEARCH_PAGE, offset=(page - 1) * SEARCH_PAGE)
+    if not found.total:
+        among = "" if found.complete else f" among the newest {SCAN_CAP:,} stored articles that mention its words"
+        return Reply.text(f"No stored article matches {query.describe()}{among}.")
+    if not found.hits:
+        return Reply.text(f"Page {page} is past the end: {count_text(found)} stored articles match "
+                          f"{query.describe()}. /search {text} shows the first page.")
+    first = (page - 1) * SEARCH_PAGE + 1
+    shown = f"{first}–{first + len(found.hits) - 1}" if page > 1 else f"{len(found.hits)}"
+    out = ReplyBuilder().heading(f"Search: {query.describe()}")
+    out.context(f"{shown} of {count_text(found)} matching stored articles, newest first.")
+    for hit in found.hits:
+        out.para(*article_line(hit.article, ctx.tz))
+        out.context(*_hit_snippet(hit.article, hit.matches[0]))
+    if first + len(found.hits) - 1 < found.total:
+        more = f"/search {text} page {page + 1}"
+        out.para(f"More: {more}")
+        return out.build(buttons=((Button("More", more),),))
     return out.build()
+
+
+def _page(args: str) -> tuple[str, int]:
+    """The query and the page asked for: a trailing `page N` (N from 1) is the page, the rest the query."""
+    found = _PAGE.search(args)
+    if found is None or not args[:found.start()].strip():
+        return args, 1
+    return args[:found.start()].strip(), max(1, int(found.group(1)))
+
+
+def _hit_snippet(article: dict[str, Any], match: Match) -> tuple[Span, ...]:
+    """Where the query matched, marked: around the hit in the summary or text, or the summary's start for a title
+    hit (the title is shown already)."""
+    text = article.get(match.field) or ""
+    if match.field != "title" and text:
+        before, hit, after = snippet(text, match.start, match.end)
+        return Text(before), Text(hit, "mark"), Text(after)
+    lead = " ".join((article.get("summary") or article.get("body") or "").split())
+    return (Text(lead[:200].rsplit(" ", 1)[0] + "…" if len(lead) > 200 else lead),) if lead else ()
 
 
 @command("who", "/who <name>  e.g. /who Yermak")
@@ -51,4 +97,4 @@ def who(ctx: Context, args: str) -> Reply:
     """Who is this person: role, other spellings, recent mentions."""
     if not args:
         raise UsageError("Whom should I look up? For example: /who Yermak")
-    return who_reply(ctx.db, args, tz=ctx.tz)
+    return who_reply(ctx.db, args, tz=ctx.tz, aliases=ctx.aliases.current())

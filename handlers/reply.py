@@ -6,6 +6,7 @@ exactly one place. Nothing here knows HTML, mrkdwn or a terminal.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
@@ -53,13 +54,30 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Image:
+    """A picture sent with a reply (a trend chart): PNG bytes, a text alternative, a file name.
+
+    The reply's text is its caption; `alt` describes the picture for screen readers and for platforms that only
+    show a file name.
+    """
+
+    png: bytes
+    alt: str
+    filename: str = "chart.png"
+
+    def __repr__(self) -> str:  # a log line or test failure shows the size, not kilobytes of bytes
+        return f"Image({self.filename!r}, {len(self.png):,} bytes, alt={self.alt!r})"
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a handler answers, or what an alert or digest says.
 
     `visibility` lets Slack post command answers ephemerally and announce channel changes ("public":
     the reply reports a change to the chat's topics or settings); `preview` asks platforms to show link
     previews (off for digests and lists); `replaces`: shown after a button press, the reply takes the
-    pressed message's place (another page of a list) instead of being added under it.
+    pressed message's place (another page of a list) instead of being added under it; `image`: a picture sent
+    with the reply, whose text is then its caption.
 
     Every reply is rendered as ONE platform message: what does not fit is cut and summarised ("and N
     more"), never sent as a second message.
@@ -70,6 +88,7 @@ class Reply:
     visibility: Literal["private", "public"] = "private"
     preview: bool = False
     replaces: bool = False
+    image: Image | None = None
 
     @classmethod
     def text(cls, *paragraphs: str) -> Reply:
@@ -132,8 +151,14 @@ class ReplyBuilder:
 
 
 def reply_to_json(reply: Reply) -> str:
-    """The reply as JSON, for a message that waits in the outbox (a digest) to be rendered by its platform."""
-    return json.dumps(asdict(reply), ensure_ascii=False)
+    """The reply as JSON, for a message that waits in the outbox (a digest) to be rendered by its platform.
+
+    An image's bytes are base64 text."""
+    data = asdict(replace(reply, image=None))
+    if reply.image is not None:
+        data["image"] = {"png": base64.b64encode(reply.image.png).decode("ascii"), "alt": reply.image.alt,
+                         "filename": reply.image.filename}
+    return json.dumps(data, ensure_ascii=False)
 
 
 def reply_from_json(text: str) -> Reply:
@@ -143,7 +168,14 @@ def reply_from_json(text: str) -> Reply:
         buttons=tuple(tuple(Button(**b) for b in row) for row in data["buttons"]),
         visibility=data["visibility"],
         preview=data["preview"],
+        image=_image(data.get("image")),
     )
+
+
+def _image(data: dict[str, str] | None) -> Image | None:
+    if not data:
+        return None
+    return Image(png=base64.b64decode(data["png"], validate=True), alt=data["alt"], filename=data["filename"])
 
 
 def _span(data: dict[str, str]) -> Span:

@@ -1,85 +1,114 @@
-"""Topic commands: /subscribe, /unsubscribe, /topics, /latest, /mute, /unmute."""
+"""Topic commands: /subscribe, /unsubscribe, /topics, /latest, /mute, /unmute.
+
+A topic's number is its fixed id: `3` and `#3` (the form buttons and alerts carry) name the same topic, and removing
+one topic never renumbers the others, so an old button or a remembered `/latest 3` keeps its meaning.
+Matching goes through the one topic service (analysis/topics.py), as alerts, digests and /search do.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from diplobot.analysis.matcher import Matcher
+from diplobot.analysis.lexicon import describe_equivalents, with_own_equivalents
 from diplobot.analysis.query import Query, QueryError, parse_query
+from diplobot.analysis.topics import Found, Topics, Window, topic_key
 from diplobot.clock import iso
 from diplobot.config import parse_duration
-from diplobot.handlers.format import article_line
+from diplobot.handlers.format import article_line, local_time, until_label
 from diplobot.handlers.registry import Context, UsageError, command
 from diplobot.handlers.reply import Button, Reply, ReplyBuilder
-from diplobot.store import articles, chats, subscriptions
+from diplobot.store import alerts, articles, chats, subscriptions
 from diplobot.texts import clip
 
-SCAN_LIMIT = 3000
 TOPICS_PER_PAGE = 20  # one page is one message with one button per topic, well within every platform's limits
 TOPIC_LABEL_MAX = 150
 FOREVER = "9999-12-31T00:00:00+00:00"
 
 
-def _parse(text: str) -> Query:
+def topic_service(ctx: Context) -> Topics:
+    """The topic service over this command's database (people's spellings included)."""
+    return Topics(articles.StoredArticles(ctx.db))
+
+
+def read_query(service: Topics, text: str) -> Query:
+    """A typed query the service accepts (see Topics.parse), or a UsageError saying what is wrong."""
     try:
-        return parse_query(text)
+        return service.parse(text)
     except QueryError as exc:
         raise UsageError(str(exc)) from None
 
 
-def matching_articles(ctx: Context, query: Query, *, since: str | None = None,
-                      limit: int = 5) -> tuple[int, list[dict[str, Any]]]:
-    """Count and list (newest first) recent stored articles the query matches."""
-    matcher = Matcher()
-    matcher.update({0: query})
-    rows = (articles.articles_since(ctx.db, since, SCAN_LIMIT) if since
-            else articles.latest_articles(ctx.db, SCAN_LIMIT))
-    hits = [r for r in rows if matcher.match(r["title"], r["summary"], r["body"])]
-    return len(hits), hits[:limit]
+def count_text(found: Found) -> str:
+    """`37`, or `at least 2,000` when not every candidate was checked."""
+    return f"{found.total:,}" if found.complete else f"at least {found.total:,}"
 
 
 def _topic(ctx: Context, ref: str) -> dict[str, Any]:
-    """A chat's topic by list number (`2`), stable id (`#17`, used by buttons) or exact query text."""
+    """A chat's topic by number (`3` or `#3`: its fixed id) or by its text (as typed, or any spelling that is
+    the same topic: `CEASEFIRE` finds `ceasefire`)."""
     topics = subscriptions.chat_subscriptions(ctx.db, ctx.chat_id)
     ref = ref.strip()
-    if ref.startswith("#") and ref[1:].isdigit():
-        found = [t for t in topics if t["id"] == int(ref[1:])]
-    elif ref.isdigit():
-        found = topics[int(ref) - 1: int(ref)] if int(ref) >= 1 else []
+    number = ref.removeprefix("#")
+    if number.isdigit():
+        found = [t for t in topics if t["id"] == int(number)]
     else:
         found = [t for t in topics if t["query"] == ref]
+        if not found:
+            key = _key(ref)
+            found = [t for t in topics if key is not None and _key(t["query"]) == key]
     if not found:
         raise UsageError(f"This chat has no topic {ref}. /topics lists them.")
     return found[0]
 
 
-def _number(ctx: Context, topic_id: int) -> int:
-    ids = [t["id"] for t in subscriptions.chat_subscriptions(ctx.db, ctx.chat_id)]
-    return ids.index(topic_id) + 1
+def _key(text: str) -> str | None:
+    """The normalised identity of a stored or typed topic; None when it does not parse."""
+    try:
+        return topic_key(parse_query(text))
+    except QueryError:
+        return None
+
+
+def _already_followed(ctx: Context, query: Query) -> dict[str, Any] | None:
+    """The chat's topic that is the same as `query` once normalised (case, diacritics, plurals, order)."""
+    key = topic_key(query)
+    return next((t for t in subscriptions.chat_subscriptions(ctx.db, ctx.chat_id) if _key(t["query"]) == key),
+                None)
 
 
 @command("subscribe", "/subscribe <topic>  e.g. /subscribe coalition of the willing, "
-         '/subscribe "security guarantees" Ukraine -loan', changes_chat=True)
+         '/subscribe "security guarantees" Ukraine -loan, /subscribe "security guarantees" = "гарантії безпеки"',
+         changes_chat=True)
 def subscribe(ctx: Context, args: str) -> Reply:
     """Follow a topic: get an alert when a new article matches it."""
     if not args:
         raise UsageError("Tell me what to follow, for example: /subscribe coalition of the willing")
-    query = _parse(args)
-    sub_id = subscriptions.add_subscription(ctx.db, ctx.chat_id, query.text, iso(ctx.now))
+    service = topic_service(ctx)
+    try:
+        typed = with_own_equivalents(args)  # "security guarantees" = "гарантії безпеки": the chat's own equivalent
+    except QueryError as exc:
+        raise UsageError(str(exc)) from None
+    query = read_query(service, typed)
+    same = _already_followed(ctx, query)
+    sub_id = None if same else subscriptions.add_subscription(ctx.db, ctx.chat_id, query.text, iso(ctx.now))
     if sub_id is None:
-        raise UsageError(f"This chat already follows {query.describe()}. /topics lists them.")
-    week_ago = iso(ctx.now - timedelta(days=7))
-    count, _ = matching_articles(ctx, query, since=week_ago, limit=0)
-    number = _number(ctx, sub_id)
-    return (ReplyBuilder()
-            .para(f"Subscribed (topic {number}): {query.describe()}.")
-            .para(f"{count} stored article{'s' if count != 1 else ''} of the last 7 days match; "
-                  f"see /latest {number}. New matches will be sent here.")
+        same = same or _topic(ctx, query.text)
+        return Reply.text(f"This chat already follows {_describe(same['query'])} (topic {same['id']}): case, "
+                          "accents, plural forms and the order of AND/OR parts make no new topic. /topics lists them.")
+    week = Window(since=iso(ctx.now - timedelta(days=7)), by="fetched")
+    found = service.find({sub_id: query}, window=week, limit=0)
+    out = ReplyBuilder().para(f"Subscribed (topic {sub_id}): {query.describe()}.")
+    also = service.equivalents(query)
+    if also:
+        out.para(f"Also matching: {describe_equivalents(also)} (in any grammatical form).")
+    return (out.para(f"{count_text(found)} stored article{'s' if found.total != 1 else ''} of the last 7 days "
+                     f"match; see /latest {sub_id}. New matches will be sent here.")
             .build(visibility="public"))
 
 
-@command("unsubscribe", "/unsubscribe <topic number or text>", changes_chat=True)
+@command("unsubscribe", "/unsubscribe <topic number, as 3 or #3, or its text>  e.g. /unsubscribe 3, "
+         "/unsubscribe ceasefire", changes_chat=True)
 def unsubscribe(ctx: Context, args: str) -> Reply:
     """Stop following a topic."""
     if not args:
@@ -101,11 +130,11 @@ def topics(ctx: Context, args: str) -> Reply:
     page = min(max(int(args or 1), 1), pages)
     first = (page - 1) * TOPICS_PER_PAGE
     out = ReplyBuilder().heading("Topics followed here" + (f" (page {page} of {pages})" if pages > 1 else ""))
-    buttons = []
-    for number, row in enumerate(rows[first:first + TOPICS_PER_PAGE], first + 1):
-        muted = f" (muted until {row['muted_until'][:16].replace('T', ' ')} UTC)" if _muted(ctx, row) else ""
-        out.para(f"{number}. {clip(_describe(row['query']), TOPIC_LABEL_MAX)}{muted}")
-        buttons.append((Button(f"Unsubscribe {number}", f"/unsubscribe #{row['id']}"),))
+    buttons: list[tuple[Button, ...]] = []
+    for row in rows[first:first + TOPICS_PER_PAGE]:
+        muted = f" (muted {until_label(row['muted_until'], ctx.tz)})" if _muted(ctx, row) else ""
+        out.para(f"{row['id']}. {clip(_describe(row['query']), TOPIC_LABEL_MAX)}{muted}")
+        buttons.append((Button(f"Unsubscribe {row['id']}", f"/unsubscribe #{row['id']}"),))
     nav = ((Button("« Previous", f"/topics {page - 1}"),) if page > 1 else ()) + (
         (Button("Next »", f"/topics {page + 1}"),) if page < pages else ())
     if nav:
@@ -125,21 +154,23 @@ def _muted(ctx: Context, row: dict[str, Any]) -> bool:
     return bool(row["muted_until"]) and row["muted_until"] > iso(ctx.now)
 
 
-@command("latest", "/latest [topic number or text] [how many]")
+@command("latest", "/latest [topic number or text] [how many]  e.g. /latest 3 10, /latest ceasefire")
 def latest(ctx: Context, args: str) -> Reply:
-    """Show the newest stored articles, all or for one topic."""
+    """Show the newest stored articles (by publication date), all or for one topic."""
     words = args.split()
     n = 5
     if words and words[-1].isdigit() and (len(words) > 1 or not _is_topic_number(ctx, words[-1])):
         n = min(max(int(words.pop()), 1), 20)
     ref = " ".join(words)
+    corpus = articles.StoredArticles(ctx.db)
     if not ref:
-        rows = articles.latest_articles(ctx.db, n)
+        rows = corpus.articles(corpus.candidates(None, Window(), n))
         title = "Latest articles"
     else:
-        query = (_parse(_topic(ctx, ref)["query"]) if ref.isdigit() or ref.startswith("#")
-                 else _parse(ref))
-        _, rows = matching_articles(ctx, query, limit=n)
+        service = Topics(corpus)
+        number = ref.removeprefix("#")
+        query = _stored_query(_topic(ctx, ref)) if number.isdigit() else read_query(service, ref)
+        rows = [hit.article for hit in service.find({0: query}, limit=n, count=False).hits]
         title = f"Latest for {query.describe()}"
     if not rows:
         return Reply.text(f"{title}: nothing stored yet.")
@@ -149,8 +180,16 @@ def latest(ctx: Context, args: str) -> Reply:
     return out.build()
 
 
+def _stored_query(topic: dict[str, Any]) -> Query:
+    try:
+        return parse_query(topic["query"])
+    except QueryError as exc:
+        raise UsageError(f"Topic {topic['id']} can no longer be read ({exc}); /unsubscribe {topic['id']} "
+                         "and subscribe again.") from None
+
+
 def _is_topic_number(ctx: Context, word: str) -> bool:
-    return 1 <= int(word) <= len(subscriptions.chat_subscriptions(ctx.db, ctx.chat_id))
+    return any(t["id"] == int(word) for t in subscriptions.chat_subscriptions(ctx.db, ctx.chat_id))
 
 
 @command("mute", "/mute [duration like 2h or 1d] [topic number]  (no duration: until /unmute)",
@@ -165,7 +204,7 @@ def mute(ctx: Context, args: str) -> Reply:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         until = iso(ctx.now + timedelta(seconds=seconds))
-        label = f"until {until[:16].replace('T', ' ')} UTC"
+        label = f"until {local_time(until, ctx.tz)}"
     if words:
         topic = _topic(ctx, " ".join(words))
         subscriptions.mute_subscription(ctx.db, ctx.chat_id, topic["id"], until)
@@ -185,4 +224,5 @@ def unmute(ctx: Context, args: str) -> Reply:
     chats.update_chat(ctx.db, ctx.chat_id, muted_until=None)
     for row in subscriptions.chat_subscriptions(ctx.db, ctx.chat_id):
         subscriptions.mute_subscription(ctx.db, ctx.chat_id, row["id"], None)
+    alerts.release_held(ctx.db, ctx.chat_id, iso(ctx.now))  # quiet hours' too: "arrives now" means now
     return Reply.text("Alerts are on again; anything held arrives now.").public()

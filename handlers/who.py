@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from diplobot.analysis.names import Aliases
 from diplobot.handlers.format import article_line, local_date, source_label
 from diplobot.handlers.reply import Button, Link, Reply, ReplyBuilder, Span, Text
 from diplobot.store import articles, people
@@ -21,10 +22,13 @@ HEADLINES = 5
 CLEAR_LEAD = 8.0
 
 
-def who(db: Database, name: str, *, tz: str) -> Reply:
-    """The profile of the person `name` means, a choice between candidates, or closest names."""
+def who(db: Database, name: str, *, tz: str, aliases: Aliases | None = None) -> Reply:
+    """The profile of the person `name` means, a choice between candidates, or closest names.
+
+    `aliases`: the people aliases in force (a merge group finds its person under any of its names).
+    """
     query = " ".join(name.split())
-    found = people.find_people(db, query, limit=MAX_CHOICES)
+    found = people.find_people(db, query, limit=MAX_CHOICES, aliases=aliases)
     chosen = _chosen(found)
     if chosen is not None:
         return profile(db, chosen.person_id, tz=tz)
@@ -48,8 +52,7 @@ def _chosen(found: list[people.Candidate]) -> people.Candidate | None:
 def _choices(db: Database, query: str, found: list[people.Candidate]) -> Reply:
     out = ReplyBuilder().para(f"Several people match {query}. Which one?")
     for candidate in found:
-        roles = people.person_roles(db, candidate.person_id)
-        role = f", {people.format_role(roles[0])}" if roles else ""
+        role = _short_role(people.person_roles(db, candidate.person_id))
         count = f"{candidate.articles} article{'s' if candidate.articles != 1 else ''}"
         out.para(Text(candidate.name, "bold"), f"{role} ({count})")
     return out.build(buttons=tuple((Button(c.name, f"/who {c.name}"),) for c in found[:MAX_CHOICES]))
@@ -77,13 +80,7 @@ def profile(db: Database, person_id: int, *, tz: str) -> Reply:
     out = ReplyBuilder().heading(person["name"])
     if person["spellings"]:
         out.para(f"Also written: {', '.join(person['spellings'])}.")
-    roles = person["roles"]
-    if roles:
-        out.para("Now: ", *_role_spans(roles[0], tz))
-        for role in roles[1:5]:
-            out.para("Before: ", *_role_spans(role, tz, with_source=False))
-    else:
-        out.para("No role stated in the articles so far.")
+    _roles(out, person["roles"], tz)
     count = person["articles"]
     first, last = local_date(person["first_seen"], tz), local_date(person["last_seen"], tz)
     seen = f", {first} to {last}" if first and last and first != last else (f", {last}" if last else "")
@@ -97,6 +94,37 @@ def profile(db: Database, person_id: int, *, tz: str) -> Reply:
     if alongside:
         out.para("Often named with: " + ", ".join(f"{name} ({n})" for name, n in alongside) + ".")
     return out.build()
+
+
+def _short_role(roles: list[dict[str, Any]]) -> str:
+    """', President (Russia)' for a list of candidates: the official title, else what the articles called them."""
+    role = people.current_role(roles)
+    if role is not None:
+        return f", {people.format_role(role)}"
+    return f", described as {people.format_role(roles[0])}" if roles else ""
+
+
+def _roles(out: ReplyBuilder, roles: list[dict[str, Any]], tz: str) -> None:
+    """Now: the latest official title; Also: titles whose period overlaps it (held at the same time); Before:
+    titles last seen before it was first seen. Descriptions ('dictator', 'top diplomat') come last, as such."""
+    titles = [role for role in roles if role["kind"] == "title"]
+    described = [role for role in roles if role["kind"] != "title"]
+    if titles:
+        now = titles[0]
+        out.para("Now: ", *_role_spans(now, tz))
+        rest = titles[1:5]
+        for role in rest:
+            if role["last_seen"] >= now["first_seen"]:
+                out.para("Also: ", *_role_spans(role, tz, with_source=False))
+        for role in rest:
+            if role["last_seen"] < now["first_seen"]:
+                out.para("Before: ", *_role_spans(role, tz, with_source=False))
+    elif not described:
+        out.para("No role stated in the articles so far.")
+    else:
+        out.para("No official title stated in the articles so far.")
+    if described:
+        out.para("Described as: " + "; ".join(people.format_role(role) for role in described[:3]) + ".")
 
 
 def _role_spans(role: dict[str, Any], tz: str, *, with_source: bool = True) -> tuple[Span, ...]:

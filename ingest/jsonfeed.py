@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urljoin
 
 from diplobot.ingest.feeds import ParsedFeed, year_or_month_only
@@ -22,7 +22,7 @@ from diplobot.ingest.urls import web_link
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 
 
-def is_json_feed(value: Any) -> bool:
+def is_json_feed(value: Any) -> TypeGuard[dict[str, Any]]:
     """A JSON value that is a JSON Feed: says so in `version`, or is an object with a list of `items`
     and a feed-like field (`title`, `home_page_url`, `feed_url`) but no `version` at all."""
     if not isinstance(value, dict):

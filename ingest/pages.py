@@ -76,7 +76,7 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str = 
                                           include_comments=False, date_extraction_params=_DATE_PARAMS)
     except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
         raise IngestError(f"cannot parse the page as HTML: {exc}") from None
-    if doc is None:
+    if not isinstance(doc, trafilatura.settings.Document):  # None: nothing found (a dict only on request)
         raise IngestError("no article text found on the page (only 0 characters of text)")
     paragraphs = (doc.text or "").split("\n")
     body = join_paragraphs(paragraphs)

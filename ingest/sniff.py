@@ -72,9 +72,15 @@ def ascii_view(data: bytes) -> bytes:
     return data.replace(b"\x00", b"") if b"\x00" in data else data
 
 
+def _after_space(view: bytes, pos: int) -> int:
+    """Where the white space at `pos` ends."""
+    match = _SPACE.match(view, pos)
+    return match.end() if match else pos
+
+
 def scan_prolog(view: bytes) -> Prolog:
     """Skip the XML declaration, processing instructions, comments and the DOCTYPE, in linear time."""
-    pos = _SPACE.match(view).end()
+    pos = _after_space(view, 0)
     doctype = None
     while view.startswith(b"<", pos):
         if view.startswith(b"<?", pos):
@@ -96,13 +102,14 @@ def scan_prolog(view: bytes) -> Prolog:
             return Prolog(local.decode("ascii", "replace").lower(), doctype, False)
         if end < 0:  # unterminated: no root element follows
             break
-        pos = _SPACE.match(view, pos).end()
+        pos = _after_space(view, pos)
     return Prolog(None, doctype, False)
 
 
 def _doctype(view: bytes, pos: int) -> tuple[str, int, bool]:
     """The DOCTYPE's name, where it ends (-1 when it never does), and whether it opens an internal subset."""
-    name_match = _DOCTYPE_NAME.match(view, pos)
+    name_match = _DOCTYPE_NAME.match(view, pos)  # matches anywhere (every part is optional)
+    assert name_match is not None
     name = name_match.group(1).decode("ascii", "replace").lower()
     pos = name_match.end()
     while True:
@@ -146,7 +153,7 @@ def sniff(data: bytes, *, content_type: str = "", name: str = "") -> Kind:
     """The document's kind: by content first, then by Content-Type, then by the name's suffix."""
     view = ascii_view(data)
     suffix = suffix_of(name)
-    start = _SPACE.match(view).end()
+    start = _after_space(view, 0)
     head = view[start:start + 1]
     if head == b"<":
         kind = _markup_kind(scan_prolog(view), suffix)

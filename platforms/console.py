@@ -8,15 +8,17 @@ input it stops the bot.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from diplobot.handlers.dispatcher import Dispatcher
 from diplobot.handlers.incoming import Incoming
 from diplobot.handlers.reply import Link, Paragraph, Reply, Text, more_text, shown
-from diplobot.platforms.base import Pace
+from diplobot.platforms.base import Capabilities, InFlightSends, Pace
 
 PROMPT = "> "
 MESSAGE_LIMIT = 4096  # like a Telegram message: a reply is one message everywhere
@@ -66,9 +68,10 @@ def _paragraph(p: Paragraph) -> str:
 
 
 class ConsolePlatform:
-    """Reads commands from a stream and prints replies and alerts to another."""
+    """Reads commands from a stream and prints replies and alerts to another (a `Platform`)."""
 
     platform = "console"
+    capabilities = Capabilities(buttons=False, admin_checks=False, listens=False)
 
     def __init__(self, dispatcher: Dispatcher, chat_id: str = "console:local", *,
                  stdin: TextIO | None = None, stdout: TextIO | None = None,
@@ -81,6 +84,8 @@ class ConsolePlatform:
         self.interactive = self.stdin.isatty()
         self._task: asyncio.Task[None] | None = None
         self._sent = 0
+        self._in_flight = InFlightSends(self.platform)
+        self.connected = False
 
     def pace(self, chat_kind: str) -> Pace:
         return Pace(count=100, per_s=1.0)
@@ -89,12 +94,29 @@ class ConsolePlatform:
         return Pace(count=100, per_s=1.0)
 
     async def send(self, native_chat_id: str, reply: Reply) -> str:
-        self._print(f"🔔 {render(reply)}")
-        self._sent += 1
-        return f"console-{self._sent}"
+        async with self._in_flight.send():
+            self._print(f"🔔 {self._shown(reply)}")
+            self._sent += 1
+            return f"console-{self._sent}"
 
     async def edit(self, native_chat_id: str, message_id: str, reply: Reply) -> None:
         self._print(f"(update to {message_id}) {render(reply)}")
+
+    def _shown(self, reply: Reply) -> str:
+        """The reply as text; a picture (a trend chart) is written to the `[charts] dir` folder and its path
+        added, since a terminal cannot show it."""
+        text = render(reply)
+        if reply.image is None:
+            return text
+        config = self.dispatcher.config
+        folder = config.resolve(config.charts.dir)
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(reply.image.filename).name).lstrip(".-") or "chart.png"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(reply.image.png)
+        except OSError as exc:
+            return f"{text}\n\n  (the chart could not be written to {folder}: {exc.strerror or exc})"
+        return f"{text}\n\n  Chart: {folder / name}"
 
     def _print(self, text: str) -> None:
         print(text, file=self.stdout, flush=True)
@@ -103,8 +125,11 @@ class ConsolePlatform:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._read_loop(), name="console")
+        self.connected = True
 
     async def stop(self) -> None:
+        self.connected = False
+        await self._in_flight.close()
         if self._task and not self._task.done():
             self._task.cancel()
 
@@ -132,6 +157,6 @@ class ConsolePlatform:
                 Incoming(chat_id=self.chat_id, user_id=self.chat_id, text=text, chat_title="console")
             )
             if reply.blocks:  # empty: rate-limited after one refusal
-                self._print(render(reply))
+                self._print(self._shown(reply))
         if self.on_eof:
             self.on_eof()

@@ -34,9 +34,10 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from diplobot.config import Config
+from diplobot.handlers.dispatcher import ManageCheck
 from diplobot.handlers.incoming import ChatKind, Incoming
 from diplobot.handlers.reply import Reply
-from diplobot.platforms.base import DeliveryError, Pace
+from diplobot.platforms.base import STOP_GRACE_S, Capabilities, DeliveryError, InFlightSends, Pace, RecordedCheck
 from diplobot.platforms.slack_render import ACTION_PREFIX, SlackMessage, announcement, render, updated_message
 from diplobot.webserver import serve
 
@@ -51,6 +52,7 @@ TOTAL_PER_MIN = 300
 DEFAULT_RETRY_AFTER_S = 30.0
 GONE_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived", "account_inactive"})
 NETWORK_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
+ALT_TEXT_MAX = 1000  # an image's description for screen readers, kept short (Slack publishes no limit for alt_txt)
 SEEN_EVENTS_MAX = 10_000
 SEEN_EVENTS_TTL_S = 3600  # Slack's last retry comes about 5 minutes after the first attempt; a signature
 # is accepted for 5 minutes either side of its timestamp, so remembering it for an hour outlives it.
@@ -60,8 +62,6 @@ LEADING_MENTIONS = re.compile(r"^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>)+\s*")
 BUTTON_ACTION = re.compile(rf"^{ACTION_PREFIX}\d+$")
 STALE_BUTTON = "This button no longer works."
 REFUSED = "Sorry, only this chat's admins can change its topics and settings."
-
-ManageCheck = Callable[[], Awaitable[bool]]
 
 
 def chat_kind(channel_id: str) -> ChatKind:
@@ -160,14 +160,17 @@ class RefusalLog:
 
 
 class SlackPlatform:
-    """The Slack adapter: a Messenger for the outbox plus the command, mention and button handlers."""
+    """The Slack adapter (a `Platform`): a Messenger for the outbox plus the command, mention and button handlers."""
 
     platform = "slack"
+    capabilities = Capabilities(buttons=True, admin_checks=True, listens=True)
 
-    def __init__(self, config: Config, dispatcher: Dispatcher, *, request_timeout: float = 10.0) -> None:
+    def __init__(self, config: Config, dispatcher: Dispatcher, *, request_timeout: float = 10.0,
+                 stop_grace_s: float = STOP_GRACE_S) -> None:
         self.settings = config.slack
         self.dispatcher = dispatcher
         self.connected = False
+        self._in_flight = InFlightSends(self.platform, stop_grace_s)
         self.port: int | None = None
         self.seen_events = RecentIds()
         self.refusals = RefusalLog()
@@ -198,10 +201,26 @@ class SlackPlatform:
         return Pace(count=TOTAL_PER_MIN, per_s=60.0)
 
     async def send(self, native_chat_id: str, reply: Reply) -> str:
-        """Post the reply as one message (cut to Slack's limits); its `ts` identifies it."""
-        return await self._post(native_chat_id, render(reply))
+        """Post the reply as one message (cut to Slack's limits); its `ts` identifies it. Once `stop()`
+        began, refused with a retry-later error (base.InFlightSends)."""
+        async with self._in_flight.send():
+            if reply.image is not None:
+                return await self._upload(native_chat_id, reply)
+            return await self._post(native_chat_id, render(reply))
 
-    async def _post(self, channel: str, message: SlackMessage, **extra: str) -> str:
+    async def _upload(self, channel: str, reply: Reply, thread_ts: str | None = None) -> str:
+        """A reply with an image (a chart): the file is uploaded and shared in the channel with the reply's text as
+        its comment (files.getUploadURLExternal, the upload, files.completeUploadExternal, which slack_sdk's
+        files_upload_v2 does; needs the files:write scope); the file's id identifies it."""
+        image = reply.image
+        if image is None:
+            return await self._post(channel, render(reply), **({"thread_ts": thread_ts} if thread_ts else {}))
+        done = await self._call("files.completeUploadExternal", self.client.files_upload_v2(
+            channel=channel, file=image.png, filename=image.filename, title=image.filename,
+            alt_txt=image.alt[:ALT_TEXT_MAX], initial_comment=render(reply).text, thread_ts=thread_ts))
+        return str(done["files"][0]["id"])
+
+    async def _post(self, channel: str, message: SlackMessage, **extra: Any) -> str:
         sent = await self._call("chat.postMessage", self.client.chat_postMessage(
             channel=channel, **message.content(), unfurl_links=message.unfurl, unfurl_media=message.unfurl,
             **extra))
@@ -269,7 +288,9 @@ class SlackPlatform:
             raise RuntimeError(f"no Slack Socket Mode connection within {SOCKET_CONNECT_TIMEOUT_S:.0f} s") from None
 
     async def stop(self) -> None:
+        """The reverse of start: finish the sends in flight, then close the socket or the HTTP server."""
         self.connected = False
+        await self._in_flight.close()
         if self._socket:
             await self._socket.close_async()
             self._socket = None
@@ -361,20 +382,12 @@ class SlackPlatform:
         if not command.startswith("/") or not channel or not user:
             await self._respond(respond, Reply.text(STALE_BUTTON), in_channel=False)
             return
-        refused: list[bool] = []
-        check = self._manage_check(channel, user)
-
-        async def recorded_check() -> bool:
-            allowed = await check()  # type: ignore[misc]
-            refused.append(not allowed)
-            return allowed
-
-        reply = await self.dispatcher.handle(self._incoming(channel, user, command),
-                                             may_manage=recorded_check if check else None)
+        recorded = RecordedCheck(self._manage_check(channel, user))
+        reply = await self.dispatcher.handle(self._incoming(channel, user, command), may_manage=recorded.may_manage)
         if not reply.blocks:
             return
         ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-        if any(refused) or (reply.visibility == "private" and not ephemeral and not reply.replaces):
+        if recorded.refused or (reply.visibility == "private" and not ephemeral and not reply.replaces):
             await self._respond(respond, reply, in_channel=False)
             return
         announced = reply.visibility == "public" and chat_kind(channel) == "group"
@@ -417,11 +430,23 @@ class SlackPlatform:
         At most two uses of the response_url (Slack allows five)."""
         if not reply.blocks:
             return  # a rate-limited user already had their one refusal
+        if reply.image is not None and await self._shared_image(channel, reply):
+            return
         if reply.visibility == "public" and chat_kind(channel) == "group":
             await self._respond(respond, reply, in_channel=False)
             await self._announce(respond, user, reply)
         else:
             await self._respond(respond, reply, in_channel=reply.visibility == "public")
+
+    async def _shared_image(self, channel: str, reply: Reply, thread_ts: str | None = None) -> bool:
+        """Answer with the image shared in the channel (a file cannot be ephemeral, so the channel sees the chart);
+        False when that failed (not in the channel, no files:write scope), so the text answer goes instead."""
+        try:
+            await self._upload(channel, reply, thread_ts)
+        except DeliveryError as exc:
+            log.warning("could not share a chart in slack:%s: %s", channel, exc.reason)
+            return False
+        return True
 
     async def _announce(self, respond: AsyncRespond, user: str, reply: Reply) -> None:
         await self._send_response(respond, {**announcement(user, reply).content(), "response_type": "in_channel",
@@ -449,7 +474,9 @@ class SlackPlatform:
         is announced to the channel with who made it."""
         if not reply.blocks:
             return
-        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        if reply.image is not None and await self._shared_image(channel, reply, thread_ts):
+            return
         try:
             if chat_kind(channel) == "private":
                 await self._post(channel, render(reply), **extra)

@@ -20,14 +20,23 @@ import re
 import secrets
 import traceback
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import BotCommand, Chat, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message, Update, User
+from telegram import (
+    BotCommand,
+    Chat,
+    InlineKeyboardMarkup,
+    InputFile,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
@@ -42,11 +51,12 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from telegram.warnings import PTBDeprecationWarning
 
 from diplobot.config import Config
+from diplobot.handlers.dispatcher import ManageCheck
 from diplobot.handlers.incoming import ChatKind, Incoming
-from diplobot.handlers.registry import COMMANDS
+from diplobot.handlers.registry import Command
 from diplobot.handlers.reply import Reply, shown
 from diplobot.logs import RedactingFilter
-from diplobot.platforms.base import DeliveryError, Pace
+from diplobot.platforms.base import STOP_GRACE_S, Capabilities, DeliveryError, InFlightSends, Pace, RecordedCheck
 from diplobot.platforms.telegram_render import (
     TEXT_LIMIT,
     Rendered,
@@ -73,6 +83,8 @@ CALLBACK_ANSWER_MAX = 200
 STALE_BUTTON = "This button no longer works."
 CHANNEL_REFUSED = "Sorry, only this channel's admins can use its buttons."
 REPLY_RETRY_MAX_S = 5.0  # a command's answer waits out a flood limit this long, once
+# https://core.telegram.org/bots/api#sendphoto: caption "0-1024 characters after entities parsing"; kept below it.
+CAPTION_LIMIT = 1000
 MAX_BOT_COMMANDS = 100
 BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 COMMAND_HEAD = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?P<rest>.*)$", re.DOTALL)
@@ -84,7 +96,6 @@ COMMAND_MESSAGES = ((filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POS
 
 LIBRARY_LOGGERS = ("telegram", "httpx", "httpcore")
 T = TypeVar("T")
-ManageCheck = Callable[[], Awaitable[bool]]
 
 
 def chat_kind(chat: Chat) -> ChatKind:
@@ -159,10 +170,10 @@ def guard_logs(token: str) -> None:
             logger.addFilter(TOKEN_FILTER)
 
 
-def bot_commands() -> list[BotCommand]:
-    """The command menu Telegram shows, from the registry, within Telegram's limits."""
+def bot_commands(commands: Mapping[str, Command]) -> list[BotCommand]:
+    """The command menu Telegram shows, from the dispatcher's commands, within Telegram's limits."""
     out = []
-    for cmd in COMMANDS.values():
+    for cmd in commands.values():
         if BOT_COMMAND_NAME.match(cmd.name):
             out.append(BotCommand(cmd.name, (cmd.summary or cmd.name)[:256]))
     return out[:MAX_BOT_COMMANDS]
@@ -194,19 +205,18 @@ def without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyb
 
 
 class TelegramPlatform:
-    """The Telegram adapter: a Messenger for the outbox plus the command and button handlers."""
+    """The Telegram adapter (a `Platform`): a Messenger for the outbox plus the command and button handlers."""
 
     platform = "telegram"
+    capabilities = Capabilities(buttons=True, admin_checks=True, listens=True)
 
     def __init__(self, config: Config, dispatcher: Dispatcher, *, poll_timeout: float = 10.0,
-                 request_timeout: float = 10.0, stop_grace_s: float = 5.0) -> None:
+                 request_timeout: float = 10.0, stop_grace_s: float = STOP_GRACE_S) -> None:
         self.settings = config.telegram
         self.dispatcher = dispatcher
         self.poll_timeout = poll_timeout
-        self.stop_grace_s = stop_grace_s
         self.connected = False
-        self._closing = False
-        self._sends: set[asyncio.Future[None]] = set()  # outbox/digest sends in flight, done when they end
+        self._in_flight = InFlightSends(self.platform, stop_grace_s)
         self.webhook_port: int | None = None
         self._webhook_secret = ""
         self._webhook_runner: web.AppRunner | None = None
@@ -214,7 +224,7 @@ class TelegramPlatform:
         self._signing_key = signing_key(self.settings.token)
         self.app = self._build_app(request_timeout)
 
-    def _build_app(self, request_timeout: float) -> Application:  # type: ignore[type-arg]
+    def _build_app(self, request_timeout: float) -> Application:
         base_url = self.settings.base_url
         builder = (Application.builder().token(self.settings.token).base_url(base_url)
                    .read_timeout(request_timeout).write_timeout(request_timeout)
@@ -241,21 +251,10 @@ class TelegramPlatform:
         return Pace(count=1, per_s=_interval(self.settings.total_per_s))
 
     async def send(self, native_chat_id: str, reply: Reply) -> str:
-        """Send the reply as one message (cut to fit); its id identifies it.
-
-        Once `stop()` began, refused with a retry-later error, so the alert stays pending untouched;
-        sends already in flight are waited for before the HTTP client closes (else a message Telegram
-        accepted could not be recorded and would be sent again after the restart).
-        """
-        if self._closing:
-            raise DeliveryError("the bot is stopping; it is sent after the restart", retry_after=0)
-        finished = asyncio.get_running_loop().create_future()
-        self._sends.add(finished)
-        try:
-            return await self._send_one(native_chat_id, self._render(native_chat_id, reply))
-        finally:
-            self._sends.discard(finished)
-            finished.set_result(None)
+        """Send the reply as one message (cut to fit); its id identifies it. Once `stop()` began, refused
+        with a retry-later error (base.InFlightSends)."""
+        async with self._in_flight.send():
+            return await self._send_one(native_chat_id, reply)
 
     def _render(self, native_chat_id: str, reply: Reply) -> Rendered:
         return render(reply, sign=self._signer(native_chat_id))
@@ -263,7 +262,17 @@ class TelegramPlatform:
     def _signer(self, native_chat_id: str) -> Signer:
         return lambda command: sign_data(self._signing_key, str(native_chat_id), command)
 
-    async def _send_one(self, native_chat_id: str, message: Rendered) -> str:
+    async def _send_one(self, native_chat_id: str, reply: Reply) -> str:
+        """The reply as one message: a photo captioned with the reply's text when it has an image (a chart),
+        else a text message."""
+        if reply.image is not None:
+            caption = render(reply, sign=self._signer(native_chat_id), limit=CAPTION_LIMIT)
+            photo = InputFile(reply.image.png, filename=reply.image.filename)
+            sent = await self._call(self.app.bot.send_photo(
+                chat_id=native_chat_id, photo=photo, caption=caption.html, parse_mode=ParseMode.HTML,
+                reply_markup=caption.keyboard))
+            return str(sent.message_id)
+        message = self._render(native_chat_id, reply)
         sent = await self._call(self.app.bot.send_message(
             chat_id=native_chat_id, text=message.html, parse_mode=ParseMode.HTML,
             link_preview_options=message.link_preview_options, reply_markup=message.keyboard))
@@ -303,7 +312,7 @@ class TelegramPlatform:
             await self._start_webhook()
         else:
             await self.app.updater.start_polling(  # type: ignore[union-attr]
-                timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES, error_callback=self._on_poll_error)
+                timeout=timedelta(seconds=self.poll_timeout), allowed_updates=ALLOWED_UPDATES, error_callback=self._on_poll_error)
         self.connected = True
         log.info("telegram bot @%s running (%s)", self.app.bot.username, self.settings.mode)
 
@@ -311,12 +320,7 @@ class TelegramPlatform:
         """The reverse of start: finish the sends in flight (up to `stop_grace_s`), stop receiving,
         finish processing, close the HTTP clients."""
         self.connected = False
-        self._closing = True
-        if self._sends:
-            _done, hung = await asyncio.wait(set(self._sends), timeout=self.stop_grace_s)
-            if hung:
-                log.warning("stopping with %d send(s) still unanswered; they are retried after the restart",
-                            len(hung))
+        await self._in_flight.close()
         if self._webhook_runner:
             await self._webhook_runner.cleanup()
             self._webhook_runner = None
@@ -328,7 +332,7 @@ class TelegramPlatform:
 
     async def _publish_commands(self) -> None:
         try:
-            await self.app.bot.set_my_commands(bot_commands())
+            await self.app.bot.set_my_commands(bot_commands(self.dispatcher.commands))
         except TelegramError as exc:
             log.warning("could not publish the command menu: %s", self._redact(exc.message))
 
@@ -362,7 +366,8 @@ class TelegramPlatform:
             return
         command = address(message.text, self.app.bot.username)
         kind = chat_kind(chat)
-        if command is None or (kind != "private" and not command.explicit and command.name not in COMMANDS):
+        if command is None or (kind != "private" and not command.explicit
+                               and command.name not in self.dispatcher.commands):
             return  # meant for another bot in this chat
         sender = message.from_user.id if message.from_user else (message.sender_chat or chat).id
         incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{sender}", text=command.text,
@@ -401,22 +406,16 @@ class TelegramPlatform:
                 await self._answer_callback(query.answer(CHANNEL_REFUSED, show_alert=True))
                 return
             check = None
-        refused: list[bool] = []
-
-        async def recorded_check() -> bool:
-            allowed = await check()  # type: ignore[misc]
-            refused.append(not allowed)
-            return allowed
-
+        recorded = RecordedCheck(check)
         incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{query.from_user.id}",
                             text=command, chat_kind=chat_kind(chat), chat_title=chat.effective_name)
         try:
-            reply = await self.dispatcher.handle(incoming, may_manage=recorded_check if check else None)
+            reply = await self.dispatcher.handle(incoming, may_manage=recorded.may_manage)
         except Exception:
             await self._answer_callback(query.answer("Sorry, that failed on my side."))
             raise  # logged by the error handler
-        await self._answer_callback(query.answer(short_text(reply), show_alert=any(refused)))
-        if reply.blocks and not any(refused):
+        await self._answer_callback(query.answer(short_text(reply), show_alert=recorded.refused))
+        if reply.blocks and not recorded.refused:
             await self._show_result(message, query.data or "", reply)
 
     def _button_command(self, data: str, message: MaybeInaccessibleMessage | None) -> str | None:
@@ -486,7 +485,7 @@ class TelegramPlatform:
             return
         for attempt in (1, 2):
             try:
-                await self._send_one(native_chat_id, self._render(native_chat_id, reply))
+                await self._send_one(native_chat_id, reply)
                 return
             except DeliveryError as exc:
                 wait = exc.retry_after

@@ -7,6 +7,7 @@ One row per (chat, story). States: pending -> sent | failed. Any process may add
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -33,6 +34,56 @@ def create_alert(db: Database, *, chat_id: str, article_id: int, story_id: int,
     return None
 
 
+@dataclass(frozen=True)
+class NewAlert:
+    """One chat's alert for an article: its topics and when it may go (later when held by quiet hours)."""
+
+    chat_id: str
+    topics: str  # JSON: the list of topic dicts `create_alert` takes
+    next_attempt_at: str
+    held: bool = False
+
+
+def create_alerts(db: Database, *, article_id: int, story_id: int, new: list[NewAlert], now: str) -> int:
+    """`create_alert` for many chats at once (one article); returns how many were queued.
+
+    Chats that already have an alert for the story get none; their sent one is flagged for an edit. Call it in a
+    write transaction (the matching step's): the chats that have the story are looked up first, then the others'
+    rows go in by one `executemany`, the cheapest way into the (chat, story) unique index.
+    """
+    if not new:
+        return 0
+    listed = json.dumps([a.chat_id for a in new])
+    have = {row[0] for row in db.execute(
+        "select chat_id from alerts where story_id = ? and chat_id in (select value from json_each(?))",
+        [story_id, listed],
+    ).fetchall()}
+    rows = [(a.chat_id, article_id, story_id, a.topics, a.next_attempt_at, now, int(a.held))
+            for a in new if a.chat_id not in have]
+    created = db.conn.executemany(
+        """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held)
+           values (?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
+        rows,
+    ).rowcount if rows else 0
+    if have:
+        db.execute(
+            """update alerts set edit_pending = 1 where chat_id in (select value from json_each(?))
+               and story_id = ? and state = 'sent' and article_id != ?""",
+            [json.dumps(sorted(have)), story_id, article_id],
+        )
+    return created
+
+
+def alerting_chats(db: Database, chat_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Of these chats, those that take instant alerts, with what decides when (time zone, quiet hours)."""
+    rows = db.execute(
+        """select id, timezone, quiet_start, quiet_end from chats
+           where id in (select value from json_each(?)) and alerts_mode = 'instant'""",
+        [json.dumps(chat_ids)],
+    ).fetchall()
+    return {chat_id: {"timezone": tz, "quiet_start": start, "quiet_end": end} for chat_id, tz, start, end in rows}
+
+
 def pending_edits(db: Database, platform: str, limit: int = 50) -> list[dict[str, Any]]:
     """Sent alerts whose story has new outlets to show."""
     rows = db.query(
@@ -55,22 +106,28 @@ def due_alerts(db: Database, platform: str, now: str, limit: int = 500, *, per_c
     """Pending alerts whose time has come, for active, unmuted chats of one platform.
 
     At most `per_chat` per chat and none for `exclude` (chats already being served), so one chat's
-    backlog never starves the others.
+    backlog never starves the others. The candidates are the oldest due alerts and the newest ones: a
+    backlog (a big import) always drains, and a breaking story never waits behind it. Each chat's first
+    alert comes before any chat's second, newest first.
     """
-    # The per-chat cap is applied to the oldest due alerts only (index alerts_due), never to the whole
-    # backlog: with 100,000s pending, numbering them all would hold the database thread for seconds.
+    # Only candidates are numbered (indexes alerts_due and alerts_pending_id), never the whole backlog:
+    # with 100,000s pending, numbering them all would hold the database thread for seconds.
     rows = db.query(
-        f"""select * from (
-              select al.*, c.kind as chat_kind, row_number() over (
-                  partition by al.chat_id order by al.next_attempt_at, al.id) as n
-              from (select * from alerts where state = 'pending' and next_attempt_at <= ?
-                      and chat_id not in ({",".join("?" * len(exclude))})
-                      and chat_id in (select id from chats where platform = ? and active = 1
-                                      and (muted_until is null or muted_until <= ?))
-                    order by next_attempt_at limit ?) al
-              join chats c on c.id = al.chat_id)
-           where n <= ? order by next_attempt_at, id limit ?""",
-        [now, *exclude, platform, now, limit * CANDIDATES_PER_SLOT, per_chat, limit],
+        f"""with eligible as (
+                select id from chats where platform = ? and active = 1 and (muted_until is null or muted_until <= ?)
+                  and id not in ({",".join("?" * len(exclude))})),
+            candidates as (
+                select * from (select * from alerts where state = 'pending' and next_attempt_at <= ?
+                                 and chat_id in eligible order by next_attempt_at limit ?)
+                union
+                select * from (select * from alerts where state = 'pending' and next_attempt_at <= ?
+                                 and chat_id in eligible order by id desc limit ?))
+            select * from (
+                select al.*, c.kind as chat_kind,
+                       row_number() over (partition by al.chat_id order by al.next_attempt_at, al.id) as n
+                from candidates al join chats c on c.id = al.chat_id)
+            where n <= ? order by n, id desc limit ?""",
+        [platform, now, *exclude, now, limit * CANDIDATES_PER_SLOT, now, limit * CANDIDATES_PER_SLOT, per_chat, limit],
     )
     return [dict(r, topics=json.loads(r["topics"])) for r in rows]
 
@@ -128,3 +185,13 @@ def recent_failures(db: Database, limit: int = 5) -> list[dict[str, Any]]:
 def chat_alerts(db: Database, chat_id: str) -> list[dict[str, Any]]:
     return [dict(r, topics=json.loads(r["topics"]))
             for r in db.query("select * from alerts where chat_id = ? order by id", [chat_id])]
+
+
+def release_held(db: Database, chat_id: str, at: str) -> int:
+    """Move the chat's alerts held by quiet hours to `at` (now, when the quiet hours ended or the chat was unmuted;
+    the new end, when they changed); returns how many. They stay marked held, so they still arrive folded."""
+    cursor = db.execute(
+        "update alerts set next_attempt_at = ? where chat_id = ? and state = 'pending' and held = 1",
+        [at, chat_id],
+    )
+    return cursor.rowcount

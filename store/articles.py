@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlite_utils import Database
+
+from diplobot.store import lexicon
+from diplobot.store.people import phrase_variants
+
+if TYPE_CHECKING:
+    from diplobot.analysis.topics import Window
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class NewArticle:
     fetched_at: str
     content_hash: str
     source_id: int | None = None
+    lang: str | None = None  # analysis/language.py: uk, ru, en, other; None when too short to tell
 
 
 def find_duplicate(db: Database, article: NewArticle) -> int | None:
@@ -47,13 +54,15 @@ def stored_links(db: Database, links: Iterable[str]) -> set[str]:
         [listed, listed])}
 
 
-_COLUMNS = "source_id, url, canonical_url, guid, title, summary, body, published_at, fetched_at, content_hash"
-_CHUNK = 500  # rows per INSERT at most (10 parameters each), fewer if this SQLite allows fewer variables
+_COLUMNS = "source_id, url, canonical_url, guid, title, summary, body, published_at, fetched_at, content_hash, lang"
+_WIDTH = _COLUMNS.count(",") + 1
+_MARKS = "(" + ", ".join(["?"] * _WIDTH) + ")"
+_CHUNK = 500  # rows per INSERT at most, fewer if this SQLite allows fewer variables
 
 
 def _values(article: NewArticle) -> tuple[Any, ...]:
     return (article.source_id, article.url, article.canonical_url, article.guid, article.title, article.summary,
-            article.body, article.published_at, article.fetched_at, article.content_hash)
+            article.body, article.published_at, article.fetched_at, article.content_hash, article.lang)
 
 
 def insert_article(db: Database, article: NewArticle) -> int | None:
@@ -61,7 +70,7 @@ def insert_article(db: Database, article: NewArticle) -> int | None:
     if find_duplicate(db, article) is not None:
         return None
     try:
-        cursor = db.execute(f"insert into articles ({_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        cursor = db.execute(f"insert into articles ({_COLUMNS}) values {_MARKS}",
                             list(_values(article)))
     except sqlite3.IntegrityError:  # another process stored it between our check and insert
         return None
@@ -83,13 +92,13 @@ def insert_articles(db: Database, batch: Iterable[NewArticle]) -> list[int | Non
     seen: set[tuple[str, str]] = set()
     fresh: list[int] = []
     for index, article in enumerate(batch):
-        keys = {key for key in (("hash", article.content_hash), ("url", article.canonical_url),
-                                ("guid", article.guid)) if key[1] is not None}
+        keys = {(kind, value) for kind, value in (("hash", article.content_hash), ("url", article.canonical_url),
+                                                  ("guid", article.guid)) if value is not None}
         if keys & seen or find_duplicate(db, article) is not None:
             continue
         seen |= keys
         fresh.append(index)
-    size = min(_CHUNK, db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 10)
+    size = min(_CHUNK, db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _WIDTH)
     chunks = -(-len(fresh) // size)
     for n in range(chunks):  # equal chunks: 100 rows go in as 50 + 50, not 99 + 1
         chunk = fresh[n * len(fresh) // chunks:(n + 1) * len(fresh) // chunks]
@@ -100,7 +109,7 @@ def insert_articles(db: Database, batch: Iterable[NewArticle]) -> list[int | Non
 
 def _insert_chunk(db: Database, chunk: list[NewArticle]) -> list[int | None]:
     """Insert rows known to be new in one statement and make each its own story until enrichment says otherwise."""
-    marks = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+    marks = ", ".join([_MARKS] * len(chunk))
     try:  # a failing statement changes nothing
         returned = db.execute(
             f"insert into articles ({_COLUMNS}) values {marks} returning content_hash, id",
@@ -120,7 +129,7 @@ def get_article(db: Database, article_id: int) -> dict[str, Any] | None:
 
 
 _ARTICLE_SELECT = """select a.id, a.title, a.summary, a.body, a.url, a.published_at, a.fetched_at,
-    a.story_id, a.source_id, coalesce(s.title, s.url) as source from articles a
+    a.story_id, a.source_id, a.lang, coalesce(s.title, s.url) as source from articles a
     left join sources s on s.id = a.source_id"""
 
 
@@ -180,6 +189,87 @@ def articles_since(db: Database, since: str, limit: int = 5000) -> list[dict[str
 
 def latest_articles(db: Database, limit: int = 10, offset: int = 0) -> list[dict[str, Any]]:
     return list(db.query(_ARTICLE_SELECT + " order by a.id desc limit ? offset ?", [limit, offset]))
+
+
+# When an article happened, for "newest first" and date windows: its publication date, but never later than when it
+# was fetched (a feed's future date must not pin an item to the top), else the fetch date.
+_PUBLISHED = "min(coalesce(a.published_at, a.fetched_at), a.fetched_at)"
+
+
+def topic_candidates(db: Database, fts: str | None, *, since: str | None, until: str | None,
+                     by: Literal["fetched", "published"], limit: int) -> list[int]:
+    """Ids of the articles that pass an FTS5 expression (all articles when None) and fall in [since, until) by
+    fetch or publication date (`_PUBLISHED`), newest first by that date; at most `limit`.
+
+    The expression comes from analysis.topics (quoted strings only), never from user text directly. Reading a row's
+    dates walks past its text (the date columns come after the body), so dates are taken from indexes: publication
+    order and windows from `articles_when` (on `_PUBLISHED`), fetch windows from `_recent_candidates`. The unary
+    `+` keeps the planner from reading every found row by id instead of walking that index.
+    """
+    if by == "fetched" and fts is not None and since is not None:
+        return _recent_candidates(db, fts, since=since, until=until, limit=limit)
+    when = "a.fetched_at" if by == "fetched" else _PUBLISHED
+    found, where, params = "", [], []
+    if fts is not None:
+        found = "with found(id) as materialized (select rowid from articles_fts where articles_fts match ?) "
+        where.append("+a.id in found")
+        params.append(fts)
+    if since is not None:
+        where.append(f"{when} >= ?")
+        params.append(since)
+    if until is not None:
+        where.append(f"{when} < ?")
+        params.append(until)
+    condition = f"where {' and '.join(where)}" if where else ""
+    rows = db.execute(f"{found}select a.id from articles a {condition} order by {when} desc, a.id desc limit ?",
+                      [*params, limit])
+    return [row[0] for row in rows.fetchall()]
+
+
+def _recent_candidates(db: Database, fts: str, *, since: str, until: str | None, limit: int) -> list[int]:
+    """`topic_candidates` for a fetch-date window (digests, the /subscribe count), at a cost that follows the
+    window rather than every article the expression finds: the window comes from the retention index
+    (`articles_prunable`: the fetch date of every article not pruned yet), and only the pruned articles the
+    expression finds are read (their text is gone, so that is cheap)."""
+    until = until or "9999"
+    return [row[0] for row in db.execute(
+        """with found(id) as materialized (select rowid from articles_fts where articles_fts match ?)
+           select id from (
+               select a.id, a.fetched_at from articles a
+                where a.pruned_at is null and a.fetched_at >= ? and a.fetched_at < ? and +a.id in found
+               union all
+               select a.id, a.fetched_at from articles a
+                where a.id in (select id from found except select id from articles where pruned_at is null)
+                  and a.fetched_at >= ? and a.fetched_at < ?)
+           order by fetched_at desc, id desc limit ?""",
+        [fts, since, until, since, until, limit]).fetchall()]
+
+
+def articles_by_ids(db: Database, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """These articles (as `get_article` gives them), in the order of `ids`; ids not stored are left out."""
+    rows = {row["id"]: row for row in db.query(
+        _ARTICLE_SELECT + " where a.id in (select value from json_each(?))", [json.dumps(list(ids))])}
+    return [rows[article_id] for article_id in ids if article_id in rows]
+
+
+class StoredArticles:
+    """The stored articles as analysis.topics sees them (its `Corpus`): spellings of people, candidates, rows."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def variants(self, phrase: str) -> list[str]:
+        return phrase_variants(self.db, phrase)
+
+    def lexicon_rows(self) -> list[lexicon.Row]:
+        """The deployment's own cross-language lexicon entries (store/lexicon.py)."""
+        return lexicon.lexicon_rows(self.db)
+
+    def candidates(self, fts: str | None, window: Window, limit: int) -> list[int]:
+        return topic_candidates(self.db, fts, since=window.since, until=window.until, by=window.by, limit=limit)
+
+    def articles(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return articles_by_ids(self.db, ids)
 
 
 def search_articles(db: Database, text: str, limit: int = 10) -> list[dict[str, Any]]:

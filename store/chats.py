@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from diplobot.store.subscriptions import bump_revision
 
 SETTINGS = ("timezone", "muted_until", "alerts_mode", "digest_time", "digest_weekday",
-            "digest_skip_empty", "digest_since", "quiet_start", "quiet_end", "title", "kind")
+            "digest_skip_empty", "digest_since", "quiet_start", "quiet_end", "title", "kind", "digest_chart")
 
 
 def ensure_chat(db: Database, chat_id: str, *, kind: str = "private", title: str | None = None,

@@ -1,6 +1,8 @@
-"""Schema migrations, applied in order at start-up (sqlite-utils `Migrations`).
+"""Schema migrations, applied at start-up (sqlite-utils `Migrations`) in the order they are defined here.
 
-Never edit a migration that has shipped: add a new one at the end.
+They are defined in numeric order (tests/test_migrations.py checks it), so a fresh database is built in that
+order. Never edit or rename a migration that has shipped (databases record the names they applied): add a new
+one at the end, numbered after the last.
 """
 
 from __future__ import annotations
@@ -100,70 +102,11 @@ def m001_core(db: Database) -> None:
         create table meta (key text primary key, value text not null);
         """
     )
-    db["articles"].enable_fts(
+    db.table("articles").enable_fts(
         ["title", "summary", "body"],
         create_triggers=True,
         tokenize="porter unicode61 remove_diacritics 2",
     )
-
-
-@MIGRATIONS()
-def m005_digests(db: Database) -> None:
-    db.executescript(
-        """
-        create table digests (
-            id integer primary key,
-            chat_id text not null references chats(id) on delete cascade,
-            period_key text not null,
-            period_start text not null,
-            period_end text not null,
-            state text not null default 'sending',
-            sent_at text,
-            message_id text,
-            last_error text,
-            unique (chat_id, period_key)
-        );
-        alter table chats add column digest_since text;
-        alter table alerts add column held integer not null default 0;
-        alter table alerts add column edit_pending integer not null default 0;
-        """
-    )
-
-
-@MIGRATIONS()
-def m003_stories(db: Database) -> None:
-    # Document frequencies of the story-grouping terms (analysis/stories.py), which are not the FTS5 index's porter
-    # stems; story_documents records which articles were counted, so counting stays idempotent.
-    db.executescript(
-        """
-        create table story_terms (term text primary key, documents integer not null) without rowid;
-        create table story_documents (article_id integer primary key);
-        """
-    )
-
-
-@MIGRATIONS()
-def m006_ingest_stages(db: Database) -> None:
-    # Ingest is split in stages (pipeline.py): store (insert, FTS5), enrich (story, people), match. `enriched_at`
-    # marks the second; articles stored before the split were enriched when stored. story_vectors keeps each
-    # enriched article's story features (analysis/stories.py), so candidates are compared without re-reading and
-    # re-tokenising their text. The FTS5 update trigger from m001 re-indexed the whole article on every update,
-    # including story_id and matched_at: it now fires only when an indexed column changes.
-    # One statement at a time (not executescript, which commits): the migration stays one transaction.
-    for statement in (
-        "alter table articles add column enriched_at text",
-        "update articles set enriched_at = fetched_at",
-        "create index articles_unenriched on articles(id) where enriched_at is null",
-        "create table story_vectors (article_id integer primary key, features text not null)",
-        "drop trigger if exists articles_au",
-        """create trigger articles_au after update of title, summary, body on articles begin
-               insert into articles_fts (articles_fts, rowid, title, summary, body)
-                   values ('delete', old.rowid, old.title, old.summary, old.body);
-               insert into articles_fts (rowid, title, summary, body)
-                   values (new.rowid, new.title, new.summary, new.body);
-           end""",
-    ):
-        db.execute(statement)
 
 
 @MIGRATIONS()
@@ -228,6 +171,65 @@ def m002_people(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m003_stories(db: Database) -> None:
+    # Document frequencies of the story-grouping terms (analysis/stories.py), which are not the FTS5 index's porter
+    # stems; story_documents records which articles were counted, so counting stays idempotent.
+    db.executescript(
+        """
+        create table story_terms (term text primary key, documents integer not null) without rowid;
+        create table story_documents (article_id integer primary key);
+        """
+    )
+
+
+@MIGRATIONS()
+def m005_digests(db: Database) -> None:
+    db.executescript(
+        """
+        create table digests (
+            id integer primary key,
+            chat_id text not null references chats(id) on delete cascade,
+            period_key text not null,
+            period_start text not null,
+            period_end text not null,
+            state text not null default 'sending',
+            sent_at text,
+            message_id text,
+            last_error text,
+            unique (chat_id, period_key)
+        );
+        alter table chats add column digest_since text;
+        alter table alerts add column held integer not null default 0;
+        alter table alerts add column edit_pending integer not null default 0;
+        """
+    )
+
+
+@MIGRATIONS()
+def m006_ingest_stages(db: Database) -> None:
+    # Ingest is split in stages (pipeline.py): store (insert, FTS5), enrich (story, people), match. `enriched_at`
+    # marks the second; articles stored before the split were enriched when stored. story_vectors keeps each
+    # enriched article's story features (analysis/stories.py), so candidates are compared without re-reading and
+    # re-tokenising their text. The FTS5 update trigger from m001 re-indexed the whole article on every update,
+    # including story_id and matched_at: it now fires only when an indexed column changes.
+    # One statement at a time (not executescript, which commits): the migration stays one transaction.
+    for statement in (
+        "alter table articles add column enriched_at text",
+        "update articles set enriched_at = fetched_at",
+        "create index articles_unenriched on articles(id) where enriched_at is null",
+        "create table story_vectors (article_id integer primary key, features text not null)",
+        "drop trigger if exists articles_au",
+        """create trigger articles_au after update of title, summary, body on articles begin
+               insert into articles_fts (articles_fts, rowid, title, summary, body)
+                   values ('delete', old.rowid, old.title, old.summary, old.body);
+               insert into articles_fts (rowid, title, summary, body)
+                   values (new.rowid, new.title, new.summary, new.body);
+           end""",
+    ):
+        db.execute(statement)
+
+
+@MIGRATIONS()
 def m007_enrich_error(db: Database) -> None:
     # why an article's story and people could not be worked out (a worker limit hit), shown by `stats`
     db.execute("alter table articles add column enrich_error text")
@@ -262,3 +264,40 @@ def m010_source_origin(db: Database) -> None:
     # removed there stops being polled); sources added with `diplobot sources add` stay until removed
     db.execute("alter table sources add column origin text not null default 'cli'")
     db.execute("update sources set origin = 'sample' where kind = 'sample'")
+
+
+@MIGRATIONS()
+def m011_alerts_newest(db: Database) -> None:
+    # the outbox also looks at the newest pending alerts (store/alerts.py due_alerts)
+    db.execute("create index alerts_pending_id on alerts(id) where state = 'pending'")
+
+
+@MIGRATIONS()
+def m012_articles_when(db: Database) -> None:
+    # Trend charts (store/trends.py) list a period's articles by publication date (never later than the fetch date,
+    # as store/articles.py's _PUBLISHED) with story and source from this index alone: reading the dates from the
+    # table would walk each long article's overflow pages, since they come after the body.
+    db.execute("create index articles_when on articles(min(coalesce(published_at, fetched_at), fetched_at), "
+               "story_id, source_id)")
+
+
+@MIGRATIONS()
+def m013_article_language(db: Database) -> None:
+    # The language of each article (analysis/language.py: uk, ru, en, other; null when too short to tell), set when
+    # it is stored and shown as a small tag in alerts and lists. Older articles stay null (unknown).
+    db.execute("alter table articles add column lang text")
+    # story assignment reads the window's Ukrainian and Russian articles (store/stories.py)
+    db.execute("create index articles_cyrillic on articles(id) where lang in ('uk', 'ru')")
+
+
+@MIGRATIONS()
+def m014_topic_lexicon(db: Database) -> None:
+    # A deployment's own cross-language lexicon entries (store/lexicon.py), written at start-up from the config.
+    db.execute("create table topic_lexicon (id integer primary key, en text not null, uk text not null, "
+               "ru text not null, domain text not null default '')")
+
+
+@MIGRATIONS()
+def m015_digest_chart(db: Database) -> None:
+    # `/settings digest chart on`: daily digests carry a trend chart too (weekly ones always do; handlers/trend.py)
+    db.execute("alter table chats add column digest_chart integer not null default 0")

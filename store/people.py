@@ -10,9 +10,9 @@ mentions (analysis.people) and resolves each person named to a stored person:
   one named in at least twice as many articles, else a surname-only person (never a guess between equals);
 * a `weak` mention (a lone capitalised word before "said", see analysis.people) is kept only for a known person.
 
-The aliases file (config `[people] aliases`, format in analysis.names.parse_aliases) is named once at start-up
-with `use_aliases_file`; it is re-read when it changes and applies to articles indexed from then on
-(`diplobot reindex people` applies it to stored ones).
+The aliases (config `[people] aliases`, format in analysis.names.parse_aliases) are passed in by the caller, who
+holds the file (analysis.aliases.AliasesFile); they apply to articles indexed from then on (`diplobot reindex
+people` applies them to stored ones).
 
 Cost: bench/people_eval.py prints it. Extraction reads a bounded text and grows linearly with the names in it;
 the SQL is one indexed look-up per person named plus a few statements per article (`_Writes`).
@@ -25,14 +25,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
-from diplobot.analysis.names import AliasError, Aliases, Name, parse_aliases, parse_name, same_person, to_latin
-from diplobot.analysis.people import Mention, base_role, extract_people, role_key
+from diplobot.analysis.cyrillic_people import extract_cyrillic_people, is_cyrillic_text
+from diplobot.analysis.names import Aliases, Name, parse_name, same_person, to_latin
+from diplobot.analysis.people import Mention, base_role, extract_people, office_key, role_key, role_kind
 
 log = logging.getLogger(__name__)
 
@@ -42,69 +43,10 @@ REINDEX_BATCH = 100
 _VARIANTS_KEY = "people_variants_revision"
 
 
-# --- aliases --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _AliasSource:
-    path: Path | None = None
-    mtime: float | None = None
-    aliases: Aliases | None = None
-
-
-_ALIASES = _AliasSource()
-
-
-def use_aliases_file(path: str | Path | None) -> None:
-    """Name the aliases file (None: no aliases); it is re-read whenever it changes.
-
-    :raises AliasError: when the file cannot be read or is not valid, so a bad config fails at start-up.
-    """
-    _ALIASES.path = Path(path) if path else None
-    _ALIASES.mtime = None
-    _ALIASES.aliases = None
-    if _ALIASES.path is not None:
-        _load(_ALIASES.path)
-
-
-def set_aliases(aliases: Aliases | None) -> None:
-    """Use these aliases directly (tests, tools); forgets any aliases file."""
-    _ALIASES.path = None
-    _ALIASES.mtime = None
-    _ALIASES.aliases = aliases
-
-
-def current_aliases() -> Aliases | None:
-    """The aliases in force; a file that changed is re-read (kept as it was if the new version is invalid)."""
-    path = _ALIASES.path
-    if path is not None:
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            mtime = None
-        if mtime != _ALIASES.mtime:
-            try:
-                _load(path)
-            except AliasError as exc:
-                _ALIASES.mtime = mtime
-                log.warning("aliases file not reloaded: %s", exc)
-    return _ALIASES.aliases
-
-
-def _load(path: Path) -> None:
-    try:
-        text = path.read_text(encoding="utf-8")
-        mtime = path.stat().st_mtime
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AliasError(f"{path}: cannot read aliases file: {exc.__class__.__name__}") from None
-    _ALIASES.aliases = parse_aliases(text, str(path))
-    _ALIASES.mtime = mtime
-
-
 # --- indexing -------------------------------------------------------------------------------------------------
 
 
-def index_article_people(db: Database, article_id: int) -> None:
+def index_article_people(db: Database, article_id: int, aliases: Aliases | None = None) -> None:
     """Extract and store the people of one stored article (once; call again after `reindex_all` clears)."""
     row = db.execute(
         """select title, summary, body, coalesce(published_at, fetched_at), people_at from articles
@@ -115,9 +57,10 @@ def index_article_people(db: Database, article_id: int) -> None:
         return
     title, summary, body, when, _ = row
     text = _article_body(summary or "", body or "")
-    aliases = current_aliases()
     groups: dict[str, list[Mention]] = {}
-    for mention in extract_people(title or "", text or "", aliases):
+    cyrillic = is_cyrillic_text(title or "", text or "")  # Ukrainian and Russian: analysis/cyrillic_people.py
+    for mention in (extract_cyrillic_people if cyrillic else partial(extract_people, aliases=aliases))(
+            title or "", text or ""):
         groups.setdefault(mention.name, []).append(mention)
     writes = _Writes()
     for name, mentions in groups.items():
@@ -138,7 +81,8 @@ def _article_body(summary: str, body: str) -> str:
     return body if not summary or summary[:60] in body else f"{summary}\n\n{body}"
 
 
-def reindex_all(db: Database, on_progress: Callable[[int, int], None] | None = None) -> None:
+def reindex_all(db: Database, on_progress: Callable[[int, int], None] | None = None, *,
+                aliases: Aliases | None = None) -> None:
     """Forget every person and extract them again from all stored articles, oldest first."""
     with db.atomic():
         db.execute("delete from person_mentions")
@@ -154,7 +98,7 @@ def reindex_all(db: Database, on_progress: Callable[[int, int], None] | None = N
     for start in range(0, total, REINDEX_BATCH):
         with db.atomic():
             for article_id in ids[start:start + REINDEX_BATCH]:
-                index_article_people(db, article_id)
+                index_article_people(db, article_id, aliases)
         if on_progress:
             on_progress(min(start + REINDEX_BATCH, total), total)
 
@@ -388,13 +332,12 @@ class Candidate:
     articles: int
 
 
-def find_people(db: Database, query: str, limit: int = 5) -> list[Candidate]:
+def find_people(db: Database, query: str, limit: int = 5, *, aliases: Aliases | None = None) -> list[Candidate]:
     """People a name may mean: any spelling, a surname, Cyrillic, small typos; best first."""
     forms = [_latin(form) for form in to_latin(" ".join(query.split()))]
     forms = [f for f in forms if f.surname_key]
     if not forms:
         return []
-    aliases = current_aliases()
     scores: dict[int, float] = {}
     alias_key = aliases.canonical(query) if aliases is not None else None
     if alias_key is not None:
@@ -480,7 +423,13 @@ def person(db: Database, person_id: int) -> dict[str, Any] | None:
 
 
 def person_roles(db: Database, person_id: int) -> list[dict[str, Any]]:
-    """Role history, latest first; a role seen with and without a state is one role, with that state."""
+    """Role history: official titles latest first, then descriptions ('dictator', 'top diplomat'), each with its
+    `kind` (analysis.people.role_kind), so that the current role is an office whatever the latest article said.
+
+    A role seen with and without a state is one role, with that state. So are the wordings of one office
+    (analysis.people.office_key: "Zelensky's chief of staff" = "head of the Presidential Office") when their
+    states do not differ: one period, shown by the official title.
+    """
     rows = db.execute(
         """select r.role_key, r.state, r.role, r.role_text, r.first_seen, r.last_seen, r.articles,
                   r.last_article_id, a.title, a.url, coalesce(s.title, s.url) as source
@@ -491,16 +440,29 @@ def person_roles(db: Database, person_id: int) -> list[dict[str, Any]]:
     ).fetchall()
     merged: dict[str, dict[str, Any]] = {}
     for key, state, role, role_text, first, last, articles, article_id, title, url, source in rows:
-        item = merged.get(key)
+        office = office_key(key)
+        item = merged.get(office)
+        if item is not None and office != key and state and item["state"] not in (None, state):
+            office, item = key, merged.get(key)  # a wording of that office, but of another state's
         if item is None:
-            merged[key] = {"role": role, "role_text": role_text, "state": state or None, "first_seen": first,
-                           "last_seen": last, "articles": articles, "article_id": article_id, "title": title,
-                           "url": url, "source": source}
+            merged[office] = {"role": role, "role_text": role_text, "state": state or None, "first_seen": first,
+                              "last_seen": last, "articles": articles, "article_id": article_id, "title": title,
+                              "url": url, "source": source, "official": key == office}
             continue
         item["state"] = item["state"] or state or None
         item["first_seen"] = min(item["first_seen"], first)
         item["articles"] += articles
-    return sorted(merged.values(), key=lambda r: (r["last_seen"], r["articles"]), reverse=True)
+        if key == office and not item["official"]:  # the office's own title is the one shown
+            item.update(role=role, role_text=role_text, official=True)
+    for item in merged.values():
+        del item["official"]
+        item["kind"] = role_kind(item["role"])
+    return sorted(merged.values(), key=lambda r: (r["kind"] == "title", r["last_seen"], r["articles"]), reverse=True)
+
+
+def current_role(roles: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The latest official title of a `person_roles` history; None when the articles gave only descriptions."""
+    return next((role for role in roles if role["kind"] == "title"), None)
 
 
 def person_headlines(db: Database, person_id: int, limit: int = 5) -> list[dict[str, Any]]:
@@ -585,8 +547,8 @@ def top_people(db: Database, article_ids: list[int], limit: int = 5) -> list[dic
     ).fetchall()
     out = []
     for person_id, name, count in rows:
-        roles = person_roles(db, person_id)
-        out.append({"name": name, "role": format_role(roles[0]) if roles else None, "mentions": count})
+        role = current_role(person_roles(db, person_id))  # never "Putin, dictator"
+        out.append({"name": name, "role": format_role(role) if role else None, "mentions": count})
     return out
 
 

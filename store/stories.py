@@ -26,9 +26,8 @@ lock only for the decisions:
   candidates' stories (an earlier article of the same batch included) and decides. The frequencies it counts are
   written once per transaction (`flush`), not once per article: most terms recur within a batch.
 
-`CANDIDATES`: the copy that wins is nearly always bm25's first candidate. On bench/ingest.py's synthetic articles
-(4,000, 30% rewrites) the winner was first 1,098 times, second 44 times, third 4 times, and keeping only the first
-three would have changed no decision; several copies of a story share its id, which adds slack. 8 leaves room.
+`CANDIDATES`: the copy that wins is nearly always bm25's first candidate and on bench/ingest.py's synthetic
+rewrites never ranked below the third; several copies of a story share its id, which adds slack. 8 leaves room.
 
 Cost: bench/ingest.py reports it (`story_ms` for the in-process path, in which `assign` prepares for itself).
 """
@@ -37,10 +36,13 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import compress, repeat
 from weakref import WeakKeyDictionary
 
 from sqlite_utils import Database
@@ -62,6 +64,7 @@ _DOCUMENTS_KEY = "story_documents"
 _CACHED_TERMS = 200_000  # about 20 MB of frequencies; beyond, the cache starts over
 _CACHED_STORIES = 100_000  # article -> story of the articles this connection assigned, a few MB
 _RECENT_FEATURES = 256  # features of the last articles assigned here: the candidates within the same batch
+_CATCH_UP = 500  # articles another connection counted that the cache catches up with (beyond, it starts over)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Prepared:
     query: tuple[str, ...] = ()
     first_id: int | None = None
     candidates: tuple[Candidate, ...] | None = None  # None: not ranked yet
+    terms: frozenset[str] = frozenset()  # its own and its candidates' terms: those IDF is needed for
 
 
 def assign_story(db: Database, article_id: int) -> int:
@@ -127,10 +131,12 @@ def prepare(db: Database, article_id: int, *, rank: bool = True) -> Prepared:
     top = _query_terms(features.terms, frequency, documents)
     first_id = _first_id(db, cache, features.published_at)
     ranked = _ranked(db, article_id, features, top, first_id)
+    others = _other_language(db, article_id, first_id)
     candidates = tuple(
         Candidate(candidate_id, loaded, None if loaded is None else spelling_map(features.names, loaded.names))
-        for candidate_id, loaded in _candidate_rows(db, features, ranked))
-    return replace(prepared, query=tuple(top), first_id=first_id, candidates=candidates)
+        for candidate_id, loaded in _candidate_rows(db, features, ranked, others=others))
+    terms = frozenset(features.terms).union(*(c.features.terms for c in candidates if c.features is not None))
+    return replace(prepared, query=tuple(top), first_id=first_id, candidates=candidates, terms=terms)
 
 
 class StoryAssigner:
@@ -142,7 +148,7 @@ class StoryAssigner:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.cache = _cache(db)
-        self.cache.check(_stored_documents(db), _last_counted(db))
+        self.cache.check(db)
         self.pending: Counter[str] = Counter()
         self.counted = 0
 
@@ -200,21 +206,21 @@ class StoryAssigner:
         candidates = prepared.candidates
         if candidates is None or (prepared.query, prepared.first_id) != (tuple(top), first_id):
             ranked = _ranked(db, article_id, features, top, first_id)
-            candidates = tuple(Candidate(candidate_id, loaded, None)
-                               for candidate_id, loaded in _candidate_rows(db, features, ranked, cache.recent))
+            others = _other_language(db, article_id, first_id)
+            candidates = tuple(Candidate(candidate_id, loaded, None) for candidate_id, loaded
+                               in _candidate_rows(db, features, ranked, cache.recent, others))
         stories = self._stories([c.article_id for c in candidates])
-        chosen, unread = [], set()
+        chosen = []
         for candidate in candidates:
             loaded = candidate.features or cache.recent.get(candidate.article_id)
             if loaded is None:
-                loaded, from_vector = _stored_features(db, candidate.article_id)
-            else:
-                from_vector = True
-            if not from_vector or candidate.article_id < cache.complete_from:
-                unread.update(loaded.terms)
+                loaded = _stored_features(db, candidate.article_id)
             chosen.append((stories[candidate.article_id], loaded, candidate.spelling))
-        cache.read(db, unread)
-        terms = set(features.terms).union(*(loaded.terms for _, loaded, _ in chosen))
+        if candidates is prepared.candidates and all(c.features is not None for c in candidates):
+            terms = prepared.terms
+        else:
+            terms = frozenset(features.terms).union(*(loaded.terms for _, loaded, _ in chosen))
+        cache.read(db, terms)
         match = best_match(features, [(story_id, loaded) for story_id, loaded, _ in chosen],
                            idf_table(cache.known, cache.documents, terms), [spelling for *_, spelling in chosen])
         return article_id if match is None else match
@@ -270,23 +276,51 @@ class _Cache:
         self.documents = 0
         self.last = 0
         self.known: dict[str, int] = {}
-        # Candidates with an id from here on were counted while this copy was valid, so all their terms are known:
-        # they need no look-up.
-        self.complete_from: float = math.inf
         self.stories: dict[int, int] = {}
         self.recent: dict[int, StoryFeatures] = {}
         self.first_ids: dict[tuple[str, str], int] = {}  # see _first_id
 
-    def check(self, documents: int, last: int) -> None:
-        if (documents, last) != (self.documents, self.last) or len(self.known) > _CACHED_TERMS:
-            self.documents, self.last = documents, last
-            self.known.clear()
-            self.stories.clear()
-            self.recent.clear()
-            self.complete_from = math.inf
+    def check(self, db: Database) -> None:
+        """Keep the copy if the store counted nothing else since, catch up if another connection counted later
+        articles (another worker), else start over."""
+        documents, last = _stored_documents(db), _last_counted(db)
+        unchanged = (documents, last) == (self.documents, self.last)
+        if len(self.known) > _CACHED_TERMS or not (unchanged or self._catch_up(db, documents, last)):
+            self._reset(documents, last)
 
-    def state(self) -> tuple[int, int, float]:
-        return self.documents, self.last, self.complete_from
+    def _reset(self, documents: int, last: int) -> None:
+        self.documents, self.last = documents, last
+        self.known.clear()
+        self.stories.clear()
+        self.recent.clear()
+
+    def _catch_up(self, db: Database, documents: int, last: int) -> bool:
+        """Count what another connection counted since, if that was only articles after `last`, each with its vector.
+
+        The store's count then grew by exactly the number of those articles (its counts are never taken back but
+        by a rollback, after which the pipeline calls `forget`).
+        """
+        if not self.known or documents <= self.documents or last <= self.last or documents - self.documents > _CATCH_UP:
+            return False
+        rows = db.execute(
+            """select d.article_id, v.features, coalesce(a.story_id, a.id) from story_documents d
+               join story_vectors v on v.article_id = d.article_id join articles a on a.id = d.article_id
+               where d.article_id > ?""",
+            [self.last],
+        ).fetchall()
+        if len(rows) != documents - self.documents:
+            return False
+        known = self.known
+        for article_id, vector, story_id in rows:
+            for term in json.loads(vector)[0]:
+                if term in known:
+                    known[term] += 1
+            self.stories[article_id] = story_id
+        self.documents, self.last = documents, last
+        return True
+
+    def state(self) -> tuple[int, int]:
+        return self.documents, self.last
 
     def count(self, article_id: int, terms: Iterable[str]) -> None:
         """Count one more document with these terms (all of them known: `read` them first)."""
@@ -295,14 +329,12 @@ class _Cache:
             known[term] += 1
         self.documents += 1
         self.last = max(self.last, article_id)
-        if self.complete_from == math.inf:  # ids grow: the articles counted from now on
-            self.complete_from = article_id
 
-    def uncount(self, terms: Iterable[str], state: tuple[int, int, float]) -> None:
+    def uncount(self, terms: Iterable[str], state: tuple[int, int]) -> None:
         known = self.known
         for term in terms:
             known[term] -= 1
-        self.documents, self.last, self.complete_from = state
+        self.documents, self.last = state
 
     def assigned(self, article_id: int, story_id: int, features: StoryFeatures) -> None:
         if len(self.stories) >= _CACHED_STORIES:
@@ -312,7 +344,7 @@ class _Cache:
         if len(self.recent) > _RECENT_FEATURES:
             del self.recent[next(iter(self.recent))]
 
-    def read(self, db: Database, terms: set[str]) -> None:
+    def read(self, db: Database, terms: AbstractSet[str]) -> None:
         """Make sure the stored frequency of each term is known (0 for a term no document has)."""
         missing = terms.difference(self.known)  # C-level: a set against a dict checks each set member
         if not missing:
@@ -337,15 +369,19 @@ def forget(db: Database) -> None:
     _CACHES.pop(db, None)
 
 
+_OTHER_LANGUAGE = 10  # Cyrillic articles of the window that are candidates besides the ranked ones
+
+
 def _query_terms(terms: Mapping[str, int], frequency: Mapping[str, int], documents: int) -> list[str]:
     """The new article's most specific terms that some other stored article also has.
 
     Ranked by tf times the unsmoothed IDF, which is 0 for a term in every document: such terms would make the
-    ranked FTS query score most of the window (measured: 200 ms instead of a few at 200k articles).
+    ranked FTS query score most of the window, which on a large store is the slow part of assigning a story.
     """
-    log, total = math.log, documents + 1
-    ranked = sorted((-count * log(total / (df + 1)), term) for term, count in terms.items()
-                    if (df := frequency.get(term, 0)) >= 2)
+    counts, frequencies = list(terms.values()), list(map(frequency.get, terms, repeat(0)))
+    weights = map(math.log, map(operator.truediv, repeat(documents + 1), map((1).__add__, frequencies)))
+    scores = map(operator.mul, map(operator.neg, counts), weights)
+    ranked = sorted(compress(zip(scores, terms, strict=True), map((2).__le__, frequencies)))
     return [term for _, term in ranked[:QUERY_TERMS]]
 
 
@@ -371,23 +407,36 @@ def _ranked(db: Database, article_id: int, features: StoryFeatures, top: list[st
     ).fetchall()]
 
 
-def _candidate_rows(db: Database, features: StoryFeatures, ranked: list[int],
-                    skip: Container[int] = ()) -> list[tuple[int, StoryFeatures | None]]:
-    """(id, stored features or None) of the first `CANDIDATES` ranked rows published in the window.
+def _other_language(db: Database, article_id: int, first_id: int | None) -> list[int]:
+    """The newest Ukrainian and Russian articles stored before this one, from `first_id` on. They are compared
+    through their English gloss (analysis/crosslang.py), which their indexed text does not hold, so the FTS5
+    ranking cannot find them for an English article (partial index articles_cyrillic, m013)."""
+    if first_id is None or first_id >= article_id:
+        return []
+    return [row[0] for row in db.execute(
+        """select id from articles where lang in ('uk', 'ru') and id >= ? and id < ? order by id desc limit ?""",
+        [first_id, article_id, _OTHER_LANGUAGE]).fetchall()]
+
+
+def _candidate_rows(db: Database, features: StoryFeatures, ranked: list[int], skip: Container[int] = (),
+                    others: list[int] | None = None) -> list[tuple[int, StoryFeatures | None]]:
+    """(id, stored features or None) of the first `CANDIDATES` ranked rows published in the window, then those of
+    `others` (other-language articles, see `_other_language`) in the window.
 
     The features of those in `skip` are not parsed (None): the caller has them.
     """
-    if not ranked:
+    others = [other for other in others or () if other not in ranked]
+    if not ranked and not others:
         return []
     start, end = _window(features)
     rows = {row[0]: row[1:] for row in db.execute(
         """select a.id, coalesce(a.published_at, a.fetched_at), v.features
            from articles a left join story_vectors v on v.article_id = a.id
            where a.id in (select value from json_each(?)) and coalesce(a.published_at, a.fetched_at) between ? and ?""",
-        [json.dumps(ranked), start, end],
+        [json.dumps(ranked + others), start, end],
     ).fetchall()}
     chosen: list[tuple[int, StoryFeatures | None]] = []
-    for candidate_id in [rowid for rowid in ranked if rowid in rows][:CANDIDATES]:
+    for candidate_id in [rowid for rowid in ranked if rowid in rows][:CANDIDATES] + [o for o in others if o in rows]:
         when, stored = rows[candidate_id]
         parse = stored is not None and candidate_id not in skip
         chosen.append((candidate_id, _load_vector(stored, _parse_time(when)) if parse else None))
@@ -415,13 +464,12 @@ def _first_id(db: Database, cache: _Cache, published_at: datetime) -> int | None
     return first_id
 
 
-def _stored_features(db: Database, article_id: int) -> tuple[StoryFeatures, bool]:
-    """A candidate's features and whether they are its stored vector's (else from its text: enriched before vectors
-    existed, or not yet)."""
+def _stored_features(db: Database, article_id: int) -> StoryFeatures:
+    """A candidate's features: its stored vector, or from its text (enriched before vectors existed, or not yet)."""
     title, summary, body, when, stored = db.execute(
         """select title, summary, body, coalesce(published_at, fetched_at), v.features
            from articles a left join story_vectors v on v.article_id = a.id where a.id = ?""", [article_id]
     ).fetchone()
     if stored is not None:
-        return _load_vector(stored, _parse_time(when)), True
-    return extract_features(title, body or summary, _parse_time(when)), False
+        return _load_vector(stored, _parse_time(when))
+    return extract_features(title, body or summary, _parse_time(when))

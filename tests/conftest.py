@@ -21,6 +21,7 @@ class RecordingMessenger:
     """A platform stand-in for testing the outbox and scheduler: records sends, fails on demand."""
 
     platform = "test"
+    connected = True
 
     def __init__(self, per_chat_s: float = 0.001) -> None:
         self.per_chat_s = per_chat_s

@@ -4,6 +4,8 @@ The Web API part (POST or GET /api/<method>, JSON or form bodies, Bearer token) 
 keeps the messages posted per channel, checks Block Kit limits the way Slack does (answering
 `invalid_blocks`), and can make one channel answer 429 with Retry-After or an `ok: false` error.
 `/respond/<n>` plays the response_url of a command or button press, usable 5 times within 30 minutes.
+Files go up in Slack's three steps (files.getUploadURLExternal, a POST of the bytes to `/upload/<id>`,
+files.completeUploadExternal sharing them in a channel), and `files` keeps what arrived.
 The request part builds slash commands, app mentions and button presses signed with the app's signing
 secret, and reads mrkdwn as a Slack client would: what text shows, which links there are, and whom it
 pings. Each limit enforced cites the page of Slack's documentation that publishes it.
@@ -37,6 +39,11 @@ RESPONSE_URL_USES, RESPONSE_URL_TTL_S = 5, 30 * 60
 # Not published: Slack answers msg_blocks_too_long at about 13,000 characters of block text in total
 # (https://github.com/slackapi/bolt-js/issues/2509); the fake refuses from 13,000.
 MAX_TOTAL_BLOCK_TEXT = 13_000
+# https://docs.slack.dev/reference/methods/files.getUploadURLExternal: `filename` and `length` (in bytes) are required;
+# the upload URL takes the file's bytes in a POST; https://docs.slack.dev/reference/methods/files.completeUploadExternal:
+# `files` (a JSON array of {"id", "title"}) finishes the upload, `channel_id` shares it there with `initial_comment`.
+# Slack answers `file_not_found`-style errors for ids it did not issue; the fake also refuses a file whose uploaded
+# bytes differ in length from `length` or that was never uploaded.
 _ANGLE = re.compile(r"<([^<>]*)>")
 _PING = re.compile(r"^(?:[@#!]|subteam\^)")
 
@@ -145,6 +152,9 @@ class FakeSlack:
         self.response_uses: dict[int, list[float]] = {}
         self.refused_responses = 0  # response_url posts refused for use beyond Slack's limit
         self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral messages, in order
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> filename, length, alt_txt, data (once uploaded)
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> the shared file: data, title, channel, comment
+        self._file_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -156,6 +166,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{n}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._link)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -205,8 +216,8 @@ class FakeSlack:
         token = self.app_token if method == "apps.connections.open" else self.token
         if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        channel = str(params.get("channel", ""))
-        if method.startswith("chat.") and channel in self.failures:
+        channel = str(params.get("channel") or params.get("channel_id") or "")
+        if method.startswith(("chat.", "files.completeUploadExternal")) and channel in self.failures:
             status, error, retry_after = self.failures[channel]
             headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
@@ -243,6 +254,46 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         self.messages[key].update(text=params.get("text", ""), blocks=_blocks(params), edited=True)
         return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _files_getUploadURLExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):08d}"
+        self.uploads[file_id] = {"filename": params["filename"], "length": int(params["length"]),
+                                 "alt_txt": params.get("alt_txt"), "data": None}
+        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step two: the file's bytes, POSTed to the URL step one gave."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="not found")
+        data = await request.read()
+        if len(data) != upload["length"]:
+            return web.Response(status=400, text=f"expected {upload['length']} bytes, got {len(data)}")
+        upload["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _files_completeUploadExternal(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            files = json.loads(params["files"])
+        except (KeyError, ValueError):
+            return {"ok": False, "error": "invalid_arguments"}
+        if any(self.uploads.get(f.get("id"), {}).get("data") is None for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        channel, comment = params.get("channel_id"), params.get("initial_comment", "")
+        shared = []
+        for f in files:
+            upload = self.uploads.pop(f["id"])
+            self.files[f["id"]] = {**upload, "title": f.get("title") or upload["filename"], "channel": channel,
+                                   "initial_comment": comment}
+            shared.append({"id": f["id"], "title": self.files[f["id"]]["title"], "name": upload["filename"],
+                           "shares": {"public": {channel: [{"ts": "1.000001"}]}} if channel else {}})
+        if channel:  # the shared file shows as a message in the channel, the comment its text
+            ts = f"{1700000000 + next(self._ts)}.000300"
+            self.messages[(channel, ts)] = {"channel": channel, "ts": ts, "text": comment, "blocks": [],
+                                            "files": [{"id": f["id"], "name": f["name"]} for f in shared]}
+        return {"ok": True, "files": shared}
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = params["channel"]

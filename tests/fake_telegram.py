@@ -5,7 +5,9 @@ nested objects as JSON strings, {"ok": ...} replies), records every call with it
 long-polls `getUpdates` from a queue the test fills, and checks HTML the way Telegram does: unknown
 tags, unbalanced tags, unknown named entities are rejected with 400. It enforces the Bot API's
 published limits (each cited below): message text 1-4096 characters after entity parsing,
-callback_data 1-64 bytes, at most 100 inline buttons, answerCallbackQuery text up to 200 characters.
+callback_data 1-64 bytes, at most 100 inline buttons, answerCallbackQuery text up to 200 characters, and for
+multipart `sendPhoto` a caption of up to 1024 characters and a photo of at most 10 MB whose sides add up to at most
+10,000 pixels in a ratio of at most 20.
 Tests can make one chat answer 429, 403 or 500, or hang (until `release()`), and can turn on
 Telegram's published flood limits (`limits=Limits()`): more than 1 message a second in a chat, 20 a
 minute in a group or 30 a second in total gets 429 with `retry_after`, as Telegram answers.
@@ -14,6 +16,7 @@ minute in a group or 30 a second in total gets 429 with `retry_after`, as Telegr
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import json
 import math
@@ -25,6 +28,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import web
+from PIL import Image as PILImage
 
 ALLOWED_TAGS = {
     "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
@@ -42,6 +46,12 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_BUTTONS = 100
 # https://core.telegram.org/bots/api#answercallbackquery: text "0-200 characters".
 MAX_CALLBACK_ANSWER = 200
+# https://core.telegram.org/bots/api#sendphoto: caption "0-1024 characters after entities parsing"; "The photo
+# must be at most 10 MB in size. The photo's width and height must not exceed 10000 in total. Width and height ratio
+# must be at most 20."
+MAX_CAPTION = 1024
+MAX_PHOTO_BYTES = 10 * 1000 * 1000
+MAX_PHOTO_SIDES, MAX_PHOTO_RATIO = 10_000, 20
 _BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#[0-9]+|#[xX][0-9a-fA-F]+);)")
 JSON_FIELDS = {"reply_markup", "link_preview_options", "allowed_updates", "commands", "scope",
                "reply_parameters", "entities"}
@@ -190,6 +200,7 @@ class FakeTelegram:
     chat_types: dict[int, dict[str, Any]] = field(default_factory=dict)
     limits: Limits | None = None
     latency_s: float = 0.0  # added to every answer (a far-away API)
+    photos: dict[tuple[int, int], bytes] = field(default_factory=dict)  # sendPhoto's bytes by (chat, message)
 
     def __post_init__(self) -> None:
         self._sent_at: dict[int, deque[float]] = defaultdict(deque)
@@ -208,7 +219,7 @@ class FakeTelegram:
         return f"http://127.0.0.1:{self.port}/bot"
 
     async def __aenter__(self) -> FakeTelegram:
-        app = web.Application()
+        app = web.Application(client_max_size=2 * MAX_PHOTO_BYTES)  # room for a photo over the limit, refused
         app.router.add_post("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
@@ -291,7 +302,7 @@ class FakeTelegram:
             return _error(ApiError(404, "Not Found"))
         try:
             await self._apply_failure(params)
-            if method == "sendMessage" and self.limits:
+            if method in ("sendMessage", "sendPhoto") and self.limits:
                 self._check_limits(int(params["chat_id"]), call.at)
             call.result = await handler(params)
         except ApiError as exc:
@@ -386,6 +397,22 @@ class FakeTelegram:
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A photo uploaded as multipart/form-data, with an optional HTML caption; `photos` keeps its bytes."""
+        chat_id = int(params["chat_id"])
+        photo = params.get("photo")
+        if not isinstance(photo, web.FileField):
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        data = photo.file.read()
+        width, height = _photo_size(data)
+        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": self._chat(chat_id),
+                   "from": self._bot_user(), **_caption(params),
+                   "photo": [{"file_id": f"photo-{len(self.photos) + 1}", "file_unique_id": f"u{len(self.photos)}",
+                              "width": width, "height": height, "file_size": len(data)}]}
+        self.messages[(chat_id, message["message_id"])] = message
+        self.photos[(chat_id, message["message_id"])] = data
+        return message
+
     async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         key = (int(params["chat_id"]), int(params["message_id"]))
         if key not in self.messages:
@@ -428,6 +455,40 @@ def _message_body(params: dict[str, Any]) -> dict[str, Any]:
         _check_keyboard(params["reply_markup"])
         body["reply_markup"] = params["reply_markup"]
     return body
+
+
+def _caption(params: dict[str, Any]) -> dict[str, Any]:
+    """A photo's caption and its entities as Telegram stores them; ApiError like Telegram's."""
+    raw = str(params.get("caption", ""))
+    text, entities = raw, []
+    if str(params.get("parse_mode", "")).upper() == "HTML":
+        try:
+            text, entities = parse_html(raw)
+        except HtmlError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
+    if utf16_len(text) > MAX_CAPTION:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    body: dict[str, Any] = {"caption": text} if text else {}
+    if entities:
+        body["caption_entities"] = entities
+    if params.get("reply_markup"):
+        _check_keyboard(params["reply_markup"])
+        body["reply_markup"] = params["reply_markup"]
+    return body
+
+
+def _photo_size(data: bytes) -> tuple[int, int]:
+    """(width, height) of an uploaded photo within the published limits; ApiError otherwise."""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ApiError(400, "Bad Request: file is too big")
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (OSError, SyntaxError):  # Pillow's errors for data that is no image
+        raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+    if width + height > MAX_PHOTO_SIDES or max(width, height) > MAX_PHOTO_RATIO * min(width, height):
+        raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+    return width, height
 
 
 def _check_keyboard(markup: dict[str, Any]) -> None:

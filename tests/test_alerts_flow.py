@@ -8,8 +8,8 @@ import pytest
 
 from diplobot.ingest.files import read_path
 from diplobot.ingest.models import ArticleDraft
+from diplobot.outbox import OutboxWorker
 from diplobot.pipeline import MatchState, ingest_drafts, match_pending
-from diplobot.platforms.delivery import OutboxWorker
 from diplobot.scheduler import Jobs
 from diplobot.store import alerts, chats, digests
 
@@ -220,3 +220,50 @@ async def test_chat_that_is_gone_gets_no_more_alerts(chat, store, messenger, con
     await ingest_drafts(store, [draft("Two", "ceasefire again")], now=clock.now() + timedelta(seconds=1))
     assert (await store.run(chats.get_chat, "test:1"))["active"] == 0
     assert len(await store.run(alerts.chat_alerts, "test:1")) == 1
+
+
+SEED = Path(__file__).parent / "fixtures" / "seeds" / "000_fd9a76e71e4bf2ca.txt"  # names Steve Witkoff, then "Vitkoff"
+VITKOFF_ONLY = draft("Envoy returns to Moscow", "Vitkoff met officials in Moscow on Friday to discuss a prisoner "
+                     "exchange.", url="https://news.example/envoy")
+
+
+async def test_an_article_saying_only_vitkoff_is_alerted_listed_counted_found_and_digested_for_witkoff(
+        chat, store, messenger, config, clock):
+    await ingest_drafts(store, list(read_path(SEED)), now=clock.now())
+    assert "Subscribed (topic 1)" in await chat("/subscribe Witkoff")
+    assert (await ingest_drafts(store, [VITKOFF_ONLY], now=clock.now())).alerts == 1
+    assert await deliver(store, messenger, config, clock) == 1
+    assert "Envoy returns to Moscow" in messenger.texts()[0]
+    assert "Envoy returns to Moscow" in await chat("/latest 1")
+    assert "Envoy returns to Moscow" in await chat("/latest Vitkoff")
+    # the seed says "Witkoff" too: a bare matcher would count 1
+    assert "2 stored articles of the last 7 days match" in await chat("/subscribe Witkoff", chat_id="test:2")
+    search = await chat("/search Witkoff")
+    assert "Envoy returns to Moscow" in search and "2 of 2 matching" in search
+    clock.advance(minutes=1)
+    digest = await chat("/digest")
+    assert "Envoy returns to Moscow" in digest and "2 stories for your topics" in digest
+
+
+@pytest.mark.parametrize(("topic", "text"), [("ceasefire", "A cease-fire was agreed."),
+                                             ("US envoy", "The U.S. envoy arrived in Kyiv."),
+                                             ("Lodz", "Talks in Łódź resumed."),
+                                             ("Київ", "Делегація прибула до Київ.")])
+async def test_what_alerts_is_what_latest_and_digests_list(chat, store, clock, topic, text):
+    assert "0 stored articles" in await chat(f"/subscribe {topic}")
+    assert (await ingest_drafts(store, [draft("Unusual spelling", text)], now=clock.now())).alerts == 1
+    assert "Unusual spelling" in await chat("/latest 1")
+    clock.advance(minutes=1)
+    assert "Unusual spelling" in await chat("/digest")
+
+
+async def test_a_digest_reads_a_bounded_number_of_articles_and_says_so(chat, store, clock, monkeypatch):
+    from diplobot.handlers import digest
+
+    await chat("/subscribe ceasefire")
+    await ingest_drafts(store, [draft(f"Truce {n}", f"ceasefire number {n}") for n in range(4)], now=clock.now())
+    clock.advance(minutes=1)
+    monkeypatch.setattr(digest, "DIGEST_CAP", 2)
+    reply = await chat("/digest")
+    assert "2 stories for your topics" in reply and "Truce 3" in reply and "Truce 0" not in reply
+    assert "only the newest 2 articles mentioning your topics were read" in reply

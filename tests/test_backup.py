@@ -62,6 +62,7 @@ def live(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_backup_while_another_process_writes_is_consistent_and_restores(live, tmp_path):
     stop = tmp_path / "stop"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(stop)], stdout=subprocess.PIPE,

@@ -121,3 +121,94 @@ async def test_help_lists_every_command(chat):
     for name in ("subscribe", "unsubscribe", "topics", "latest", "search", "who", "mute", "unmute",
                  "settings", "digest", "start", "help"):
         assert f"/{name}" in reply
+
+
+# --- topics: one identity, refusals, fixed numbers ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("first", "again"), [
+    ("ceasefire", "CEASEFIRE"), ("Erdoğan", "Erdogan"), ("ceasefire", "ceasefires"),
+    ("truce OR ceasefire", "ceasefire OR truce")])
+async def test_the_same_topic_written_differently_is_not_a_second_topic(chat, first, again):
+    await chat(f"/subscribe {first}")
+    reply = await chat(f"/subscribe {again}")
+    assert "already follows" in reply and "(topic 1)" in reply and "make no new topic" in reply
+    assert "2. " not in await chat("/topics")
+
+
+@pytest.mark.parametrize(("text", "says"), [("a", "too common or too short"), ("of the", "too common or too short"),
+                                            ("ceasefire OR the", "too common or too short"),
+                                            ("ceasefire -ceasefire", "can never match"),
+                                            ('"security guarantees" -security', "can never match")])
+async def test_a_topic_that_matches_everything_or_nothing_is_refused_and_not_stored(chat, text, says):
+    reply = await chat(f"/subscribe {text}")
+    assert says in reply and "Usage: /subscribe" in reply
+    assert "follows no topics" in await chat("/topics")
+
+
+async def test_a_topic_number_with_or_without_hash_is_the_same_fixed_topic(chat):
+    for topic in ("ceasefire", "sanctions", "prisoner exchange"):
+        await chat(f"/subscribe {topic}")
+    assert 'Unsubscribed from phrase "sanctions"' in await chat("/unsubscribe 2")
+    assert "has no topic #2" in await chat("/unsubscribe #2")
+    listing = await chat("/topics")
+    assert "1. " in listing and "3. " in listing and "2. " not in listing  # numbers do not shift
+    assert 'Unsubscribed from phrase "prisoner exchange"' in await chat("/unsubscribe #3")
+    assert "has no topic 3" in await chat("/unsubscribe 3")
+    assert 'Unsubscribed from phrase "ceasefire"' in await chat("/unsubscribe CEASEFIRE")
+
+
+async def test_help_documents_both_topic_number_forms(chat):
+    assert "/unsubscribe <topic number, as 3 or #3, or its text>" in await chat("/help")
+
+
+async def test_latest_is_newest_first_by_publication_date_falling_back_to_fetched(chat, store, clock):
+    day = clock.now().replace(hour=0)
+    drafts = [ArticleDraft(title="Monday", url="https://x.org/1", body="ceasefire", published_at=day.replace(day=1)),
+              ArticleDraft(title="Undated", url="https://x.org/2", body="ceasefire"),
+              ArticleDraft(title="Wednesday", url="https://x.org/3", body="ceasefire", published_at=day.replace(day=3)),
+              ArticleDraft(title="From the future", url="https://x.org/4", body="ceasefire",
+                           published_at=day.replace(year=2030)),
+              ArticleDraft(title="Tuesday", url="https://x.org/5", body="ceasefire", published_at=day.replace(day=2))]
+    await ingest_drafts(store, drafts, now=clock.now())
+    for command in ("/latest 5", "/latest ceasefire 5"):
+        reply = await chat(command)
+        order = [reply.index(title) for title in ("From the future", "Undated", "Wednesday", "Tuesday", "Monday")]
+        assert order == sorted(order), reply
+
+
+# --- /search speaks the topic query language ---------------------------------------------------------------------
+
+async def test_search_uses_the_topic_query_language(chat, store, clock):
+    await ingest_drafts(store, [
+        ArticleDraft(title="Guarantees", url="https://x.org/1", body="Security guarantees for Kyiv were discussed."),
+        ArticleDraft(title="Loan", url="https://x.org/2", body="Security guarantees and a loan were discussed."),
+        ArticleDraft(title="Truce", url="https://x.org/3", body="A truce was agreed."),
+        ArticleDraft(title="Turkey", url="https://x.org/4", body="Erdoğan hosted the talks."),
+        ArticleDraft(title="Apart", url="https://x.org/5", body="Security, guarantees and more."),
+    ], now=clock.now())
+    reply = await chat('/search "security guarantees" -loan')
+    assert "Guarantees" in reply and "Loan" not in reply and "Apart" not in reply
+    assert "1 of 1 matching stored articles, newest first" in reply
+    assert "Truce" in await chat("/search ceasefire OR truce")
+    assert "Turkey" in await chat("/search Erdogan")
+    assert "No stored article matches" in await chat("/search ceasefire")
+
+
+async def test_search_says_how_many_and_pages_through_the_rest(chat, dispatcher, store, clock):
+    from diplobot.handlers.incoming import Incoming
+
+    await ingest_drafts(store, [ArticleDraft(title=f"Talks {n}", url=f"https://x.org/{n}", body=f"ceasefire {n}")
+                                for n in range(7)], now=clock.now())
+    first = await dispatcher.handle(Incoming(chat_id="test:1", user_id="test:u1", text="/search ceasefire"))
+    assert "5 of 7 matching stored articles, newest first" in first.plain()
+    assert "Talks 6" in first.plain() and "Talks 1" not in first.plain()
+    assert [b.command for row in first.buttons for b in row] == ["/search ceasefire page 2"]
+    second = await chat("/search ceasefire page 2")
+    assert "6–7 of 7" in second and "Talks 1" in second and "Talks 0" in second and "More:" not in second
+    assert "past the end" in await chat("/search ceasefire page 9")
+
+
+@pytest.mark.parametrize("text", ["/search a", "/search ceasefire -ceasefire", '/search "unclosed'])
+async def test_search_explains_a_query_it_cannot_use(chat, text):
+    reply = await chat(text)
+    assert reply.startswith("Search: ") and "Usage: /search" in reply

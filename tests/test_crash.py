@@ -46,6 +46,8 @@ from pathlib import Path
 import fake_telegram as ft
 import pytest
 
+pytestmark = pytest.mark.slow  # each test runs the bot in many processes for tens of seconds
+
 SEED = 20250904
 WORKING_CRASHES = 20  # SIGKILLs during ingest, enrichment/matching or delivery
 MAX_CRASHES = 34

@@ -77,6 +77,7 @@ def test_a_page_with_an_article_and_a_cookie_notice_keeps_the_article():
     assert parse_page(html.encode()).body.startswith("Delegations from Ukraine")
 
 
+@pytest.mark.slow
 def test_diplobot_ingest_keeps_every_story_of_a_comments_feed(tmp_path):
     config = tmp_path / "diplobot.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n', encoding="utf-8")
@@ -96,7 +97,7 @@ async def test_a_full_text_source_whose_pages_are_notices_keeps_every_item(https
     from datetime import timedelta
 
     from diplobot.config import IngestConfig
-    from diplobot.ingest.poll import poll_due
+    from diplobot.poller import poll_due
     from diplobot.store import sources
 
     base = httpserver.url_for("").rstrip("/")

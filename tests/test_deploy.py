@@ -137,6 +137,7 @@ def test_backup_unit_runs_as_the_bots_user():
     assert unit("diplobot-backup.timer")["Timer"]["Persistent"] == "true"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
 def test_systemd_analyze_verifies_the_units_and_rates_them_safe(tmp_path):
     for name in ("diplobot.service", "diplobot-backup.service", "diplobot-backup.timer"):

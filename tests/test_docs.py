@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from diplobot.bot import app
 from diplobot.config import Config, SourceConfig
-from diplobot.handlers.registry import COMMANDS
+from diplobot.handlers.dispatcher import default_commands
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -26,7 +26,7 @@ def test_quick_start_has_two_lines_and_ci_runs_the_second_verbatim():
 
 
 def test_every_chat_command_is_in_the_readme():
-    for name in COMMANDS:
+    for name in default_commands():
         assert f"/{name}" in README, name
 
 

@@ -32,9 +32,9 @@ from diplobot.clock import FixedClock, iso
 from diplobot.config import Config, DeliveryConfig, IngestConfig, StoreConfig, TelegramConfig
 from diplobot.handlers.dispatcher import Dispatcher
 from diplobot.ingest.fetch import Fetcher
-from diplobot.ingest.poll import poll_due
-from diplobot.platforms.delivery import OutboxWorker
+from diplobot.outbox import OutboxWorker
 from diplobot.platforms.telegram import TelegramPlatform
+from diplobot.poller import poll_due
 from diplobot.store import alerts, articles, chats, sources
 from diplobot.store.worker import Store
 
@@ -348,6 +348,7 @@ async def test_a_hanging_request_times_out_is_retried_and_holds_up_other_chats_o
     assert delivered(tg, ALICE) == [f"Alert telegram:{ALICE}-0"]
 
 
+@pytest.mark.slow
 async def test_alerts_sent_faster_than_telegram_allows_get_429s_and_all_arrive_once(tmp_path, tg, store):
     """A pace configured above Telegram's limits: the fake answers 429s; every alert still arrives once."""
     tg.limits = ft.Limits()
@@ -397,6 +398,7 @@ async def answer_latency(tg: ft.FakeTelegram, chat_id: int, text: str) -> float:
     return reply.at - started
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(90)
 async def test_commands_are_answered_within_a_second_while_1000_alerts_drain(tmp_path, tg, store):
     """The real pace (1/s per chat, 20/min per group, 30/s in total) against a fake that enforces it,

@@ -227,7 +227,7 @@ def teaser_feed(*numbers: int, base: str) -> bytes:
 
 async def test_a_full_text_source_reads_the_page_of_each_new_item_once(httpserver, fetcher, store, clock):
     from diplobot.config import IngestConfig
-    from diplobot.ingest.poll import poll_due
+    from diplobot.poller import poll_due
     from diplobot.store import articles, sources
 
     base = httpserver.url_for("").rstrip("/")

@@ -271,7 +271,7 @@ def test_any_file_content_gives_articles_or_a_named_error(tmp_path, data, suffix
 
 async def test_a_folder_source_stores_what_it_can_and_names_the_files_it_skipped(tmp_path, store, clock):
     from diplobot.config import IngestConfig
-    from diplobot.ingest.poll import poll_due
+    from diplobot.poller import poll_due
     from diplobot.store import sources
 
     folder = tmp_path / "inbox"
@@ -289,13 +289,14 @@ async def test_a_folder_source_stores_what_it_can_and_names_the_files_it_skipped
     assert (result.error, result.counts.new) == (None, 13)
     [row] = await store.run(sources.list_sources)
     assert row["last_error"].startswith("2 of 5 files skipped: ")
-    assert "broken.json: invalid JSON" in row["last_error"] and "photo.jpg: not a text file" in row["last_error"]
+    assert "broken.json: invalid JSON" in row["last_error"]
+    assert "photo.jpg: an image (.jpg) is not an article" in row["last_error"]
     assert row["error_count"] == 0 and row["paused"] == 0
 
 
 async def test_a_folder_source_where_nothing_is_readable_fails(tmp_path, store, clock):
     from diplobot.config import IngestConfig
-    from diplobot.ingest.poll import poll_due
+    from diplobot.poller import poll_due
     from diplobot.store import sources
 
     folder = tmp_path / "inbox"

@@ -14,9 +14,9 @@ from diplobot.clock import from_iso
 from diplobot.config import IngestConfig
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.models import ArticleDraft
-from diplobot.ingest.poll import poll_due
+from diplobot.outbox import OutboxWorker
 from diplobot.pipeline import ingest_drafts
-from diplobot.platforms.delivery import OutboxWorker
+from diplobot.poller import poll_due
 from diplobot.store import sources
 
 SECRETS = ("S3cretPass", "APIKEY-12345", "TOKEN-999")
@@ -102,6 +102,7 @@ def cli_config(tmp_path, source: str = "") -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_the_cli_never_shows_source_credentials_and_poll_fails_when_a_source_did(tmp_path, httpserver, monkeypatch,
                                                                                   wide_terminal):
     monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)  # the test server logs full URLs

@@ -33,7 +33,7 @@ def test_library_warnings_are_debug_records_and_ours_stay_warnings(restore_loggi
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.warn("tzname EEST identified but not understood", UserWarning, stacklevel=1)
-    logging.getLogger("diplobot.ingest.poll").warning("source x failed: ours")
+    logging.getLogger("diplobot.poller").warning("source x failed: ours")
 
     quiet = capfd.readouterr().err
     setup_logging("text", "DEBUG")
@@ -41,11 +41,12 @@ def test_library_warnings_are_debug_records_and_ours_stay_warnings(restore_loggi
         parse_page(FRAGMENT)
     verbose = capfd.readouterr().err
 
-    assert quiet.strip().endswith("WARNING diplobot.ingest.poll: source x failed: ours")
+    assert quiet.strip().endswith("WARNING diplobot.poller: source x failed: ours")
     assert quiet.count("\n") == 1, quiet
     assert "DEBUG trafilatura" in verbose and "WARNING trafilatura" not in verbose and "ERROR" not in verbose
 
 
+@pytest.mark.slow
 def test_diplobot_ingest_prints_only_its_own_lines(tmp_path):
     config = tmp_path / "diplobot.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n', encoding="utf-8")

@@ -10,10 +10,11 @@ import sandbox_probe
 from diplobot.clock import iso
 from diplobot.handlers.incoming import Incoming
 from diplobot.ingest.models import ArticleDraft
-from diplobot.ingest.poll import poll_due
-from diplobot.pipeline import MAX_TITLE_CHARS, Pipeline, clip, store_drafts
+from diplobot.pipeline import MAX_TITLE_CHARS, Pipeline, ingest_drafts, store_drafts
+from diplobot.poller import poll_due
 from diplobot.sandbox import LimitExceeded, Limits, Sandbox
-from diplobot.store import articles, sources
+from diplobot.store import alerts, articles, sources
+from diplobot.texts import clip
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def sandbox():
         yield box
 
 
+@pytest.mark.slow
 async def test_a_task_that_spins_is_stopped_by_the_cpu_limit_and_the_pool_goes_on(sandbox):
     with pytest.raises(LimitExceeded, match="CPU time"):
         await sandbox.run(sandbox_probe.spin_forever)
@@ -134,3 +136,15 @@ async def test_a_store_call_that_leaves_a_transaction_open_cannot_stall_other_co
     with other:
         other.execute("update meta set value = value where 0")  # the write lock is free
     other.close()
+
+
+async def test_a_breaking_story_is_not_queued_behind_a_backlog_of_alerts(store, chat, clock):
+    await chat("/subscribe ceasefire", chat_id="test:backlog")
+    await chat("/subscribe zanzibar corridor", chat_id="test:watcher")
+    backlog = [ArticleDraft(title=f"Ceasefire report {i}", body=f"The ceasefire held in town {i}.",
+                            url=f"https://wire.example/{i}") for i in range(120)]
+    await ingest_drafts(store, backlog, now=clock.now())
+    await ingest_drafts(store, [ArticleDraft(title="Zanzibar corridor talks", body="Talks on the zanzibar corridor.",
+                                             url="https://wire.example/z")], now=clock.now())
+    due = await store.run(alerts.due_alerts, "test", iso(clock.now()), 2, per_chat=1)
+    assert [a["chat_id"] for a in due] == ["test:watcher", "test:backlog"]

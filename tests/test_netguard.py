@@ -21,8 +21,8 @@ from diplobot.config import IngestConfig
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.models import IngestError
 from diplobot.ingest.netguard import GuardedTransport
-from diplobot.ingest.poll import poll_due
 from diplobot.ingest.urls import check_public_url
+from diplobot.poller import poll_due
 from diplobot.store import articles, sources
 
 PUBLIC = "93.184.216.34"  # a label for the attacker's public host; never dialled (see World)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from diplobot.analysis.aliases import AliasesFile
 from diplobot.analysis.names import parse_aliases
 from diplobot.analysis.people import Mention, extract_people, role_key
 from diplobot.ingest.models import ArticleDraft
@@ -282,13 +285,6 @@ def test_a_family_name_first_name_is_followed_by_the_family_name_alone():
 # --- the people index -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def no_aliases():
-    people.set_aliases(None)
-    yield
-    people.set_aliases(None)
-
-
 @pytest.fixture
 def db():
     database = open_database(":memory:")
@@ -296,19 +292,19 @@ def db():
     database.close()
 
 
-def ingest(db, *texts: tuple[str, str]) -> None:
+def ingest(db, *texts: tuple[str, str], aliases=None) -> None:
     """Store articles the way ingest does (then enrich: stories and people), in the order given."""
     drafts = [ArticleDraft(title=title, body=body, url=f"https://news.example/{abs(hash(body))}")
               for title, body in texts]
     store_drafts(db, drafts, source_id=None, now="2025-12-01T00:00:00+00:00")
-    enrich_pending(db)
+    enrich_pending(db, aliases=aliases)
 
 
 ARTICLE = (TITLE, TEXT)
 
 
-def person_named(db, name: str) -> dict:
-    (found,) = people.find_people(db, name)
+def person_named(db, name: str, aliases=None) -> dict:
+    (found,) = people.find_people(db, name, aliases=aliases)
     return people.person(db, found.person_id)
 
 
@@ -376,11 +372,11 @@ def test_the_aliases_file_forces_and_forbids_merges(db, tmp_path):
     aliases = tmp_path / "aliases.toml"
     aliases.write_text('merge = [["Volodymyr Zelenskyy", "Wolodymyr Selenskyj"]]\n'
                        'separate = [["Emmanuel Bonne", "Emmanuel Bonn"]]\n', encoding="utf-8")
-    people.use_aliases_file(aliases)
-    people.reindex_all(db)
-    assert len(people.find_people(db, "Emmanuel Bonn")) == 1
-    assert people.find_people(db, "Emmanuel Bonn")[0].articles == 1
-    zelensky = person_named(db, "Selenskyj")
+    in_force = AliasesFile(aliases).current()
+    people.reindex_all(db, aliases=in_force)
+    assert len(people.find_people(db, "Emmanuel Bonn", aliases=in_force)) == 1
+    assert people.find_people(db, "Emmanuel Bonn", aliases=in_force)[0].articles == 1
+    zelensky = person_named(db, "Selenskyj", aliases=in_force)
     assert zelensky["name"] == "Volodymyr Zelenskyy" and "Wolodymyr Selenskyj" in zelensky["spellings"]
 
 
@@ -390,11 +386,16 @@ def test_a_bad_aliases_file_fails_at_start_up_and_a_bad_edit_keeps_the_last_good
     aliases = tmp_path / "aliases.toml"
     aliases.write_text("merge = 3", encoding="utf-8")
     with pytest.raises(AliasError, match="merge must be"):
-        people.use_aliases_file(aliases)
+        AliasesFile(aliases)
     aliases.write_text('merge = [["Emmanuel Bonne", "Emmanuel Bonn"]]', encoding="utf-8")
-    people.use_aliases_file(aliases)
+    in_force = AliasesFile(aliases)
+    good = in_force.current()
     aliases.write_text("merge = [[", encoding="utf-8")
-    assert people.current_aliases() is not None
+    os.utime(aliases, (time.time() + 5, time.time() + 5))  # a changed file, whatever the clock's resolution
+    assert in_force.current() is good is not None
+    aliases.write_text('merge = [["Andrii Sybiha", "Andrii Sybyha"]]', encoding="utf-8")
+    os.utime(aliases, (time.time() + 10, time.time() + 10))
+    assert in_force.current() is not good  # a valid edit is read
 
 
 def test_top_people_of_a_set_of_articles(db):
@@ -437,9 +438,9 @@ def test_the_evaluation_runs_on_a_labelled_corpus_and_on_conll_text(tmp_path, ca
 def test_a_surname_only_person_is_folded_into_the_full_name_an_alias_links_it_to(db):
     ingest(db, ARTICLE, ("Interview", "President Selenskyj said Ukraine needed guarantees."))
     assert people.find_people(db, "Selenskyj")[0].name == "Selenskyj"
-    people.set_aliases(parse_aliases('merge = [["Zelenskyy", "Selenskyj"]]'))
-    ingest(db, ("Later", "President Volodymyr Zelenskyy met the partners in Kyiv."))
-    (zelensky,) = people.find_people(db, "Selenskyj")
+    merged = parse_aliases('merge = [["Zelenskyy", "Selenskyj"]]')
+    ingest(db, ("Later", "President Volodymyr Zelenskyy met the partners in Kyiv."), aliases=merged)
+    (zelensky,) = people.find_people(db, "Selenskyj", aliases=merged)
     assert (zelensky.name, zelensky.articles) == ("Volodymyr Zelenskyy", 3)
     assert db.execute("select count(*) from people where name like '%elensk%'").fetchone()[0] == 1
     assert people.person(db, zelensky.person_id)["mentions"] == 3  # one in each article

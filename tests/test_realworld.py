@@ -12,7 +12,7 @@ from diplobot.bot import app
 from diplobot.config import IngestConfig
 from diplobot.ingest.files import read_input
 from diplobot.ingest.models import IngestError
-from diplobot.ingest.poll import poll_due
+from diplobot.poller import poll_due
 from diplobot.store import articles, sources
 
 CORPUS = Path(__file__).parent / "fixtures" / "realworld"
@@ -61,6 +61,7 @@ def config_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_whole_corpus_through_diplobot_ingest(tmp_path):
     config = config_file(tmp_path)
     runner = CliRunner()

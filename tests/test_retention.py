@@ -15,7 +15,6 @@ from diplobot.handlers.who import who
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import MatchState, match_pending, store_drafts
 from diplobot.scheduler import RETENTION_EVERY_H, Jobs, build_scheduler
-from diplobot.store import people
 from diplobot.store.articles import search_articles
 from diplobot.store.db import open_database
 from diplobot.store.retention import (
@@ -31,13 +30,6 @@ OLD_DAYS = 500
 YERMAK = ("Yermak meets Sautter in Berlin",
           "Head of the presidential Office Andriy Yermak met his German counterpart Gunther Sautter on Monday. "
           "They discussed zeppelinfield logistics.")
-
-
-@pytest.fixture(autouse=True)
-def no_aliases():
-    people.set_aliases(None)
-    yield
-    people.set_aliases(None)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import time
 from io import StringIO
 
 import httpx
+import pytest
 from netutil import free_port
 
 from diplobot.config import Config, ConsoleConfig, OpsConfig, StoreConfig
@@ -18,6 +19,7 @@ from diplobot.scheduler import Jobs
 from diplobot.store import sources
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_bot_cleanly_within_ten_seconds(tmp_path):
     config = tmp_path / "diplobot.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ops]\nlog_format = "json"\n', encoding="utf-8")

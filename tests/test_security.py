@@ -8,6 +8,7 @@ import time
 import fake_slack as fs
 import fake_telegram as ft
 import httpx
+import pytest
 from netutil import free_port, port_open
 from typer.testing import CliRunner
 
@@ -55,6 +56,7 @@ async def wait_until(check, timeout=15.0):
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow
 async def test_a_full_run_at_debug_level_logs_no_token_or_secret(tmp_path):
     slack_port = free_port()
     async with ft.FakeTelegram() as tg, fs.FakeSlack() as slack:

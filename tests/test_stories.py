@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,11 +16,13 @@ from sqlite_utils import Database
 from diplobot import pipeline
 from diplobot.analysis.stories import extract_features, group_articles, same_story, smoothed_idf
 from diplobot.ingest.models import ArticleDraft
-from diplobot.pipeline import MatchState, enrich_pending, match_pending, store_drafts
-from diplobot.store import articles
+from diplobot.pipeline import MatchState, Pipeline, enrich_pending, match_pending, store_drafts
+from diplobot.sandbox import Sandbox
+from diplobot.store import articles, stories
 from diplobot.store.db import open_database
 from diplobot.store.migrations import MIGRATIONS
-from diplobot.store.stories import assign_story
+from diplobot.store.stories import StoryAssigner, assign_story
+from diplobot.store.worker import Store
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 LABELS = json.loads((CORPUS / "labels.json").read_text(encoding="utf-8"))["articles"]
@@ -205,20 +208,20 @@ def test_a_crash_between_or_during_stages_loses_and_double_counts_nothing(tmp_pa
 
     db = open_database(path)
     calls = 0
-    real = pipeline.assign_story
+    real = StoryAssigner.assign
 
-    def dies_midway(db_, article_id):
+    def dies_midway(self, article_id, prepared=None):
         nonlocal calls
         calls += 1
         if calls == 10:
             raise KeyboardInterrupt  # stands for a kill during the enrichment transaction
-        return real(db_, article_id)
+        return real(self, article_id, prepared)
 
-    monkeypatch.setattr(pipeline, "assign_story", dies_midway)
+    monkeypatch.setattr(StoryAssigner, "assign", dies_midway)
     with pytest.raises(KeyboardInterrupt):
         enrich_pending(db)  # the kill comes in the first step (one transaction)
     db.close()
-    monkeypatch.setattr(pipeline, "assign_story", real)
+    monkeypatch.setattr(StoryAssigner, "assign", real)
 
     db = open_database(path)
     assert db.execute("select count(*) from articles where enriched_at is not null").fetchone()[0] == 0
@@ -234,17 +237,17 @@ def test_a_crash_between_or_during_stages_loses_and_double_counts_nothing(tmp_pa
 def test_an_article_whose_enrichment_fails_keeps_its_own_story_and_blocks_nothing(db, monkeypatch, caplog):
     original, rewrite = PARIS_ADVISERS, PARIS_ADVISERS_REWRITE
     store_drafts(db, [draft(original), draft(PARIS_COALITION), draft(rewrite)], source_id=None, now=NOW)
-    real = pipeline.assign_story
+    real, calls = stories.best_match, []
 
-    def fails_for_the_coalition(db_, article_id):
-        story = real(db_, article_id)
-        if article_id == 2:
-            raise ValueError("odd text")  # after its writes: the savepoint must undo them
-        return story
+    def fails_for_the_coalition(new, candidates, idf, spellings=None):
+        calls.append(new)
+        if len(calls) == 2:  # the second article, the coalition summit
+            raise ValueError("odd text")  # after the article's writes and counts: all must be undone
+        return real(new, candidates, idf, spellings)
 
-    monkeypatch.setattr(pipeline, "assign_story", fails_for_the_coalition)
+    monkeypatch.setattr(stories, "best_match", fails_for_the_coalition)
     assert enrich_pending(db) == 3
-    assert "enriching article 2: fails_for_the_coalition failed" in caplog.text
+    assert "enriching article 2: story failed" in caplog.text
     assert stories_by_name(db) == {original: original, PARIS_COALITION: PARIS_COALITION, rewrite: original}
     assert [r[0] for r in db.execute("select article_id from story_documents order by 1")] == [1, 3]
     assert len(articles.unmatched_ids(db)) == 3
@@ -290,3 +293,70 @@ def test_articles_stored_before_the_stages_count_as_enriched_and_remain_candidat
     assert enrich_pending(db) == 1
     assert db["articles"].get(2)["story_id"] == 1
     db.close()
+
+
+# --- enrichment in two halves: story work prepared ahead (worker processes), decided in the write transaction ----
+
+def test_story_work_prepared_before_any_article_was_enriched_decides_like_working_alone(tmp_path):
+    """Prepared from a snapshot in which nothing was counted yet (as a worker ahead of the writer sees it): the
+    decisions, the copies in one step included, and the frequencies come out as without preparing."""
+    names = sorted((item["file"] for item in LABELS), key=lambda name: (name[:10], name))
+    prepared_db, alone = open_database(tmp_path / "prepared.db"), open_database(tmp_path / "alone.db")
+    for db in (prepared_db, alone):
+        store_drafts(db, [draft(name) for name in names], source_id=None, now=NOW)
+    reader = open_database(tmp_path / "prepared.db")
+    ids = articles.unenriched_ids(prepared_db, 100)
+    work = pipeline.prepare_stories(reader, ids)
+    assert all(item is not None and item.candidates is not None for item in work)
+    for start in range(0, len(ids), 4):  # copies and originals land in the same step
+        pipeline.enrich_ids(prepared_db, ids[start:start + 4], NOW, work)
+    enrich_pending(alone)
+    assert stories_by_name(prepared_db) == stories_by_name(alone) == stories_of(names)
+    terms = "select term, documents from story_terms order by term"
+    assert list(prepared_db.query(terms)) == list(alone.query(terms))
+    for db in (prepared_db, alone, reader):
+        db.close()
+
+
+def test_prepared_work_for_the_wrong_frequencies_is_redone(tmp_path):
+    """Work prepared for other query terms is not used: the candidates are ranked again."""
+    db = open_database(tmp_path / "t.db")
+    store_drafts(db, [draft(PARIS_ADVISERS), draft(PARIS_COALITION), draft(PARIS_ADVISERS_REWRITE)],
+                 source_id=None, now=NOW)
+    work = [replace(item, query=("zanzibar",), candidates=()) for item in pipeline.prepare_stories(db, [1, 2, 3])]
+    assert pipeline.enrich_ids(db, [1, 2, 3], NOW, work) == 3
+    assert stories_by_name(db)[PARIS_ADVISERS_REWRITE] == PARIS_ADVISERS
+    db.close()
+
+
+def test_a_rolled_back_step_leaves_no_counts_behind_in_memory(tmp_path, monkeypatch):
+    db = open_database(tmp_path / "t.db")
+    store_drafts(db, [draft(PARIS_ADVISERS), draft(PARIS_COALITION), draft(PARIS_ADVISERS_REWRITE)],
+                 source_id=None, now=NOW)
+    real = articles.mark_enriched
+
+    def dies(db_, article_id, now):
+        if article_id == 3:
+            raise sqlite3.OperationalError("disk I/O error")  # the whole step is rolled back
+        return real(db_, article_id, now)
+
+    monkeypatch.setattr(articles, "mark_enriched", dies)
+    with pytest.raises(sqlite3.OperationalError):
+        enrich_pending(db)
+    monkeypatch.setattr(articles, "mark_enriched", real)
+    assert db.execute("select count(*) from story_documents").fetchone()[0] == 0
+    assert enrich_pending(db) == 3
+    assert stories_by_name(db)[PARIS_ADVISERS_REWRITE] == PARIS_ADVISERS
+    assert db.execute("select value from meta where key = 'story_documents'").fetchone()[0] == "3"
+    db.close()
+
+
+@pytest.mark.slow
+async def test_two_workers_enrich_the_corpus_like_one_process(tmp_path):
+    names = sorted((item["file"] for item in LABELS), key=lambda name: (name[:10], name))
+    async with Store(tmp_path / "workers.db") as store:
+        await store.run(store_drafts, [draft(name) for name in names], source_id=None, now=NOW)
+        with Sandbox(processes=2) as box:
+            assert await Pipeline(store, box).enrich(datetime(2025, 10, 1, tzinfo=UTC)) == len(names)
+        assert await store.run(stories_by_name) == stories_of(names)
+        assert (await store.run(articles.article_counts))["enrichment failed"] == 0

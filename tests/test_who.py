@@ -11,7 +11,6 @@ from diplobot.handlers.who import who
 from diplobot.ingest.files import read_path
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import enrich_pending, ingest_drafts, store_drafts
-from diplobot.store import people
 from diplobot.store.db import open_database
 
 SEED = Path(__file__).parent.parent / "samples" / "paris-2025-09-04.txt"
@@ -24,13 +23,6 @@ def load(db, paths=(), texts=()) -> None:
                for n, (title, body) in enumerate(texts)]
     store_drafts(db, drafts, source_id=None, now="2025-12-01T00:00:00+00:00")
     enrich_pending(db)
-
-
-@pytest.fixture(autouse=True)
-def no_aliases():
-    people.set_aliases(None)
-    yield
-    people.set_aliases(None)
 
 
 @pytest.fixture(scope="module")

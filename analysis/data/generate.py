@@ -184,9 +184,9 @@ def countries(root: Path) -> list[tuple[str, list[str], list[str], list[str]]]:
         for values in entries[canonical][1:]:
             for value in values:
                 chosen.setdefault(value.casefold(), canonical)
-    for canonical, *fields in entries.values():
-        for values in fields:
-            values[:] = [v for v in values if chosen[v.casefold()] == canonical]
+    for entry in entries.values():
+        for values in entry[1:]:
+            values[:] = [v for v in values if chosen[v.casefold()] == entry[0]]
     return sorted(entries.values())
 
 

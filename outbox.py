@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -187,9 +188,12 @@ class OutboxWorker:
         for chat_id, (chat_alerts, chat_digests) in by_chat.items():
             task = asyncio.create_task(self._deliver_chat(chat_id, chat_alerts, chat_digests))
             self._chat_tasks[chat_id] = task
-            task.add_done_callback(lambda _t, c=chat_id: self._chat_tasks.pop(c, None))
+            task.add_done_callback(functools.partial(self._chat_done, chat_id))
             started.append(task)
         return started
+
+    def _chat_done(self, chat_id: str, _task: asyncio.Task[int]) -> None:
+        self._chat_tasks.pop(chat_id, None)
 
     async def run_once(self) -> int:
         """Deliver everything due now and wait for it; returns how many alerts were sent."""
@@ -380,7 +384,7 @@ class OutboxWorker:
             try:
                 # connected is False once the platform is stopping; with enough chats already being
                 # served, the (costly, with a big backlog) outbox query can wait
-                if getattr(self.messenger, "connected", True) and len(self._chat_tasks) < self.busy_chats:
+                if self.messenger.connected and len(self._chat_tasks) < self.busy_chats:
                     await self.dispatch()
                     await self.apply_edits()
             except Exception:

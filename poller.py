@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,9 +57,11 @@ class PollResult:
 
 
 def source_kind(url: str) -> str:
+    """'sample', 'feed' for any URL, or 'file' for a local path. A URL of another scheme (`ftp://x`) is a feed
+    too, never a path: its polls fail saying that only http(s) is fetched (`sources add` refuses it outright)."""
     if url.startswith("sample:"):
         return "sample"
-    if url.startswith(("http://", "https://")):
+    if url.startswith(("http://", "https://")) or re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", url):
         return "feed"
     return "file"
 

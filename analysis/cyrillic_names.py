@@ -1,0 +1,321 @@
+"""Names of people in Ukrainian and Russian text: back to their dictionary form, and into Latin letters.
+
+Ukrainian and Russian decline names: the same Steve Witkoff is «Стів Віткофф», «Стіва Віткоффа», «зі Стівом
+Віткоффом»; Yermak is «Єрмак», «Єрмака», «Єрмаком»; in Russian «Уиткофф», «Уиткоффа». A mention must be reduced to
+the nominative before it can be stored, compared or transliterated, or every case becomes a person of its own.
+
+`dictionary_form` does that with the pymorphy3 dictionaries (analysis/inflect.py loads them): each word of the name
+is read as a given name, surname or patronymic (the dictionaries know the common ones; unknown foreign surnames
+such as Віткоффом are read from their endings), and a case and gender is chosen that *every* word of the name can
+be in, nominative first. So «Стівом Віткоффом» is instrumental (both words can be), «Владимиру Зеленскому» dative,
+and each word is put back in the nominative of that gender: Стів Віткофф, Владимир Зеленский. Words that do not
+decline (Рубіо, Мелоні) fit every case. A name the rule cannot read consistently is left as written: a name in
+the wrong case is recoverable, a wrong name is not. A feminine given name before an undeclined foreign surname
+("Джорджа Мелоні") is kept as written, since it reads as a masculine genitive only by accident.
+
+`transliterate` gives the Latin spellings: Ukrainian by the national system (Cabinet of Ministers resolution 55 of
+27 January 2010: Andrii Yermak, Volodymyr Zelenskyi, Zghurskyi), Russian by the spellings English-language news
+uses (a simplified BGN/PCGN: Dmitry Peskov, Yuri Ushakov, Sergei Lavrov... ё as yo, -ий and -ый as -y). The
+Latin form is what analysis/names.py compares, so Стівом Віткоффом, Стив Уиткофф and Steve Witkoff can be one
+person while two Андрій with different surnames stay two.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from diplobot.analysis.inflect import analyzer, is_cyrillic, phrase_languages
+
+CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "voct")
+_NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
+_APOSTROPHES = frozenset("'\u2019\u02bc`")
+
+# --- transliteration ---------------------------------------------------------------------------------------------
+
+# KMU 2010 (resolution No. 55): the second column is the form at the start of a word.
+_UK_TABLE = {
+    "а": ("a", "a"), "б": ("b", "b"), "в": ("v", "v"), "г": ("h", "h"), "ґ": ("g", "g"), "д": ("d", "d"),
+    "е": ("e", "e"), "є": ("ie", "ye"), "ж": ("zh", "zh"), "з": ("z", "z"), "и": ("y", "y"), "і": ("i", "i"),
+    "ї": ("i", "yi"), "й": ("i", "y"), "к": ("k", "k"), "л": ("l", "l"), "м": ("m", "m"), "н": ("n", "n"),
+    "о": ("o", "o"), "п": ("p", "p"), "р": ("r", "r"), "с": ("s", "s"), "т": ("t", "t"), "у": ("u", "u"),
+    "ф": ("f", "f"), "х": ("kh", "kh"), "ц": ("ts", "ts"), "ч": ("ch", "ch"), "ш": ("sh", "sh"),
+    "щ": ("shch", "shch"), "ь": ("", ""), "ю": ("iu", "yu"), "я": ("ia", "ya"), "'": ("", ""), "\u2019": ("", ""),
+    "\u02bc": ("", ""),
+}
+# Russian as English-language news spells it (BGN/PCGN, simplified): е/ё are ye/yo at the start of a word and
+# after a vowel or a hard or soft sign; -ий/-ый at the end of a word are -y.
+_RU_TABLE = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya",
+}
+_RU_VOWELS = frozenset("аеёиоуыэюяъь")
+_HUSHING = frozenset("жчшщ")
+
+
+def transliterate(text: str, lang: str | None = None) -> str:
+    """`text` in Latin letters: Ukrainian by KMU 2010, Russian as English news spells it; other characters kept.
+
+    Without `lang` the language is told by letters (і ї є ґ: Ukrainian; ы э ъ ё: Russian), then by endings only
+    Russian spells so (Дмитрий, Сергей, Мария, Юрьевич); otherwise Ukrainian. Callers that know the article's
+    language pass it; `latin_spellings` gives every reading."""
+    if not is_cyrillic(text):
+        return text
+    language = lang or guess_language(text)
+    return _uk_latin(text) if language == "uk" else _ru_latin(text)
+
+
+_RUSSIAN_SHAPES = re.compile(r"(?<![ьй])[бвгдзклмнпрстфхцчшщ]ий\b|ей\b|ия\b|ие\b|ье\b|ьевич|ьевна|ьи", re.IGNORECASE)
+
+
+def guess_language(text: str) -> str:
+    """"uk" or "ru" for a Cyrillic name: by the letters only one language has, then by Russian-only endings."""
+    languages = phrase_languages(text)
+    if len(languages) == 1:
+        return languages[0]
+    return "ru" if _RUSSIAN_SHAPES.search(text) else "uk"
+
+
+def latin_spellings(text: str) -> list[str]:
+    """Every Latin spelling of a Cyrillic name, as the letters allow: Ukrainian by KMU 2010 and as English news
+    spells Ukrainian names (Andriy, Umerov, Zelensky), and/or Russian."""
+    if not is_cyrillic(text):
+        return [text]
+    out: dict[str, None] = {}
+    for lang in phrase_languages(text):
+        out[transliterate(text, lang)] = None
+        if lang == "uk":
+            out[news_spelling(text)] = None
+    return list(out)
+
+
+_SOFT_E = re.compile(r"(?<=[бвгґджзклмнпрстфхцчшщ])є", re.IGNORECASE)
+_NEWS_ENDINGS = ((re.compile(r"ii\b"), "iy"), (re.compile(r"II\b"), "IY"), (re.compile(r"yi\b"), "y"),
+                 (re.compile(r"YI\b"), "Y"))
+
+
+def news_spelling(text: str) -> str:
+    """A Ukrainian name as English-language news usually spells it: є after a consonant as e, -ій as -iy, -ий as
+    -y (Andriy Yermak, Rustem Umerov, Volodymyr Zelensky, where KMU 2010 gives Andrii, Umierov, Zelenskyi)."""
+    latin = _uk_latin(_SOFT_E.sub(lambda m: "е" if m.group(0) == "є" else "Е", text))
+    for pattern, replacement in _NEWS_ENDINGS:
+        latin = pattern.sub(replacement, latin)
+    return latin
+
+
+def _uk_latin(text: str) -> str:
+    out = []
+    lower = text.lower()
+    for i, char in enumerate(text):
+        low = lower[i]
+        pair = _UK_TABLE.get(low)
+        if pair is None:
+            out.append(char)
+            continue
+        initial = i == 0 or (not lower[i - 1].isalpha() and lower[i - 1] not in _APOSTROPHES)
+        latin = pair[1] if initial else pair[0]
+        if low == "г" and i > 0 and lower[i - 1] == "з":
+            latin = "gh"  # зг -> zgh (Zghurskyi), so it is not read as zh
+        out.append(_cased(latin, char, text, i))
+    return "".join(out)
+
+
+def _ru_latin(text: str) -> str:
+    out = []
+    lower = text.lower()
+    for i, char in enumerate(text):
+        low = lower[i]
+        latin = _RU_TABLE.get(low)
+        if latin is None:
+            out.append(char)
+            continue
+        before = lower[i - 1] if i > 0 else " "
+        after = lower[i + 1] if i + 1 < len(lower) else " "
+        initial = not before.isalpha()
+        if low == "е" and (initial or before in _RU_VOWELS):
+            latin = "ye"
+        elif low == "ё" and before in _HUSHING:
+            latin = "e"  # Gorbachev, Khrushchev
+        elif low == "й" and before in "иы" and not after.isalpha():
+            latin = ""  # Дмитрий -> Dmitry, Мирный -> Mirny: the y of и/ы stands for the ending
+        elif low in "иы" and after == "й" and (i + 2 >= len(lower) or not lower[i + 2].isalpha()):
+            latin = "y"
+        out.append(_cased(latin, char, text, i))
+    return "".join(out)
+
+
+def _cased(latin: str, char: str, text: str, at: int) -> str:
+    """The Latin letters in the case of the Cyrillic one: Щ -> Shch inside a capitalised word, SHCH in capitals."""
+    if not latin or char == char.lower():
+        return latin
+    neighbours = text[max(0, at - 1):at + 2]
+    if len(neighbours.strip()) > 1 and neighbours.upper() == neighbours and neighbours.lower() != neighbours:
+        return latin.upper()
+    return latin[0].upper() + latin[1:]
+
+
+# --- the same given name in the other language ------------------------------------------------------------------
+
+# Russian and Ukrainian forms of common given names: Russian-language news calls Volodymyr Zelensky «Владимир
+# Зеленский», Ukrainian news calls Sergei Lavrov «Сергій Лавров». Written for diplobot (general knowledge).
+_RU_UK_GIVEN = {
+    "Александр": "Олександр", "Алексей": "Олексій", "Анатолий": "Анатолій", "Андрей": "Андрій", "Анна": "Ганна",
+    "Василий": "Василь", "Виктор": "Віктор", "Виталий": "Віталій", "Владимир": "Володимир", "Вячеслав": "В'ячеслав",
+    "Геннадий": "Геннадій", "Георгий": "Георгій", "Григорий": "Григорій", "Денис": "Денис", "Дмитрий": "Дмитро",
+    "Евгений": "Євген", "Екатерина": "Катерина", "Елена": "Олена", "Иван": "Іван", "Игорь": "Ігор",
+    "Ирина": "Ірина", "Кирилл": "Кирило", "Константин": "Костянтин", "Леонид": "Леонід", "Мария": "Марія",
+    "Михаил": "Михайло", "Наталья": "Наталія", "Николай": "Микола", "Ольга": "Ольга", "Олег": "Олег",
+    "Павел": "Павло", "Петр": "Петро", "Пётр": "Петро", "Роман": "Роман", "Сергей": "Сергій",
+    "Светлана": "Світлана", "Степан": "Степан", "Татьяна": "Тетяна", "Тимофей": "Тимофій", "Федор": "Федір",
+    "Фёдор": "Федір", "Юлия": "Юлія", "Юрий": "Юрій", "Ярослав": "Ярослав", "Рустем": "Рустем",
+}
+_UK_RU_GIVEN = {uk: ru for ru, uk in _RU_UK_GIVEN.items() if "ё" not in ru}
+
+
+def counterpart(name: str) -> str | None:
+    """The name with its given name in the other language's form (Владимир Зеленский -> Володимир Зеленский,
+    Сергій Лавров -> Сергей Лавров), or None when the first word is no given name of the table."""
+    first, _, rest = name.partition(" ")
+    other = _RU_UK_GIVEN.get(first) or _UK_RU_GIVEN.get(first)
+    if other is None or other == first or not rest:
+        return None
+    return f"{other} {rest}"
+
+
+def same_given_name(a: str, b: str) -> bool:
+    """Whether two Cyrillic given names are one name in Ukrainian and Russian (Володимир / Владимир)."""
+    return a == b or _RU_UK_GIVEN.get(a) == b or _RU_UK_GIVEN.get(b) == a
+
+
+def spellings(name: str) -> list[str]:
+    """The Latin spellings of a Cyrillic name and of its counterpart with the other language's given name."""
+    out = dict.fromkeys(latin_spellings(name))
+    other = counterpart(name)
+    if other is not None:
+        out.update(dict.fromkeys(latin_spellings(other)))
+    return list(out)
+
+
+# --- dictionary form -----------------------------------------------------------------------------------------------
+
+
+def dictionary_form(name: str) -> str:
+    """A Cyrillic person's name in the nominative (Єрмаком -> Єрмак, Стівом Віткоффом -> Стів Віткофф, Уиткоффа ->
+    Уиткофф); the name as given when it is not Cyrillic or cannot be read consistently."""
+    if not is_cyrillic(name):
+        return name
+    return _dictionary_form(" ".join(name.split()))
+
+
+@lru_cache(maxsize=50_000)
+def _dictionary_form(name: str) -> str:
+    words = name.split(" ")
+    best: tuple[float, list[str]] | None = None
+    for lang in phrase_languages(name):
+        morph = analyzer(lang)
+        if morph is None:
+            continue
+        found = _reduce(words, morph)
+        if found is not None and (best is None or found[0] > best[0]):
+            best = found
+    if best is None:
+        return name
+    return " ".join(_recase(new, old) for new, old in zip(best[1], words, strict=True))
+
+
+def _reduce(words: list[str], morph: Any) -> tuple[float, list[str]] | None:
+    """(how well the name was read, its words in the nominative) in one language; None when no case and gender
+    fits every word.
+
+    Every case and gender that each word can be in is scored by the dictionary's confidence in the readings it
+    takes; the nominative wins a tie (a name that reads as written stays as written). A guessed (not listed)
+    feminine reading counts a quarter: a lone unknown surname in -а is far more often a man's in the genitive
+    (Стармера) than a woman's in the nominative; a feminine given name settles it either way."""
+    readings = [_name_readings(word, morph) for word in words]
+    if not any(readings):
+        return None
+    if _feminine_before_foreign(words, readings):
+        return None
+    best: tuple[float, int, list[Any | None]] | None = None
+    for rank, (case, gender) in enumerate((c, g) for c in CASES for g in ("masc", "femn")):
+        chosen = [_pick(options, case, gender) for options in readings]
+        if any(choice is False for choice in chosen):
+            continue
+        score = sum(_weight(choice) for choice in chosen if choice is not None)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, rank, chosen)
+    if best is None:
+        return None
+    return best[0], [_nominative(choice, word) for choice, word in zip(best[2], words, strict=True)]
+
+
+def _weight(parse: Any) -> float:
+    """A listed reading counts by the dictionary's own confidence; a guessed one (from the word's ending, whose
+    confidence figures mean little) counts 0.5 as a name or surname, 0.15 as another noun, and a quarter of that
+    when feminine."""
+    if parse.is_known:
+        return float(parse.score)
+    weight = 0.5 if _NAME_TAGS & parse.tag.grammemes else 0.15
+    return weight * (0.25 if parse.tag.gender == "femn" else 1.0)
+
+
+def _name_readings(word: str, morph: Any) -> list[Any]:
+    """Readings of a word as a name: for a listed word, as a given name, surname or patronymic, or an adjective-like
+    surname (Зеленського); for a word the dictionary does not list, every noun reading guessed from its ending.
+    [] for a word that does not decline (foreign surnames in -і, -о, initials) or is listed but not as a name."""
+    if not is_cyrillic(word) or len(word) < 2 or word.isupper():
+        return []
+    lower = word.lower()
+    parses = [p for p in morph.parse(lower) if "Dist" not in p.tag]
+    named = [p for p in parses if p.tag.POS == "NOUN" and (_NAME_TAGS & p.tag.grammemes or not p.is_known)]
+    if word[:1].isupper():
+        named += [p for p in parses if p.tag.POS == "ADJF" and _surname_adjective(p)]
+    return named
+
+
+def _surname_adjective(parse: Any) -> bool:
+    """Whether an adjective reading may be a surname (Зеленський, Лавров's -ов is a noun): -ський/-цький/-ский."""
+    return bool(re.search(r"(?:ськ|цьк|зьк|ск|цк)(?:ий|ой|ый)$", parse.normal_form))
+
+
+def _feminine_before_foreign(words: list[str], readings: list[list[Any]]) -> bool:
+    """A given name in -а/-я before a surname that does not decline (Джорджа Мелоні): kept as written."""
+    if len(words) < 2 or readings[-1]:
+        return False
+    last = words[-1].lower()
+    return last[-1:] in set("іоеуюиі") and words[0].lower().endswith(("а", "я"))
+
+
+def _pick(options: list[Any], case: str, gender: str) -> Any | bool | None:
+    """The word's reading in that case and gender (None: the word is no declinable name and fits any case; a
+    reading the dictionary marks undeclinable, Fixd, fits any case of its gender; False: it cannot be in that
+    case)."""
+    if not options:
+        return None
+    for parse in options:
+        tag = parse.tag
+        if (tag.case == case or "Fixd" in tag) and "plur" not in tag and tag.gender in (gender, None):
+            return parse
+    return False
+
+
+def _nominative(parse: Any | None, word: str) -> str:
+    if parse is None:
+        return word
+    if parse.tag.case == "nomn" or "Fixd" in parse.tag:
+        return parse.word  # type: ignore[no-any-return]
+    wanted = {"nomn", "sing"} if "sing" in parse.tag.grammemes else {"nomn"}
+    form = parse.inflect(wanted)
+    return form.word if form is not None else word
+
+
+def _recase(new: str, old: str) -> str:
+    """The nominative in the capitalisation of the written form (Єрмаком -> Єрмак; ЄРМАКОМ -> ЄРМАК)."""
+    if old.isupper() and len(old) > 1:
+        return new.upper()
+    if old[:1].isupper():
+        return "-".join(part[:1].upper() + part[1:] for part in new.split("-"))
+    return new
