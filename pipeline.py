@@ -412,7 +412,9 @@ class Pipeline:
             return await self.sandbox.run(prepare_in_worker, self.store.path, ids)
         except LimitExceeded as exc:
             log.info("preparing the stories of articles %s-%s: the analysis %s", ids[0], ids[-1], exc)
-            return []
+        except Exception:  # only work done ahead: the step does it itself
+            log.exception("preparing the stories of articles %s-%s failed", ids[0], ids[-1])
+        return []
 
     async def _enrich_isolated(self, ids: list[int], now: datetime, prepared: list[Prepared | None]) -> None:
         """Enrich in a worker; when a limit stops it, again one by one, and mark the article that hits it."""

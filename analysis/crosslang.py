@@ -37,8 +37,9 @@ def _concepts() -> tuple[Matcher, tuple[str, ...]]:
     lexicon = bundled_lexicon()
     heads = tuple(concept.en[0] for concept in lexicon.concepts)
     matcher = Matcher(variants=lexicon.expansions)
-    matcher.update({number: Query(head, Term(head.casefold(), (normalize_phrase(head),)))
-                    for number, head in enumerate(heads)})
+    matcher.update(
+        {number: Query(head, Term(head.casefold(), (normalize_phrase(head),))) for number, head in enumerate(heads)}
+    )
     return matcher, heads
 
 
@@ -53,10 +54,16 @@ def english_gloss(title: str, body: str) -> tuple[str, str]:
     matcher, heads = _concepts()
     in_title = list(dict.fromkeys(spell(m.name) for m in mentions if m.start < len(title)))
     in_title += [heads[number] for number in sorted(matcher.match(title, "", ""))]
-    in_text = [heads[number] for number, _ in sorted(matcher.match(title, "", body).items(),
-                                                     key=lambda item: (item[1].field != "title", item[1].start))]
+    in_text = [
+        heads[number]
+        for number, _ in sorted(
+            matcher.match(title, "", body).items(), key=lambda item: (item[1].field != "title", item[1].start)
+        )
+    ]
     numbers = _NUMBER.findall(f"{title} {body}")
-    gloss_body = (f"The report names {', '.join(people)}. " if people else "") + \
-        (f"It is about {', '.join(in_text)}. " if in_text else "") + \
-        (f"Figures: {' '.join(numbers)}." if numbers else "")
+    gloss_body = (
+        (f"The report names {', '.join(people)}. " if people else "")
+        + (f"It is about {', '.join(in_text)}. " if in_text else "")
+        + (f"Figures: {' '.join(numbers)}." if numbers else "")
+    )
     return ", ".join(in_title), gloss_body.strip()

@@ -36,21 +36,79 @@ _APOSTROPHES = frozenset("'\u2019\u02bc`")
 
 # KMU 2010 (resolution No. 55): the second column is the form at the start of a word.
 _UK_TABLE = {
-    "а": ("a", "a"), "б": ("b", "b"), "в": ("v", "v"), "г": ("h", "h"), "ґ": ("g", "g"), "д": ("d", "d"),
-    "е": ("e", "e"), "є": ("ie", "ye"), "ж": ("zh", "zh"), "з": ("z", "z"), "и": ("y", "y"), "і": ("i", "i"),
-    "ї": ("i", "yi"), "й": ("i", "y"), "к": ("k", "k"), "л": ("l", "l"), "м": ("m", "m"), "н": ("n", "n"),
-    "о": ("o", "o"), "п": ("p", "p"), "р": ("r", "r"), "с": ("s", "s"), "т": ("t", "t"), "у": ("u", "u"),
-    "ф": ("f", "f"), "х": ("kh", "kh"), "ц": ("ts", "ts"), "ч": ("ch", "ch"), "ш": ("sh", "sh"),
-    "щ": ("shch", "shch"), "ь": ("", ""), "ю": ("iu", "yu"), "я": ("ia", "ya"), "'": ("", ""), "\u2019": ("", ""),
+    "а": ("a", "a"),
+    "б": ("b", "b"),
+    "в": ("v", "v"),
+    "г": ("h", "h"),
+    "ґ": ("g", "g"),
+    "д": ("d", "d"),
+    "е": ("e", "e"),
+    "є": ("ie", "ye"),
+    "ж": ("zh", "zh"),
+    "з": ("z", "z"),
+    "и": ("y", "y"),
+    "і": ("i", "i"),
+    "ї": ("i", "yi"),
+    "й": ("i", "y"),
+    "к": ("k", "k"),
+    "л": ("l", "l"),
+    "м": ("m", "m"),
+    "н": ("n", "n"),
+    "о": ("o", "o"),
+    "п": ("p", "p"),
+    "р": ("r", "r"),
+    "с": ("s", "s"),
+    "т": ("t", "t"),
+    "у": ("u", "u"),
+    "ф": ("f", "f"),
+    "х": ("kh", "kh"),
+    "ц": ("ts", "ts"),
+    "ч": ("ch", "ch"),
+    "ш": ("sh", "sh"),
+    "щ": ("shch", "shch"),
+    "ь": ("", ""),
+    "ю": ("iu", "yu"),
+    "я": ("ia", "ya"),
+    "'": ("", ""),
+    "\u2019": ("", ""),
     "\u02bc": ("", ""),
 }
 # Russian as English-language news spells it (BGN/PCGN, simplified): е/ё are ye/yo at the start of a word and
 # after a vowel or a hard or soft sign; -ий/-ый at the end of a word are -y.
 _RU_TABLE = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
-    "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e",
-    "ю": "yu", "я": "ya",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "yo",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
 }
 _RU_VOWELS = frozenset("аеёиоуыэюяъь")
 _HUSHING = frozenset("жчшщ")
@@ -72,7 +130,7 @@ _RUSSIAN_SHAPES = re.compile(r"(?<![ьй])[бвгдзклмнпрстфхцчш�
 
 
 def guess_language(text: str) -> str:
-    """"uk" or "ru" for a Cyrillic name: by the letters only one language has, then by Russian-only endings."""
+    """ "uk" or "ru" for a Cyrillic name: by the letters only one language has, then by Russian-only endings."""
     languages = phrase_languages(text)
     if len(languages) == 1:
         return languages[0]
@@ -93,8 +151,12 @@ def latin_spellings(text: str) -> list[str]:
 
 
 _SOFT_E = re.compile(r"(?<=[бвгґджзклмнпрстфхцчшщ])є", re.IGNORECASE)
-_NEWS_ENDINGS = ((re.compile(r"ii\b"), "iy"), (re.compile(r"II\b"), "IY"), (re.compile(r"yi\b"), "y"),
-                 (re.compile(r"YI\b"), "Y"))
+_NEWS_ENDINGS = (
+    (re.compile(r"ii\b"), "iy"),
+    (re.compile(r"II\b"), "IY"),
+    (re.compile(r"yi\b"), "y"),
+    (re.compile(r"YI\b"), "Y"),
+)
 
 
 def news_spelling(text: str) -> str:
@@ -151,7 +213,7 @@ def _cased(latin: str, char: str, text: str, at: int) -> str:
     """The Latin letters in the case of the Cyrillic one: Щ -> Shch inside a capitalised word, SHCH in capitals."""
     if not latin or char == char.lower():
         return latin
-    neighbours = text[max(0, at - 1):at + 2]
+    neighbours = text[max(0, at - 1) : at + 2]
     if len(neighbours.strip()) > 1 and neighbours.upper() == neighbours and neighbours.lower() != neighbours:
         return latin.upper()
     return latin[0].upper() + latin[1:]
@@ -162,15 +224,51 @@ def _cased(latin: str, char: str, text: str, at: int) -> str:
 # Russian and Ukrainian forms of common given names: Russian-language news calls Volodymyr Zelensky «Владимир
 # Зеленский», Ukrainian news calls Sergei Lavrov «Сергій Лавров». Written for diplobot (general knowledge).
 _RU_UK_GIVEN = {
-    "Александр": "Олександр", "Алексей": "Олексій", "Анатолий": "Анатолій", "Андрей": "Андрій", "Анна": "Ганна",
-    "Василий": "Василь", "Виктор": "Віктор", "Виталий": "Віталій", "Владимир": "Володимир", "Вячеслав": "В'ячеслав",
-    "Геннадий": "Геннадій", "Георгий": "Георгій", "Григорий": "Григорій", "Денис": "Денис", "Дмитрий": "Дмитро",
-    "Евгений": "Євген", "Екатерина": "Катерина", "Елена": "Олена", "Иван": "Іван", "Игорь": "Ігор",
-    "Ирина": "Ірина", "Кирилл": "Кирило", "Константин": "Костянтин", "Леонид": "Леонід", "Мария": "Марія",
-    "Михаил": "Михайло", "Наталья": "Наталія", "Николай": "Микола", "Ольга": "Ольга", "Олег": "Олег",
-    "Павел": "Павло", "Петр": "Петро", "Пётр": "Петро", "Роман": "Роман", "Сергей": "Сергій",
-    "Светлана": "Світлана", "Степан": "Степан", "Татьяна": "Тетяна", "Тимофей": "Тимофій", "Федор": "Федір",
-    "Фёдор": "Федір", "Юлия": "Юлія", "Юрий": "Юрій", "Ярослав": "Ярослав", "Рустем": "Рустем",
+    "Александр": "Олександр",
+    "Алексей": "Олексій",
+    "Анатолий": "Анатолій",
+    "Андрей": "Андрій",
+    "Анна": "Ганна",
+    "Василий": "Василь",
+    "Виктор": "Віктор",
+    "Виталий": "Віталій",
+    "Владимир": "Володимир",
+    "Вячеслав": "В'ячеслав",
+    "Геннадий": "Геннадій",
+    "Георгий": "Георгій",
+    "Григорий": "Григорій",
+    "Денис": "Денис",
+    "Дмитрий": "Дмитро",
+    "Евгений": "Євген",
+    "Екатерина": "Катерина",
+    "Елена": "Олена",
+    "Иван": "Іван",
+    "Игорь": "Ігор",
+    "Ирина": "Ірина",
+    "Кирилл": "Кирило",
+    "Константин": "Костянтин",
+    "Леонид": "Леонід",
+    "Мария": "Марія",
+    "Михаил": "Михайло",
+    "Наталья": "Наталія",
+    "Николай": "Микола",
+    "Ольга": "Ольга",
+    "Олег": "Олег",
+    "Павел": "Павло",
+    "Петр": "Петро",
+    "Пётр": "Петро",
+    "Роман": "Роман",
+    "Сергей": "Сергій",
+    "Светлана": "Світлана",
+    "Степан": "Степан",
+    "Татьяна": "Тетяна",
+    "Тимофей": "Тимофій",
+    "Федор": "Федір",
+    "Фёдор": "Федір",
+    "Юлия": "Юлія",
+    "Юрий": "Юрій",
+    "Ярослав": "Ярослав",
+    "Рустем": "Рустем",
 }
 _UK_RU_GIVEN = {uk: ru for ru, uk in _RU_UK_GIVEN.items() if "ё" not in ru}
 
@@ -306,7 +404,7 @@ def _nominative(parse: Any | None, word: str) -> str:
     if parse is None:
         return word
     if parse.tag.case == "nomn" or "Fixd" in parse.tag:
-        return parse.word  # type: ignore[no-any-return]
+        return str(parse.word)
     wanted = {"nomn", "sing"} if "sing" in parse.tag.grammemes else {"nomn"}
     form = parse.inflect(wanted)
     return form.word if form is not None else word

@@ -40,50 +40,209 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*|\d+|[^\w\s]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[A-ZА-ЯҐЄІЇЁ])|\n+")
 _LOCATIVE = frozenset({"у", "в", "во", "на"})
 _PARTICLES = frozenset({"де", "ван", "фон", "дер", "ді", "ди", "да", "ла", "ле", "ель", "аль", "бен", "бін", "бин"})
-_SURNAME_END = re.compile(r"(?:ов|ев|єв|ёв|ін|ин|ський|цький|ська|цька|ский|цкий|ская|енко|ук|юк|чук|як|ич|вич|"
-                          r"ова|ева|іна|ина|швілі|дзе|ян)$")
-_STOPS = frozenset([
-    "і", "та", "й", "и", "а", "але", "або", "чи", "но", "или", "у", "в", "з", "із", "зі", "до", "на", "від", "по",
-    "за", "про", "о", "об", "при", "для", "с", "со", "к", "из", "от", "після", "после", "під", "под", "що", "что",
-    ",", ";", ":", "—", "–", "-", "(", ")", "«", "»", '"', ".", "!", "?",
-])
-_SPEECH = frozenset([
-    "заявив", "заявила", "сказав", "сказала", "повідомив", "повідомила", "зазначив", "зазначила", "наголосив",
-    "наголосила", "додав", "додала", "підкреслив", "підкреслила", "написав", "написала", "назвав", "назвала",
-    "пояснив", "пояснила", "вважає", "каже", "говорить", "заявил", "сказал", "сообщил", "сообщила", "отметил",
-    "отметила", "подчеркнул", "подчеркнула", "добавил", "добавила", "написал", "назвал", "объяснил", "объяснила",
-    "считает", "говорит", "говорил", "говорила", "позвонил", "позвонила", "провів", "провела", "провел",
-    "зустрівся", "зустрілася", "встретился", "встретилась",
-])
+_SURNAME_END = re.compile(
+    r"(?:ов|ев|єв|ёв|ін|ин|ський|цький|ська|цька|ский|цкий|ская|енко|ук|юк|чук|як|ич|вич|"
+    r"ова|ева|іна|ина|швілі|дзе|ян)$"
+)
+_STOPS = frozenset(
+    [
+        "і",
+        "та",
+        "й",
+        "и",
+        "а",
+        "але",
+        "або",
+        "чи",
+        "но",
+        "или",
+        "у",
+        "в",
+        "з",
+        "із",
+        "зі",
+        "до",
+        "на",
+        "від",
+        "по",
+        "за",
+        "про",
+        "о",
+        "об",
+        "при",
+        "для",
+        "с",
+        "со",
+        "к",
+        "из",
+        "от",
+        "після",
+        "после",
+        "під",
+        "под",
+        "що",
+        "что",
+        ",",
+        ";",
+        ":",
+        "—",
+        "–",
+        "-",
+        "(",
+        ")",
+        "«",
+        "»",
+        '"',
+        ".",
+        "!",
+        "?",
+    ]
+)
+_SPEECH = frozenset(
+    [
+        "заявив",
+        "заявила",
+        "сказав",
+        "сказала",
+        "повідомив",
+        "повідомила",
+        "зазначив",
+        "зазначила",
+        "наголосив",
+        "наголосила",
+        "додав",
+        "додала",
+        "підкреслив",
+        "підкреслила",
+        "написав",
+        "написала",
+        "назвав",
+        "назвала",
+        "пояснив",
+        "пояснила",
+        "вважає",
+        "каже",
+        "говорить",
+        "заявил",
+        "сказал",
+        "сообщил",
+        "сообщила",
+        "отметил",
+        "отметила",
+        "подчеркнул",
+        "подчеркнула",
+        "добавил",
+        "добавила",
+        "написал",
+        "назвал",
+        "объяснил",
+        "объяснила",
+        "считает",
+        "говорит",
+        "говорил",
+        "говорила",
+        "позвонил",
+        "позвонила",
+        "провів",
+        "провела",
+        "провел",
+        "зустрівся",
+        "зустрілася",
+        "встретился",
+        "встретилась",
+    ]
+)
 
 # Role words (lemmas) and their English role when nothing after them changes it.
 _ROLE_HEADS = {
-    "президент": "president", "прем'єр-міністр": "prime minister", "прем'єр-міністерка": "prime minister",
-    "премьер-министр": "prime minister", "міністр": "minister", "міністерка": "minister", "министр": "minister",
-    "керівник": "head", "керівниця": "head", "руководитель": "head", "голова": "head", "глава": "head",
-    "очільник": "head", "секретар": "secretary", "секретарь": "secretary", "держсекретар": "secretary of state",
-    "госсекретарь": "secretary of state", "помічник": "aide", "помічниця": "aide", "помощник": "aide",
-    "радник": "adviser", "радниця": "adviser", "советник": "adviser", "спецпосланець": "special envoy",
-    "посланець": "envoy", "спецпосланник": "special envoy", "посланник": "envoy", "посол": "ambassador",
-    "речник": "spokesperson", "речниця": "spokesperson", "пресс-секретарь": "press secretary",
-    "прес-секретар": "press secretary", "канцлер": "chancellor", "генсек": "secretary general",
-    "віцепрезидент": "vice president", "вице-президент": "vice president", "заступник": "deputy",
-    "заместитель": "deputy", "командувач": "commander", "командующий": "commander", "спікер": "speaker",
-    "спикер": "speaker", "лідер": "leader", "лидер": "leader", "представник": "representative",
-    "представитель": "representative", "генерал": "general", "король": "king", "королева": "queen",
-    "папа": "pope", "мер": "mayor", "губернатор": "governor", "посадовець": "official", "чиновник": "official",
+    "президент": "president",
+    "прем'єр-міністр": "prime minister",
+    "прем'єр-міністерка": "prime minister",
+    "премьер-министр": "prime minister",
+    "міністр": "minister",
+    "міністерка": "minister",
+    "министр": "minister",
+    "керівник": "head",
+    "керівниця": "head",
+    "руководитель": "head",
+    "голова": "head",
+    "глава": "head",
+    "очільник": "head",
+    "секретар": "secretary",
+    "секретарь": "secretary",
+    "держсекретар": "secretary of state",
+    "госсекретарь": "secretary of state",
+    "помічник": "aide",
+    "помічниця": "aide",
+    "помощник": "aide",
+    "радник": "adviser",
+    "радниця": "adviser",
+    "советник": "adviser",
+    "спецпосланець": "special envoy",
+    "посланець": "envoy",
+    "спецпосланник": "special envoy",
+    "посланник": "envoy",
+    "посол": "ambassador",
+    "речник": "spokesperson",
+    "речниця": "spokesperson",
+    "пресс-секретарь": "press secretary",
+    "прес-секретар": "press secretary",
+    "канцлер": "chancellor",
+    "генсек": "secretary general",
+    "віцепрезидент": "vice president",
+    "вице-президент": "vice president",
+    "заступник": "deputy",
+    "заместитель": "deputy",
+    "командувач": "commander",
+    "командующий": "commander",
+    "спікер": "speaker",
+    "спикер": "speaker",
+    "лідер": "leader",
+    "лидер": "leader",
+    "представник": "representative",
+    "представитель": "representative",
+    "генерал": "general",
+    "король": "king",
+    "королева": "queen",
+    "папа": "pope",
+    "мер": "mayor",
+    "губернатор": "governor",
+    "посадовець": "official",
+    "чиновник": "official",
 }
-_ROLE_ADJECTIVES = frozenset({"державний", "государственный", "генеральний", "генеральный", "спеціальний",
-                              "специальный", "головний", "главный", "перший", "первый", "новий", "новый",
-                              "колишній", "бывший", "тодішній", "чинний", "действующий"})
+_ROLE_ADJECTIVES = frozenset(
+    {
+        "державний",
+        "государственный",
+        "генеральний",
+        "генеральный",
+        "спеціальний",
+        "специальный",
+        "головний",
+        "главный",
+        "перший",
+        "первый",
+        "новий",
+        "новый",
+        "колишній",
+        "бывший",
+        "тодішній",
+        "чинний",
+        "действующий",
+    }
+)
 # Roles whose whole wording is known: the English role shown for them.
 _KNOWN_ROLES = {
-    "міністр оборони": "defence minister", "министр обороны": "defence minister",
-    "міністр закордонних справ": "foreign minister", "министр иностранных дел": "foreign minister",
-    "міністр фінансів": "finance minister", "министр финансов": "finance minister",
+    "міністр оборони": "defence minister",
+    "министр обороны": "defence minister",
+    "міністр закордонних справ": "foreign minister",
+    "министр иностранных дел": "foreign minister",
+    "міністр фінансів": "finance minister",
+    "министр финансов": "finance minister",
     "керівник офісу президента": "head of the Office of the President",
     "секретар рнбо": "secretary of the National Security and Defence Council",
-    "державний секретар": "secretary of state", "государственный секретарь": "secretary of state",
+    "державний секретар": "secretary of state",
+    "государственный секретарь": "secretary of state",
     "радник з національної безпеки": "national security adviser",
     "советник по национальной безопасности": "national security adviser",
 }
@@ -115,8 +274,8 @@ def extract_cyrillic_people(title: str, text: str) -> list[Mention]:
 def _sentences(text: str) -> list[tuple[str, int]]:
     out, at = [], 0
     for match in _SENTENCE_END.finditer(text):
-        if text[at:match.start()].strip():
-            out.append((text[at:match.start()], at))
+        if text[at : match.start()].strip():
+            out.append((text[at : match.start()], at))
         at = match.end()
     if text[at:].strip():
         out.append((text[at:], at))
@@ -132,7 +291,8 @@ def _runs(tokens: list[_Token]) -> list[tuple[int, int]]:
         following = tokens[i + 1].text if i + 1 < len(tokens) else ""
         inside = start is not None and (
             (token.text.lower() in _PARTICLES and _name_like(following))
-            or (token.text[:1].isupper() and is_cyrillic(token.text) and _given(tokens[i - 1].text)))
+            or (token.text[:1].isupper() and is_cyrillic(token.text) and _given(tokens[i - 1].text))
+        )
         if inside or _name_like(token.text, before=following):
             start = i if start is None else start
             continue
@@ -161,12 +321,17 @@ def _name_like(word: str, before: str = "") -> bool:
 
 @lru_cache(maxsize=50_000)
 def _name_kind(word: str) -> str:
-    """"name", "adjective" (only an -ський/-ский adjective), "other" or "no" (not capitalised Cyrillic)."""
+    """ "name", "adjective" (only an -ський/-ский adjective), "other" or "no" (not capitalised Cyrillic)."""
     if not word[:1].isupper() or not is_cyrillic(word) or (word.isupper() and len(word) > 1):
         return "no"
     lower = word.lower()
-    readings = [p for lang in ("uk", "ru") if (m := analyzer(lang)) is not None for p in m.parse(lower)
-                if p.word == lower or not p.is_known]
+    readings = [
+        p
+        for lang in ("uk", "ru")
+        if (m := analyzer(lang)) is not None
+        for p in m.parse(lower)
+        if p.word == lower or not p.is_known
+    ]
     known = [p for p in readings if p.is_known]
     if not known or any(_NAME_TAGS & p.tag.grammemes for p in known):
         return "name"
@@ -182,7 +347,7 @@ def _given(word: str) -> bool:
     lower = word.lower()
     if len(lower) < 2 or not is_cyrillic(word):
         return False
-    parts_of_speech = set()
+    parts_of_speech: set[str | None] = set()
     for lang in ("uk", "ru"):
         morph = analyzer(lang)
         if morph is None:
@@ -194,8 +359,10 @@ def _given(word: str) -> bool:
     if len(lower) < 3 or parts_of_speech - {"NOUN"}:
         return False
     given = lexicon().given
-    return any(skeleton(spelling.replace("kh", "h").replace("Kh", "H")) in given
-               for spelling in latin_spellings(dictionary_form(word)))
+    return any(
+        skeleton(spelling.replace("kh", "h").replace("Kh", "H")) in given
+        for spelling in latin_spellings(dictionary_form(word))
+    )
 
 
 def _mention(tokens: list[_Token], run: tuple[int, int], sentence: str, known: dict[str, str]) -> Mention | None:
@@ -223,9 +390,16 @@ def _mention(tokens: list[_Token], run: tuple[int, int], sentence: str, known: d
         if surname_key not in known and (place or not (role_words or speech)):
             return None
     role_text = " ".join(role_words) if role_words else None
-    return Mention(name=name, surface=" ".join(words), role=_english_role(role_words) if role_words else None,
-                   role_text=role_text, state=None, sentence=sentence.strip(), start=tokens[start].start,
-                   end=tokens[end - 1].end)
+    return Mention(
+        name=name,
+        surface=" ".join(words),
+        role=_english_role(role_words) if role_words else None,
+        role_text=role_text,
+        state=None,
+        sentence=sentence.strip(),
+        start=tokens[start].start,
+        end=tokens[end - 1].end,
+    )
 
 
 def _role_words(tokens: list[_Token], start: int) -> list[str]:
@@ -275,5 +449,7 @@ def is_cyrillic_text(title: str, text: str) -> bool:
     """Whether an article is mostly Cyrillic (its people are read by this module): more Cyrillic than Latin letters
     in its first thousand characters."""
     sample = (title + " " + text)[:1000]
+    if not is_cyrillic(sample):  # the usual case, one C-level search
+        return False
     cyrillic = len(re.findall(r"[\u0400-\u04ff]", sample))
     return cyrillic > len(re.findall(r"[A-Za-z]", sample))

@@ -72,8 +72,12 @@ def analyzer(lang: str) -> Any | None:
 
             _analyzers[lang] = pymorphy3.MorphAnalyzer(lang=lang, char_substitutes=_SUBSTITUTES[lang])
         except (ImportError, ValueError, OSError) as exc:  # pymorphy3 raises ValueError for a missing dictionary
-            log.warning("no %s morphology (pymorphy3 dictionary not installed: %s); %s phrases match only as "
-                        "written", lang, exc, lang)
+            log.warning(
+                "no %s morphology (pymorphy3 dictionary not installed: %s); %s phrases match only as written",
+                lang,
+                exc,
+                lang,
+            )
             _analyzers[lang] = None
     return _analyzers[lang]
 
@@ -100,8 +104,7 @@ def phrase_forms(phrase: str) -> frozenset[str]:
         return frozenset({text} if text else ())
     forms = {text}
     words = text.split()
-    found = {lang: _readings(words, morph) for lang in phrase_languages(text)
-             if (morph := analyzer(lang)) is not None}
+    found = {lang: _readings(words, morph) for lang in phrase_languages(text) if (morph := analyzer(lang)) is not None}
     if any(exact for _, exact in found.values()):  # a language that knows the words as written outranks one that
         found = {lang: item for lang, item in found.items() if item[1]}  # knows them only with folded letters
     for lang, (readings, _) in found.items():
@@ -147,8 +150,9 @@ def _parses(word: str, morph: Any | None) -> list[Any]:
 def _readings(words: list[str], morph: Any) -> tuple[list[list[Any]], bool]:
     """Each word's readings, and whether every Cyrillic word was found as written."""
     readings = [_parses(word, morph) for word in words]
-    exact = all(parses and parses[0].word == word for word, parses in zip(words, readings, strict=True)
-                if is_cyrillic(word))
+    exact = all(
+        parses and parses[0].word == word for word, parses in zip(words, readings, strict=True) if is_cyrillic(word)
+    )
     return readings, exact
 
 
@@ -213,8 +217,7 @@ def _without_noun(words: list[str], readings: list[list[Any]], morph: Any) -> se
         return {form for case in CASES for form in _adjective_forms([adjective], case, number, gender)}
     if parses:
         return set()
-    guess = next((p for p in _guessed(words[0], morph) if p.tag.POS == "NOUN" and _NAME_TAGS & p.tag.grammemes),
-                 None)
+    guess = next((p for p in _guessed(words[0], morph) if p.tag.POS == "NOUN" and _NAME_TAGS & p.tag.grammemes), None)
     if guess is None:
         return set()
     return {form for case in CASES for form in _noun_forms(guess, case, "sing")}
@@ -227,9 +230,16 @@ def _following_names(words: list[str], head: int, noun: Any, morph: Any) -> list
         return []
     out = []
     for i in range(head + 1, len(words)):
-        guess = next((p for p in _guessed(words[i], morph)
-                      if (p.tag.POS == "ADJF" or (p.tag.POS == "NOUN" and _NAME_TAGS & p.tag.grammemes))
-                      and p.tag.gender in (noun.tag.gender, None) and "Fixd" not in p.tag), None)
+        guess = next(
+            (
+                p
+                for p in _guessed(words[i], morph)
+                if (p.tag.POS == "ADJF" or (p.tag.POS == "NOUN" and _NAME_TAGS & p.tag.grammemes))
+                and p.tag.gender in (noun.tag.gender, None)
+                and "Fixd" not in p.tag
+            ),
+            None,
+        )
         if guess is None:
             break
         out.append((i, guess))
@@ -260,8 +270,7 @@ def _adjective_forms(parses: Iterable[Any], case: str, number: str, gender: str 
     out = set()
     for form in _lexeme(reading):
         tag = form.tag
-        if tag.POS != reading.tag.POS or tag.case != case or _number_of(tag) != number or \
-                _KIND & tag.grammemes != kind:
+        if tag.POS != reading.tag.POS or tag.case != case or _number_of(tag) != number or _KIND & tag.grammemes != kind:
             continue
         if number == "sing" and gender is not None and tag.gender not in (gender, None):
             continue

@@ -47,7 +47,8 @@ class Concept:
     domain: str = ""
 
     def phrases(self, lang: str) -> tuple[str, ...]:
-        return getattr(self, lang)  # type: ignore[no-any-return]
+        phrases: tuple[str, ...] = getattr(self, lang)
+        return phrases
 
     def languages_of(self, key: str) -> set[str]:
         """The languages in which one of the concept's phrases has this look-up key."""
@@ -136,9 +137,11 @@ def parse_lexicon(text: str, where: str = "lexicon", *, require_all: bool = Fals
             continue
         cells = line.split("\t")
         if len(cells) < 2 or len(cells) > 4:
-            raise LexiconError(f"{where}, line {number}: expected the English, Ukrainian and Russian phrases "
-                               f"separated by tabs (and optionally a domain), found {len(cells)} column"
-                               f"{'s' if len(cells) != 1 else ''}: {line[:60]!r}")
+            raise LexiconError(
+                f"{where}, line {number}: expected the English, Ukrainian and Russian phrases "
+                f"separated by tabs (and optionally a domain), found {len(cells)} column"
+                f"{'s' if len(cells) != 1 else ''}: {line[:60]!r}"
+            )
         cells += [""] * (4 - len(cells))
         phrases = [tuple(p for p in (part.strip() for part in cell.split("|")) if p) for cell in cells[:3]]
         en, uk, ru = phrases
@@ -150,8 +153,10 @@ def parse_lexicon(text: str, where: str = "lexicon", *, require_all: bool = Fals
         for lang, items in zip(LANGS, phrases, strict=True):
             for phrase in items:
                 if is_cyrillic(phrase) if lang == "en" else phrase.isascii():
-                    raise LexiconError(f"{where}, line {number}: {phrase!r} is in the {lang} column but not in "
-                                       f"{'Latin' if lang == 'en' else 'Cyrillic'} letters (columns: en, uk, ru)")
+                    raise LexiconError(
+                        f"{where}, line {number}: {phrase!r} is in the {lang} column but not in "
+                        f"{'Latin' if lang == 'en' else 'Cyrillic'} letters (columns: en, uk, ru)"
+                    )
         concepts.append(Concept(en, uk, ru, cells[3].strip()))
     return Lexicon(concepts)
 
@@ -164,8 +169,7 @@ def load_lexicon(path: str | Path) -> Lexicon:
     except FileNotFoundError:
         raise LexiconError(f"{where}: cannot read the lexicon file: no such file") from None
     except OSError as exc:
-        raise LexiconError(f"{where}: cannot read the lexicon file: {exc.strerror or exc.__class__.__name__}") \
-            from None
+        raise LexiconError(f"{where}: cannot read the lexicon file: {exc.strerror or exc.__class__.__name__}") from None
     if len(data) > MAX_FILE_BYTES:
         raise LexiconError(f"{where}: the lexicon file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
     try:
@@ -195,16 +199,22 @@ def lexicon_rows(lexicon: Lexicon) -> list[tuple[str, str, str, str]]:
 
 @lru_cache(maxsize=8)
 def _from_rows(rows: tuple[tuple[str, str, str, str], ...]) -> Lexicon:
-    return bundled_lexicon().merged(Lexicon(Concept(*(tuple(p for p in cell.split("|") if p) for cell in row[:3]),
-                                                    row[3]) for row in rows))
+    def cell(text: str) -> tuple[str, ...]:
+        return tuple(phrase for phrase in text.split("|") if phrase)
+
+    return bundled_lexicon().merged(
+        Lexicon(Concept(cell(en), cell(uk), cell(ru), domain) for en, uk, ru, domain in rows)
+    )
 
 
 def corpus_lexicon(corpus: object) -> Lexicon:
     """The lexicon a topic service over `corpus` uses: the bundled one plus the deployment's entries the store keeps
     (`lexicon_rows()`, written at start-up from `[topics] lexicon`), so every process and command matches alike."""
     read = getattr(corpus, "lexicon_rows", None)
-    rows = tuple(map(tuple, read())) if callable(read) else ()
-    return _from_rows(rows) if rows else bundled_lexicon()  # type: ignore[arg-type]
+    rows: tuple[tuple[str, str, str, str], ...] = (
+        tuple((en, uk, ru, domain) for en, uk, ru, domain in read()) if callable(read) else ()
+    )
+    return _from_rows(rows) if rows else bundled_lexicon()
 
 
 def equivalents(phrase: str, lexicon: Lexicon | None = None) -> list[str]:
@@ -225,8 +235,11 @@ def with_own_equivalents(text: str) -> str:
     if any(not phrase for phrase in phrases):
         raise QueryError(f"Write a phrase on each side of =, {example}.")
     for phrase in phrases:
-        if '"' in phrase or any(word in ("OR", "AND", "NOT") or word.startswith("-") for word in phrase.split()) \
-                or any(c in phrase for c in "()"):
+        if (
+            '"' in phrase
+            or any(word in ("OR", "AND", "NOT") or word.startswith("-") for word in phrase.split())
+            or any(c in phrase for c in "()")
+        ):
             raise QueryError(f"Equivalents (=) join plain phrases only, not {phrase!r}: {example}.")
     return " OR ".join(f'"{phrase}"' for phrase in dict.fromkeys(phrases))
 

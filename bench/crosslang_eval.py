@@ -56,8 +56,9 @@ def load(corpora: list[Path]) -> tuple[dict[str, dict], dict[str, int], dict[str
                 ids[item["file"]] = insert_article(db, replace(row, content_hash=f"{item['file']}:{row.content_hash}"))
             enrich_pending(db)
             corpus_of[item["file"]] = number
-        story = {file: db.execute("select story_id from articles where id = ?", [i]).fetchone()[0]
-                 for file, i in ids.items()}
+        story = {
+            file: db.execute("select story_id from articles where id = ?", [i]).fetchone()[0] for file, i in ids.items()
+        }
         people = {file: list(iter_article_people(db, i)) for file, i in ids.items()}
         db.close()
     return labels, story, corpus_of, people
@@ -79,8 +80,12 @@ def main() -> int:
         if not any(f == g for g, _ in joined):
             print(f"own story: {f}")
     wanted = [(a, b) for a, b in SEED_PAIRS if a in story and b in story]
-    wanted += [(item["file"], other_file) for item in labels.values() for other_file in item.get("same_story_as", [])
-               if item["file"] in story and other_file in story]
+    wanted += [
+        (item["file"], other_file)
+        for item in labels.values()
+        for other_file in item.get("same_story_as", [])
+        if item["file"] in story and other_file in story
+    ]
     pairs_joined = sum(story[a] == story[b] for a, b in wanted)
     same_pairs = lambda stories: {(a, b) for a in english for b in english if a < b and stories[a] == stories[b]}  # noqa: E731
     english_unchanged = same_pairs(story) == same_pairs(alone)
@@ -93,15 +98,16 @@ def main() -> int:
                     stored.setdefault(person["name"], set()).add(p["id"])
                     owners.setdefault(p["id"], set()).add(person["name"])
     names = {p["name"] for f in other for p in labels[f]["persons"]}
-    merged = sum(1 for name in names if len(stored.get(name, ())) == 1
-                 and len(owners[next(iter(stored[name]))]) == 1)
+    merged = sum(1 for name in names if len(stored.get(name, ())) == 1 and len(owners[next(iter(stored[name]))]) == 1)
     for name in sorted(names):
         if len(stored.get(name, ())) != 1:
             print(f"people: {name} is {len(stored.get(name, ()))} stored persons")
     false_merges = sum(1 for holders in owners.values() if len(holders) > 1)
-    print(f"RESULT cross_pairs_joined={pairs_joined}/{len(wanted)} cross_joins={len(joined)} "
-          f"english_stories_unchanged={english_unchanged} people_merged_with_english={merged / max(len(names), 1):.3f} "
-          f"false_merges={false_merges}")
+    print(
+        f"RESULT cross_pairs_joined={pairs_joined}/{len(wanted)} cross_joins={len(joined)} "
+        f"english_stories_unchanged={english_unchanged} people_merged_with_english={merged / max(len(names), 1):.3f} "
+        f"false_merges={false_merges}"
+    )
     return 0
 
 

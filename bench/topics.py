@@ -29,15 +29,11 @@ digest_all_scan_ms=... latest_ms=... search_ms=... subscribe_ms=... trend_ms=...
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import statistics
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchlib import ingest_bench, kept_database, median_ms, store_generated  # bench/ is on sys.path
 from sqlite_utils import Database
 
 from diplobot.analysis.matcher import Matcher
@@ -45,7 +41,6 @@ from diplobot.analysis.query import parse_query
 from diplobot.analysis.topics import Topics, Window
 from diplobot.clock import iso
 from diplobot.handlers.digest import digest_reply
-from diplobot.pipeline import store_drafts
 from diplobot.store import articles
 from diplobot.store.chats import ensure_chat
 from diplobot.store.db import open_database
@@ -54,43 +49,11 @@ from diplobot.store.subscriptions import add_subscription
 TOPICS = ("ceasefire", '"security guarantees" -loan', "prisoner exchange")
 
 
-def load_generator() -> type:
-    spec = importlib.util.spec_from_file_location("bench_ingest", Path(__file__).with_name("ingest.py"))
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["bench_ingest"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module.Generator
-
-
 def build(path: Path, n: int, seed: int) -> None:
-    drafts = load_generator()(seed).drafts(n)
     db = open_database(str(path))
-    for start in range(0, n, 100):
-        batch = drafts[start:start + 100]
-        store_drafts(db, batch, source_id=None, now=iso(max(d.published_at for d in batch)))
+    store_generated(db, ingest_bench().Generator(seed).drafts(n))
     db.execute("insert into meta (key, value) values ('bench_topics', ?)", [f"{n}:{seed}"])
     db.close()
-
-
-def database(path: Path, n: int, seed: int) -> Database:
-    if path.exists():
-        db = open_database(str(path))
-        row = db.execute("select value from meta where key = 'bench_topics'").fetchone()
-        if row and row[0] == f"{n}:{seed}":
-            return db
-        db.close()
-        path.unlink()
-    build(path, n, seed)
-    return open_database(str(path))
-
-
-def median_ms(run: Callable[[], object], rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def scan_digest(db: Database, start: datetime, end: datetime) -> int:
@@ -112,7 +75,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = database(args.db or Path(tmp) / "topics.db", args.n, args.seed)
+        db = kept_database(args.db or Path(tmp) / "topics.db", "bench_topics", f"{args.n}:{args.seed}",
+                           lambda path: build(path, args.n, args.seed))
         end = datetime.fromisoformat(db.execute("select max(fetched_at) from articles").fetchone()[0])
         day, week = end - timedelta(days=1), end - timedelta(days=7)
         first = datetime.fromisoformat(db.execute("select min(fetched_at) from articles").fetchone()[0])

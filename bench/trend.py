@@ -31,16 +31,12 @@ query_ms_100k=... ...`.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import statistics
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from benchlib import ingest_bench, kept_database, median_ms, store_generated  # bench/ is on sys.path
 from sqlite_utils import Database
 
 from diplobot.analysis.query import parse_query
@@ -51,7 +47,6 @@ from diplobot.charts import TrendChart, render_trend
 from diplobot.clock import from_iso, iso
 from diplobot.handlers import trend as trend_handler
 from diplobot.handlers.trend import Topic, trend_reply
-from diplobot.pipeline import store_drafts
 from diplobot.store import articles, trends
 from diplobot.store.db import open_database
 
@@ -60,50 +55,18 @@ DAYS = 90
 TOPICS = ("ceasefire", "prisoner exchange", '"security guarantees"')
 
 
-def load_generator() -> object:
-    spec = importlib.util.spec_from_file_location("bench_ingest", Path(__file__).with_name("ingest.py"))
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["bench_ingest"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def build(path: Path, n: int, seed: int) -> None:
-    generator = load_generator().Generator(seed)  # type: ignore[attr-defined]
+    generator = ingest_bench().Generator(seed)
     drafts = generator.drafts(n)
     db = open_database(str(path))
-    for start in range(0, n, 100):
-        batch = drafts[start:start + 100]
-        store_drafts(db, batch, source_id=None, now=iso(max(d.published_at for d in batch)))
+    store_generated(db, drafts)
     ids = {url: article_id for article_id, url in db.execute("select id, url from articles")}
     story = [ids[draft.url] for draft in drafts]  # stored URLs are the drafts' (no tracking parameters to drop...)
     with db.atomic():
-        db.executemany("update articles set story_id = ? where id = ?",
+        db.conn.executemany("update articles set story_id = ? where id = ?",
                        [(story[origin], story[index]) for index, origin in enumerate(generator.origin)])
         db.execute("insert into meta (key, value) values ('bench_trend', ?)", [f"{n}:{seed}"])
     db.close()
-
-
-def database(path: Path, n: int, seed: int) -> Database:
-    if path.exists():
-        db = open_database(str(path))
-        row = db.execute("select value from meta where key = 'bench_trend'").fetchone()
-        if row and row[0] == f"{n}:{seed}":
-            return db
-        db.close()
-        path.unlink()
-    print(f"building {n:,} articles (not timed; --db PATH keeps them for the next run)...", flush=True)
-    build(path, n, seed)
-    return open_database(str(path))
-
-
-def median_ms(run: Callable[[], object], rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -114,7 +77,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = database(args.db or Path(tmp) / "trend.db", args.n, args.seed)
+        db = kept_database(args.db or Path(tmp) / "trend.db", "bench_trend", f"{args.n}:{args.seed}",
+                           lambda path: build(path, args.n, args.seed))
         figures = measure(db, args.rounds)
         db.close()
     for name, value in figures.items():

@@ -39,7 +39,6 @@ import math
 import operator
 from collections import Counter
 from collections.abc import Container, Iterable, Mapping
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import compress, repeat
@@ -110,8 +109,19 @@ def prepare(db: Database, article_id: int, *, rank: bool = True) -> Prepared:
     """The article's features and, with `rank`, its candidates as they stand now; reads only.
 
     The query terms are those the article gets if it is counted next: its own terms count once more, as
-    `StoryAssigner.assign` will count them.
+    `StoryAssigner.assign` will count them. Outside a transaction, the reads share one snapshot (a read transaction):
+    the connection's frequency cache must never mix counts from before and after another connection's commit.
     """
+    if db.conn.in_transaction:
+        return _prepare(db, article_id, rank=rank)
+    db.conn.execute("begin deferred")
+    try:
+        return _prepare(db, article_id, rank=rank)
+    finally:
+        db.conn.execute("commit")
+
+
+def _prepare(db: Database, article_id: int, *, rank: bool) -> Prepared:
     row = db.execute(
         "select title, summary, body, coalesce(published_at, fetched_at) from articles where id = ?",
         [article_id],
@@ -124,11 +134,12 @@ def prepare(db: Database, article_id: int, *, rank: bool = True) -> Prepared:
     prepared = Prepared(article_id, features, vector)
     if not rank or features.published_at is None:
         return prepared
-    documents = _stored_documents(db) + 1
-    frequency = Counter(features.terms.keys())
-    frequency.update(dict(_stored_frequencies(db, features.terms.keys())))
-    cache = _cache(db)
-    top = _query_terms(features.terms, frequency, documents)
+    cache = _cache(db)  # a worker's: kept up with what the others counted (_Cache.check), so few terms are read
+    cache.check(db)
+    cache.read(db, set(features.terms))
+    frequency = dict(zip(features.terms, map((1).__add__, map(cache.known.get, features.terms, repeat(0))),
+                         strict=True))
+    top = _query_terms(features.terms, frequency, cache.documents + 1)
     first_id = _first_id(db, cache, features.published_at)
     ranked = _ranked(db, article_id, features, top, first_id)
     others = _other_language(db, article_id, first_id)
@@ -344,7 +355,7 @@ class _Cache:
         if len(self.recent) > _RECENT_FEATURES:
             del self.recent[next(iter(self.recent))]
 
-    def read(self, db: Database, terms: AbstractSet[str]) -> None:
+    def read(self, db: Database, terms: set[str] | frozenset[str]) -> None:
         """Make sure the stored frequency of each term is known (0 for a term no document has)."""
         missing = terms.difference(self.known)  # C-level: a set against a dict checks each set member
         if not missing:

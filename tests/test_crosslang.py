@@ -20,15 +20,18 @@ ALICE = 5001
 UK_REPORT = ArticleDraft(
     title="Радники з нацбезпеки зустрілися в Парижі",
     body="Сторони обговорили надання гарантій безпеки Україні та наступне засідання коаліції охочих.",
-    url="https://ukr.example/paryzh")
+    url="https://ukr.example/paryzh",
+)
 RU_REPORT = ArticleDraft(
     title="В Женеве обсудили мирный план",
     body="Делегации говорили о гарантиях безопасности и о прекращении огня на тридцать дней.",
-    url="https://rus.example/zheneva")
+    url="https://rus.example/zheneva",
+)
 LOOK_ALIKE = ArticleDraft(
     title="Премьер потребовал дополнительных гарантий",
     body="Бельгия хочет гарантий, что ей не придется платить одной. О безопасности речь не шла.",
-    url="https://rus.example/garantii")
+    url="https://rus.example/garantii",
+)
 
 
 async def _ingest(store, clock, *drafts):
@@ -64,8 +67,15 @@ async def test_the_alert_says_which_equivalent_matched(chat, store, clock, messe
 async def test_a_chats_own_equivalent(chat, store, clock):
     reply = await chat('/subscribe "reassurance force" = "сили підтримки"')
     assert 'Subscribed (topic 1): "reassurance force" OR "сили підтримки"' in reply
-    await _ingest(store, clock, ArticleDraft(title="Сили підтримки готові", url="https://ukr.example/syly",
-                                             body="Європейські сили підтримки розгорнуть після перемир'я."))
+    await _ingest(
+        store,
+        clock,
+        ArticleDraft(
+            title="Сили підтримки готові",
+            url="https://ukr.example/syly",
+            body="Європейські сили підтримки розгорнуть після перемир'я.",
+        ),
+    )
     assert "Сили підтримки готові" in await chat("/latest 1")
     assert "plain phrases only" in await chat('/subscribe ceasefire OR truce = "перемир\'я"')
     assert "a phrase on each side" in await chat("/subscribe ceasefire =")
@@ -77,12 +87,18 @@ async def test_a_deployment_lexicon_file_applies_to_every_command(tmp_path: Path
     config = Config(store=StoreConfig(path=str(tmp_path / "t.db")), topics=TopicsConfig(lexicon=str(lexicon)))
     await store.run(sync_config_sources, config, clock.now().isoformat())
     assert "Also matching: енергоміст, энергомост" in await chat("/subscribe energy bridge")
-    await _ingest(store, clock, ArticleDraft(title="Енергоміст до Європи", url="https://ukr.example/most",
-                                             body="Уряд обговорив енергоміст з сусідами."))
+    await _ingest(
+        store,
+        clock,
+        ArticleDraft(
+            title="Енергоміст до Європи", url="https://ukr.example/most", body="Уряд обговорив енергоміст з сусідами."
+        ),
+    )
     assert "Енергоміст до Європи" in await chat("/latest energy bridge")
 
 
 # ---- end to end: a Ukrainian feed item alerts a chat following an English topic, through Telegram ----------------
+
 
 @pytest.fixture
 async def tg():
@@ -93,10 +109,12 @@ async def tg():
 @pytest.fixture
 def config(tmp_path, tg):
     """Overrides conftest's config, so conftest's store and dispatcher use this one."""
-    telegram = TelegramConfig(token=tg.token, base_url=tg.base_url, per_chat_per_s=20.0,
-                              per_group_per_min=1200.0, total_per_s=1000.0)
-    return Config(telegram=telegram, store=StoreConfig(path=str(tmp_path / "t.db")),
-                  delivery=DeliveryConfig(max_attempts=3))
+    telegram = TelegramConfig(
+        token=tg.token, base_url=tg.base_url, per_chat_per_s=20.0, per_group_per_min=1200.0, total_per_s=1000.0
+    )
+    return Config(
+        telegram=telegram, store=StoreConfig(path=str(tmp_path / "t.db")), delivery=DeliveryConfig(max_attempts=3)
+    )
 
 
 @pytest.fixture
@@ -113,8 +131,15 @@ async def test_a_ukrainian_feed_item_alerts_a_chat_following_an_english_topic(tg
     tg.push(ft.message_update("/subscribe coalition of the willing", chat_id=ALICE, user_id=ALICE))
     (answer,) = await tg.wait_for(lambda: tg.sent(ALICE))
     assert "Also matching: коаліція охочих, коалиция желающих" in answer["text"]
-    source_id = await store.run(upsert_source, "https://ukr.example/rss", kind="feed", every_s=600,
-                                full_text=False, title="Укрінформ", now=clock.now().isoformat())
+    source_id = await store.run(
+        upsert_source,
+        "https://ukr.example/rss",
+        kind="feed",
+        every_s=600,
+        full_text=False,
+        title="Укрінформ",
+        now=clock.now().isoformat(),
+    )
     counts = await ingest_drafts(store, [UK_REPORT], source_id=source_id, now=clock.now())
     assert counts.alerts == 1
     assert await OutboxWorker(store, bot, config, clock).run_once() == 1
@@ -129,20 +154,26 @@ async def test_a_ukrainian_feed_item_alerts_a_chat_following_an_english_topic(tg
 UK_ORIGINAL = ArticleDraft(
     title="Єрмак і Умєров обговорили з Рубіо мирний план у Женеві",
     body="Керівник Офісу Президента Андрій Єрмак і секретар РНБО Рустем Умєров зустрілися в Женеві з державним "
-         "секретарем США Марко Рубіо. Сторони скоротили мирний план з 28 до 19 пунктів і обговорили гарантії "
-         "безпеки для України. «Ми зробили великий крок», — заявив Єрмак.",
-    url="https://ukr.example/zheneva", published_at=datetime(2025, 11, 24, 9, tzinfo=UTC))
+    "секретарем США Марко Рубіо. Сторони скоротили мирний план з 28 до 19 пунктів і обговорили гарантії "
+    "безпеки для України. «Ми зробили великий крок», — заявив Єрмак.",
+    url="https://ukr.example/zheneva",
+    published_at=datetime(2025, 11, 24, 9, tzinfo=UTC),
+)
 EN_REWRITE = ArticleDraft(
     title="Yermak and Umerov meet Rubio in Geneva, peace plan cut to 19 points",
     body="Head of the Office of the President Andriy Yermak and NSDC secretary Rustem Umerov met US Secretary of "
-         "State Marco Rubio in Geneva. The sides cut the peace plan from 28 to 19 points and discussed security "
-         "guarantees for Ukraine. \"We have made a big step,\" Yermak said.",
-    url="https://wire.example/geneva", published_at=datetime(2025, 11, 24, 15, tzinfo=UTC))
+    "State Marco Rubio in Geneva. The sides cut the peace plan from 28 to 19 points and discussed security "
+    'guarantees for Ukraine. "We have made a big step," Yermak said.',
+    url="https://wire.example/geneva",
+    published_at=datetime(2025, 11, 24, 15, tzinfo=UTC),
+)
 EN_OTHER = ArticleDraft(
     title="US imposes sanctions on Rosneft and Lukoil",
     body="Treasury Secretary Scott Bessent announced sanctions against Russia's two largest oil companies, "
-         "Rosneft and Lukoil, saying Washington was ready to do more if Moscow did not agree to peace talks.",
-    url="https://wire.example/rosneft", published_at=datetime(2025, 11, 24, 12, tzinfo=UTC))
+    "Rosneft and Lukoil, saying Washington was ready to do more if Moscow did not agree to peace talks.",
+    url="https://wire.example/rosneft",
+    published_at=datetime(2025, 11, 24, 12, tzinfo=UTC),
+)
 
 
 async def test_an_english_rewrite_joins_the_story_of_its_ukrainian_original(store, clock):

@@ -16,28 +16,42 @@ from diplobot.analysis.cyrillic_names import (
 from diplobot.analysis.names import same_person
 
 
-@pytest.mark.parametrize(("written", "nominative"), [
-    ("Єрмака", "Єрмак"),  # «зустріч Єрмака з радниками»
-    ("Єрмаком", "Єрмак"),  # «разом з Єрмаком»
-    ("Стівом Віткоффом", "Стів Віткофф"),  # «зі спецпосланцем Стівом Віткоффом»
-    ("Віткоффу", "Віткофф"),
-    ("Уиткоффа", "Уиткофф"),  # «позиция Уиткоффа»
-    ("Владимиру Зеленскому", "Владимир Зеленский"),  # «Трамп позвонил Владимиру Зеленскому»
-    ("Зеленським", "Зеленський"),  # «розмова з президентом Зеленським»
-    ("Олені Зеленській", "Олена Зеленська"),  # a woman's name declines as a woman's
-    ("Марию Захарову", "Мария Захарова"),
-    ("Рустемом Умєровим", "Рустем Умєров"),
-    ("Умєрова", "Умєров"),  # a lone unknown surname in -а: a man's genitive
-    ("Юлії Свириденко", "Юлія Свириденко"),  # the surname does not decline, the given name does
-    ("Дональда Трампа", "Дональд Трамп"),
-    ("Сергея Лаврова", "Сергей Лавров"),
-])
+@pytest.mark.parametrize(
+    ("written", "nominative"),
+    [
+        ("Єрмака", "Єрмак"),  # «зустріч Єрмака з радниками»
+        ("Єрмаком", "Єрмак"),  # «разом з Єрмаком»
+        ("Стівом Віткоффом", "Стів Віткофф"),  # «зі спецпосланцем Стівом Віткоффом»
+        ("Віткоффу", "Віткофф"),
+        ("Уиткоффа", "Уиткофф"),  # «позиция Уиткоффа»
+        ("Владимиру Зеленскому", "Владимир Зеленский"),  # «Трамп позвонил Владимиру Зеленскому»
+        ("Зеленським", "Зеленський"),  # «розмова з президентом Зеленським»
+        ("Олені Зеленській", "Олена Зеленська"),  # a woman's name declines as a woman's
+        ("Марию Захарову", "Мария Захарова"),
+        ("Рустемом Умєровим", "Рустем Умєров"),
+        ("Умєрова", "Умєров"),  # a lone unknown surname in -а: a man's genitive
+        ("Юлії Свириденко", "Юлія Свириденко"),  # the surname does not decline, the given name does
+        ("Дональда Трампа", "Дональд Трамп"),
+        ("Сергея Лаврова", "Сергей Лавров"),
+    ],
+)
 def test_names_go_back_to_the_nominative(written: str, nominative: str) -> None:
     assert dictionary_form(written) == nominative
 
 
-@pytest.mark.parametrize("name", ["Андрій Єрмак", "Рустем Умєров", "Марко Рубіо", "Кирилл Дмитриев", "Єрмак",
-                                  "Джорджа Мелоні", "Захарова", "Steve Witkoff"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Андрій Єрмак",
+        "Рустем Умєров",
+        "Марко Рубіо",
+        "Кирилл Дмитриев",
+        "Єрмак",
+        "Джорджа Мелоні",
+        "Захарова",
+        "Steve Witkoff",
+    ],
+)
 def test_nominatives_and_undeclined_names_stay_as_written(name: str) -> None:
     assert dictionary_form(name) == name
 
@@ -47,28 +61,34 @@ def test_capitals_are_kept() -> None:
     assert dictionary_form("Віткоффом") == "Віткофф"
 
 
-@pytest.mark.parametrize(("cyrillic", "latin"), [
-    ("Андрій Єрмак", "Andrii Yermak"),
-    ("Володимир Зеленський", "Volodymyr Zelenskyi"),
-    ("Олексій Сергієнко", "Oleksii Serhiienko"),
-    ("Юрій Згурський", "Yurii Zghurskyi"),  # зг -> zgh
-    ("Їжакевич", "Yizhakevych"),  # word-initial ї, є, й, ю, я
-    ("Щербак", "Shcherbak"),
-    ("Гюнтер", "Hiunter"),
-])
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Андрій Єрмак", "Andrii Yermak"),
+        ("Володимир Зеленський", "Volodymyr Zelenskyi"),
+        ("Олексій Сергієнко", "Oleksii Serhiienko"),
+        ("Юрій Згурський", "Yurii Zghurskyi"),  # зг -> zgh
+        ("Їжакевич", "Yizhakevych"),  # word-initial ї, є, й, ю, я
+        ("Щербак", "Shcherbak"),
+        ("Гюнтер", "Hiunter"),
+    ],
+)
 def test_ukrainian_national_system(cyrillic: str, latin: str) -> None:
     assert transliterate(cyrillic, "uk") == latin
 
 
-@pytest.mark.parametrize(("cyrillic", "latin"), [
-    ("Дмитрий Песков", "Dmitry Peskov"),
-    ("Юрий Ушаков", "Yury Ushakov"),
-    ("Сергей Лавров", "Sergey Lavrov"),
-    ("Евгений", "Yevgeny"),
-    ("Пётр", "Pyotr"),
-    ("Горбачёв", "Gorbachev"),
-    ("Мария Захарова", "Mariya Zakharova"),
-])
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Дмитрий Песков", "Dmitry Peskov"),
+        ("Юрий Ушаков", "Yury Ushakov"),
+        ("Сергей Лавров", "Sergey Lavrov"),
+        ("Евгений", "Yevgeny"),
+        ("Пётр", "Pyotr"),
+        ("Горбачёв", "Gorbachev"),
+        ("Мария Захарова", "Mariya Zakharova"),
+    ],
+)
 def test_russian_as_english_news_spells_it(cyrillic: str, latin: str) -> None:
     assert transliterate(cyrillic, "ru") == latin
 
@@ -81,24 +101,30 @@ def test_language_from_letters_and_endings() -> None:
     assert transliterate("Steve Witkoff") == "Steve Witkoff"
 
 
-@pytest.mark.parametrize(("cyrillic", "latin"), [
-    ("Андрій Єрмак", "Andriy Yermak"),
-    ("Рустем Умєров", "Rustem Umerov"),
-    ("Володимир Зеленський", "Volodymyr Zelensky"),
-    ("Олексій Кулеба", "Oleksiy Kuleba"),
-])
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Андрій Єрмак", "Andriy Yermak"),
+        ("Рустем Умєров", "Rustem Umerov"),
+        ("Володимир Зеленський", "Volodymyr Zelensky"),
+        ("Олексій Кулеба", "Oleksiy Kuleba"),
+    ],
+)
 def test_ukrainian_as_english_news_spells_it(cyrillic: str, latin: str) -> None:
     assert news_spelling(cyrillic) == latin
     assert latin in latin_spellings(cyrillic)
 
 
-@pytest.mark.parametrize(("written", "english"), [
-    ("Єрмаком", "Yermak"),
-    ("Андрієм Єрмаком", "Andriy Yermak"),
-    ("Умєрова", "Rustem Umerov"),
-    ("Владимиру Зеленскому", "Volodymyr Zelensky"),
-    ("Зеленським", "Zelenskyy"),
-])
+@pytest.mark.parametrize(
+    ("written", "english"),
+    [
+        ("Єрмаком", "Yermak"),
+        ("Андрієм Єрмаком", "Andriy Yermak"),
+        ("Умєрова", "Rustem Umerov"),
+        ("Владимиру Зеленскому", "Volodymyr Zelensky"),
+        ("Зеленським", "Zelenskyy"),
+    ],
+)
 def test_declined_cyrillic_names_meet_their_english_spelling(written: str, english: str) -> None:
     assert any(same_person(spelling, english) for spelling in spellings(dictionary_form(written)))
 

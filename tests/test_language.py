@@ -7,22 +7,28 @@ import pytest
 from diplobot.analysis.language import detect_language, detect_text, language_name
 
 
-@pytest.mark.parametrize("text", [
-    "Міністр закордонних справ заявив, що переговори тривають і будуть продовжені наступного тижня.",
-    "Делегація повернулася з Женеви, де обговорювали гарантії безпеки та обмін полоненими.",
-    "Прем'єр-міністерка зустрілася з послом, який привіз лист від президента.",
-    "Сторони домовилися про обмін полоненими",  # a headline: no і, ї, є, ґ needed when the words tell
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Міністр закордонних справ заявив, що переговори тривають і будуть продовжені наступного тижня.",
+        "Делегація повернулася з Женеви, де обговорювали гарантії безпеки та обмін полоненими.",
+        "Прем'єр-міністерка зустрілася з послом, який привіз лист від президента.",
+        "Сторони домовилися про обмін полоненими",  # a headline: no і, ї, є, ґ needed when the words tell
+    ],
+)
 def test_ukrainian(text: str) -> None:
     assert detect_text(text) == "uk"
 
 
-@pytest.mark.parametrize("text", [
-    "Министр иностранных дел заявил, что переговоры продолжатся на следующей неделе.",
-    "Делегация вернулась из Женевы, где обсуждали гарантии безопасности и обмен пленными.",
-    "Это решение было принято после встречи, которая длилась три часа.",
-    "Стороны договорились об обмене пленными",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Министр иностранных дел заявил, что переговоры продолжатся на следующей неделе.",
+        "Делегация вернулась из Женевы, где обсуждали гарантии безопасности и обмен пленными.",
+        "Это решение было принято после встречи, которая длилась три часа.",
+        "Стороны договорились об обмене пленными",
+    ],
+)
 def test_russian(text: str) -> None:
     assert detect_text(text) == "ru"
 
@@ -34,30 +40,38 @@ def test_shared_words_do_not_decide_alone() -> None:
 
 
 def test_a_russian_quote_in_a_ukrainian_report_stays_ukrainian() -> None:
-    text = ("Речник Кремля заявив журналістам, що «это не обсуждается», але українська сторона наполягає на "
-            "повному припиненні вогню, яке має тривати щонайменше тридцять днів.")
+    text = (
+        "Речник Кремля заявив журналістам, що «это не обсуждается», але українська сторона наполягає на "
+        "повному припиненні вогню, яке має тривати щонайменше тридцять днів."
+    )
     assert detect_text(text) == "uk"
 
 
-@pytest.mark.parametrize("text", [
-    "Ceasefire talks resume in Geneva",
-    "The foreign minister said the talks would continue next week in Istanbul.",
-    "Erdoğan hosts Günter Sautter and Emmanuel Bonne for talks on the truce",  # accents in names stay English
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ceasefire talks resume in Geneva",
+        "The foreign minister said the talks would continue next week in Istanbul.",
+        "Erdoğan hosts Günter Sautter and Emmanuel Bonne for talks on the truce",  # accents in names stay English
+    ],
+)
 def test_english(text: str) -> None:
     assert detect_text(text) == "en"
 
 
-@pytest.mark.parametrize("text", [
-    "Die Verhandlungen über einen Waffenstillstand werden in Genf fortgesetzt.",
-    "Les négociations sur le cessez-le-feu reprennent à Genève.",
-    "Rozmowy pokojowe zostaną wznowione w Genewie, jak powiedział minister.",
-    "Преговорите в Женева продължават, каза той, че ще има среща.",  # Bulgarian
-    "Преговори у Женеви се настављају, рекао је министар.",  # Serbian
-    "Перамовы ў Жэневе працягнуцца на наступным тыдні.",  # Belarusian
-    "停戦交渉はジュネーブで再開される",
-    "Οι συνομιλίες για την εκεχειρία συνεχίζονται στη Γενεύη.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Verhandlungen über einen Waffenstillstand werden in Genf fortgesetzt.",
+        "Les négociations sur le cessez-le-feu reprennent à Genève.",
+        "Rozmowy pokojowe zostaną wznowione w Genewie, jak powiedział minister.",
+        "Преговорите в Женева продължават, каза той, че ще има среща.",  # Bulgarian
+        "Преговори у Женеви се настављају, рекао је министар.",  # Serbian
+        "Перамовы ў Жэневе працягнуцца на наступным тыдні.",  # Belarusian
+        "停戦交渉はジュネーブで再開される",
+        "Οι συνομιλίες για την εκεχειρία συνεχίζονται στη Γενεύη.",
+    ],
+)
 def test_other_languages_are_marked_other(text: str) -> None:
     assert detect_text(text) == "other"
 
@@ -85,10 +99,16 @@ async def test_stored_with_its_language_and_tagged_in_latest(chat, store, clock)
     from diplobot.pipeline import ingest_drafts
 
     drafts = [
-        ArticleDraft(title="Переговори у Стамбулі", body="Сторони домовилися про обмін полоненими у форматі 1000 на "
-                     "1000, повідомив міністр.", url="https://news.example/uk-1"),
-        ArticleDraft(title="Talks in Istanbul", body="The sides agreed on a prisoner exchange, the minister said.",
-                     url="https://news.example/en-1"),
+        ArticleDraft(
+            title="Переговори у Стамбулі",
+            body="Сторони домовилися про обмін полоненими у форматі 1000 на 1000, повідомив міністр.",
+            url="https://news.example/uk-1",
+        ),
+        ArticleDraft(
+            title="Talks in Istanbul",
+            body="The sides agreed on a prisoner exchange, the minister said.",
+            url="https://news.example/en-1",
+        ),
     ]
     await ingest_drafts(store, drafts, now=clock.now())
     rows = await store.run(lambda db: dict(db.execute("select title, lang from articles").fetchall()))
@@ -103,9 +123,22 @@ async def test_stored_with_its_language_and_tagged_in_latest(chat, store, clock)
 def test_alert_card_shows_the_language() -> None:
     from diplobot.handlers.alerts import alert_reply
 
-    article = {"title": "Переговори у Стамбулі", "url": "https://news.example/uk-1", "summary": "", "body": "",
-               "published_at": "2025-05-16T10:00:00+00:00", "source": "Укрінформ", "lang": "uk"}
-    topic = {"id": 1, "describe": 'phrase "обмін полоненими"', "phrase": "обмін полоненими", "field": "title",
-             "start": 0, "end": 10}
+    article = {
+        "title": "Переговори у Стамбулі",
+        "url": "https://news.example/uk-1",
+        "summary": "",
+        "body": "",
+        "published_at": "2025-05-16T10:00:00+00:00",
+        "source": "Укрінформ",
+        "lang": "uk",
+    }
+    topic = {
+        "id": 1,
+        "describe": 'phrase "обмін полоненими"',
+        "phrase": "обмін полоненими",
+        "field": "title",
+        "start": 0,
+        "end": 10,
+    }
     text = alert_reply(article, [topic], "UTC").plain()
     assert "Укрінформ · 2025-05-16 10:00 · in Ukrainian" in text

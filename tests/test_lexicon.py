@@ -19,8 +19,18 @@ from diplobot.analysis.lexicon import (
     phrase_key,
 )
 
-DOMAINS = {"negotiations", "agreements", "ceasefire", "sanctions", "military", "humanitarian", "energy", "trade",
-           "institutions", "places"}
+DOMAINS = {
+    "negotiations",
+    "agreements",
+    "ceasefire",
+    "sanctions",
+    "military",
+    "humanitarian",
+    "energy",
+    "trade",
+    "institutions",
+    "places",
+}
 
 
 def test_bundled_lexicon_covers_the_domains() -> None:
@@ -47,8 +57,12 @@ def test_every_lower_case_word_is_a_word_of_its_language(lang: str) -> None:
     for concept in bundled_lexicon().concepts:
         for phrase in concept.phrases(lang):
             for word in re.split(r"[\s-]+", phrase):
-                if word and not word[0].isupper() and re.search("[а-яіїєґё]", word) and \
-                        not any(p.is_known and p.word.replace("ё", "е") == word for p in morph.parse(word)):
+                if (
+                    word
+                    and not word[0].isupper()
+                    and re.search("[а-яіїєґё]", word)
+                    and not any(p.is_known and p.word.replace("ё", "е") == word for p in morph.parse(word))
+                ):
                     unknown.append(word)
     # compounds the dictionaries do not list yet, checked by reading
     assert set(unknown) <= {"спецпосланник", "разведданными", "спецтрибунал", "блэкаут", "макрофинансовая"}
@@ -118,6 +132,7 @@ def test_load_errors_are_clear(tmp_path: Path) -> None:
 
 
 def test_describe_equivalents_is_short() -> None:
-    assert describe_equivalents(["гарантії безпеки", "гарантии безопасности"]) == \
-        "гарантії безпеки, гарантии безопасности"
+    assert (
+        describe_equivalents(["гарантії безпеки", "гарантии безопасности"]) == "гарантії безпеки, гарантии безопасности"
+    )
     assert describe_equivalents([str(n) for n in range(10)], limit=3) == "0, 1, 2, …"
