@@ -42,7 +42,15 @@ from diplobot.logs import log_to_file, setup_logging
 from diplobot.pipeline import IngestCounts, Pipeline, store_drafts
 from diplobot.platforms.console import render
 from diplobot.poller import poll_due, source_kind
-from diplobot.runtime import Runtime, make_aliases, make_fetcher, make_lexicon, make_sandbox, sync_config_sources
+from diplobot.runtime import (
+    Runtime,
+    StartupError,
+    make_aliases,
+    make_fetcher,
+    make_lexicon,
+    make_sandbox,
+    sync_config_sources,
+)
 from diplobot.sandbox import LimitExceeded, Sandbox
 from diplobot.store import alerts, articles, chats, people, retention, sources, subscriptions
 from diplobot.store.backup import BackupError, backup_database
@@ -150,16 +158,23 @@ def run(console: Annotated[bool | None, typer.Option(
     cfg = STATE.config
     _quiet_console_logs(console if console is not None
                         else cfg.console.enabled or not (cfg.telegram.enabled or cfg.slack.enabled))
-    runtime = Runtime(STATE.config, console=console, aliases=STATE.aliases)
-    asyncio.run(runtime.run_until_stopped())
+    _run_until_stopped(Runtime(STATE.config, console=console, aliases=STATE.aliases))
 
 
 @app.command("console")
 def console_cmd() -> None:
     """Chat with the bot in this terminal (the scheduler runs too, so alerts appear as they come)."""
     _quiet_console_logs(True)
-    runtime = Runtime(STATE.config, console=True, aliases=STATE.aliases)
-    asyncio.run(runtime.run_until_stopped())
+    _run_until_stopped(Runtime(STATE.config, console=True, aliases=STATE.aliases))
+
+
+def _run_until_stopped(runtime: Runtime) -> None:
+    """Run the bot; a platform refusing to start (a rejected token) is one line and exit status 2."""
+    try:
+        asyncio.run(runtime.run_until_stopped())
+    except StartupError as exc:
+        err.print(f"cannot start: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
 
 
 def _interactive() -> bool:

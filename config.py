@@ -118,6 +118,9 @@ class TelegramConfig:
     per_chat_per_s: float = 1.0
     per_group_per_min: float = 20.0
     total_per_s: float = 30.0
+    # Who may use the bot (handlers/access.py): numeric ids or "@usernames"; both empty = anyone.
+    allowed_users: tuple[str, ...] = ()
+    allowed_chats: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -136,6 +139,9 @@ class SlackConfig:
     admins_only: bool = False
     admin_user_ids: tuple[str, ...] = ()
     per_channel_per_s: float = 1.0
+    # Who may use the bot (handlers/access.py): member ids (U0123...) and channel ids (C0123...); both empty = anyone.
+    allowed_users: tuple[str, ...] = ()
+    allowed_channels: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -191,6 +197,16 @@ _CHOICES = {
     ("slack", "mode"): ("socket", "http"),
     ("ops", "log_format"): ("text", "json"),
     ("ops", "log_level"): ("DEBUG", "INFO", "WARNING", "ERROR"),
+}
+
+
+# Allow lists (handlers/access.py): what each entry may look like, and how to say so when it does not.
+_ACCESS_IDS = {
+    ("telegram", "allowed_users"): (re.compile(r"^(\d{1,20}|@[A-Za-z0-9_]{4,32})$"),
+                                    "a numeric user id or an @username", '[123456789, "@ann_k"]'),
+    ("telegram", "allowed_chats"): (re.compile(r"^-?\d{1,20}$"), "a numeric chat id", "[-1001234567890]"),
+    ("slack", "allowed_users"): (re.compile(r"^[UW][A-Z0-9]{1,20}$"), "a Slack member id", '["U0123ABCD"]'),
+    ("slack", "allowed_channels"): (re.compile(r"^[CGD][A-Z0-9]{1,20}$"), "a Slack channel id", '["C0123ABCD"]'),
 }
 
 
@@ -251,6 +267,8 @@ def _is_a(value: Any, hint: Any) -> bool:
 
 def _value(hint: Any, value: Any, where: str, key: str, owner: type) -> Any:
     table = key.rsplit(".", 1)
+    if tuple(table) in _ACCESS_IDS:
+        return _access_ids(value, where, key, _ACCESS_IDS[(table[0], table[1])])
     if get_origin(hint) is tuple:
         (item_type, _ellipsis) = get_args(hint)
         if not isinstance(value, list):
@@ -280,6 +298,20 @@ def _check_choice(table: list[str], value: Any, where: str, key: str) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
         raise ConfigError(f"{where}: '{key}' must not be negative")
     return value
+
+
+def _access_ids(value: Any, where: str, key: str, spec: tuple[re.Pattern[str], str, str]) -> tuple[str, ...]:
+    """An allow list as strings; TOML numbers are accepted for numeric ids (`[123, "@ann"]`)."""
+    pattern, wanted, example = spec
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: '{key}' must be a list, e.g. {example}")
+    out = []
+    for i, item in enumerate(value):
+        text = str(item).strip() if isinstance(item, int | str) and not isinstance(item, bool) else None
+        if text is None or not pattern.match(text):
+            raise ConfigError(f"{where}: '{key}[{i}]' must be {wanted} (e.g. {example}), got {item!r}")
+        out.append(text)
+    return tuple(out)
 
 
 def _check_source(source: SourceConfig, where: str, key: str) -> None:

@@ -7,6 +7,8 @@ the enrichment stage run in sandbox worker processes with CPU, memory and time l
 `bot.py` builds a `Runtime` from the config; tests build one directly. The runtime owns what the parts share:
 the people aliases file, the command registry (in its dispatcher) and the platforms, each a `platforms.base.Platform`.
 Start order: stores, sources, platforms, workers, scheduler; stop goes in reverse and lets in-flight sends finish.
+A platform the network keeps from starting is retried in the background while the rest runs; one that refuses
+for another reason (a rejected token) ends start-up with a `StartupError`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import signal
 import threading
 from typing import Any, TextIO
@@ -22,6 +25,7 @@ from diplobot.analysis.aliases import AliasesFile
 from diplobot.analysis.lexicon import Lexicon, lexicon_rows, load_lexicon
 from diplobot.clock import Clock, iso
 from diplobot.config import Config, parse_duration
+from diplobot.handlers.access import Access
 from diplobot.handlers.dispatcher import Dispatcher, default_commands
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.samples import SAMPLE_SOURCES
@@ -29,7 +33,7 @@ from diplobot.ingest.urls import display_url
 from diplobot.ops import Metrics, OpsServer
 from diplobot.outbox import OutboxWorker
 from diplobot.pipeline import Pipeline
-from diplobot.platforms.base import Platform
+from diplobot.platforms.base import Platform, PlatformUnreachable
 from diplobot.platforms.console import ConsolePlatform
 from diplobot.poller import source_kind
 from diplobot.sandbox import Limits, Sandbox
@@ -43,6 +47,21 @@ log = logging.getLogger(__name__)
 SAMPLE_EVERY_S = 30
 STOP_JOBS_S = 5.0  # running jobs get this long to finish on SIGTERM ...
 EXIT_WITHIN_S = 9.0  # ... and the whole stop this long, whatever hangs
+RETRY_FIRST_S = 1.0  # a platform the network kept from starting is tried again after about this long,
+RETRY_MAX_S = 300.0  # doubling each time up to this
+
+
+class StartupError(RuntimeError):
+    """A platform refused to start for a reason in the config (a rejected token, a missing setting).
+
+    Its message is one line fit for the user, naming the platform; `diplobot run` prints it and exits with 2.
+    """
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds to wait after failed attempt `attempt` (1, 2, ...): doubling from RETRY_FIRST_S up to RETRY_MAX_S,
+    less a random quarter so that bots restarted together do not knock in step."""
+    return min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** min(attempt - 1, 30)) * random.uniform(0.75, 1.0)
 
 
 def make_sandbox(config: Config) -> Sandbox:
@@ -89,6 +108,20 @@ def make_lexicon(config: Config) -> Lexicon:
     return load_lexicon(config.resolve(config.topics.lexicon)) if config.topics.lexicon else Lexicon()
 
 
+OPEN_WARNINGS = {
+    "telegram": "telegram: anyone who finds this bot can use it; set [telegram] allowed_users to restrict",
+    "slack": "slack: anyone in the workspace can use this bot; set [slack] allowed_users or allowed_channels "
+             "to restrict",
+}
+
+
+def warn_if_open(access: Access, platforms: list[str]) -> None:
+    """One warning line per chat platform that anyone may use: a new install is open until its owner says who."""
+    for platform in platforms:
+        if platform in OPEN_WARNINGS and access.is_open(platform):
+            log.warning(OPEN_WARNINGS[platform])
+
+
 class Runtime:
     """All long-running parts of diplobot in one process."""
 
@@ -110,6 +143,8 @@ class Runtime:
         self.stopped = asyncio.Event()
         self.platforms: list[Platform] = []
         self.workers: list[OutboxWorker] = []
+        self.failure: StartupError | None = None  # a platform refused to start after its network came back
+        self._retries: set[asyncio.Task[None]] = set()
         self._want_console = console
         self._console_io = (stdin, stdout)
         pipeline = Pipeline(self.batch_store, self.sandbox, aliases=self.aliases, clock=self.clock)
@@ -141,21 +176,60 @@ class Runtime:
         await self.store.open()
         await self.outbox_store.open()
         await self.batch_store.open()
+        await self.sandbox.warm()
         await self.store.run(sync_config_sources, self.config, iso(self.clock.now()))
         self.platforms = self._build_platforms()
+        warn_if_open(self.dispatcher.access, [p.platform for p in self.platforms])
         for platform in self.platforms:
-            await platform.start()
-            log.info("%s platform started (%s)", platform.platform, platform.capabilities.describe())
-            self.jobs.platforms.add(platform.platform)
+            wait = await self._start_once(platform, attempt=1)
+            self.jobs.platforms.add(platform.platform)  # alerts queue up for it even while it is unreachable
             latency = self.metrics.delivery_latency.labels(platform.platform)
             worker = OutboxWorker(self.outbox_store, platform, self.config, self.clock, on_sent=latency.observe)
             worker.start()
             self.workers.append(worker)
+            if wait is not None:
+                task = asyncio.create_task(self._keep_starting(platform, worker, wait),
+                                           name=f"start-{platform.platform}")
+                self._retries.add(task)
+                task.add_done_callback(self._retries.discard)
         self.scheduler.start()
         if self.ops:
             await self.ops.start()
         log.info("running with %s; database %s", ", ".join(p.platform for p in self.platforms) or "no platform",
                  self.store.path)
+
+    async def _start_once(self, platform: Platform, attempt: int) -> float | None:
+        """Start `platform`: None once it runs, else the seconds until the next attempt (said in one log line).
+
+        Only a network reason is worth waiting out; any other refusal raises StartupError.
+        """
+        try:
+            await platform.start()
+        except PlatformUnreachable as exc:
+            wait = retry_delay(attempt)
+            log.warning("%s is not connected (attempt %d): %s; trying again in %.1f s",
+                        platform.platform, attempt, exc, wait)
+            return wait
+        except RuntimeError as exc:
+            raise StartupError(f"{platform.platform}: {exc}") from None
+        log.info("%s platform started (%s)", platform.platform, platform.capabilities.describe())
+        return None
+
+    async def _keep_starting(self, platform: Platform, worker: OutboxWorker, wait: float) -> None:
+        """Retry a platform in the background until it connects, while everything else runs; its worker then
+        delivers what queued up. A refusal that is not about the network stops the bot (`failure`)."""
+        attempt = 1
+        next_wait: float | None = wait
+        while next_wait is not None:
+            await asyncio.sleep(next_wait)
+            attempt += 1
+            try:
+                next_wait = await self._start_once(platform, attempt)
+            except StartupError as exc:
+                self.failure = exc
+                self.stopped.set()
+                return
+        worker.wake()
 
     def health(self) -> dict[str, bool]:
         checks = {"scheduler": self.scheduler.running}
@@ -168,6 +242,9 @@ class Runtime:
             worker.wake()
 
     async def stop(self) -> None:
+        for task in list(self._retries):  # a platform waiting to retry stops at once
+            task.cancel()
+        await asyncio.gather(*self._retries, return_exceptions=True)
         if self.ops:
             await self.ops.stop()
         if self.scheduler.running:
@@ -222,6 +299,8 @@ class Runtime:
             watchdog.start()
             await self.stop()
             watchdog.cancel()
+        if self.failure is not None:
+            raise self.failure
 
 
 def _exit_at_second_signal(_signum: int, _frame: object) -> None:

@@ -88,8 +88,8 @@ class Sandbox:
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """The result of `fn(*args, **kwargs)` run in a worker; raises LimitExceeded or what `fn` raised."""
-        future = self._ensure_pool().schedule(_limited, args=(fn, self.limits.cpu_s, args, kwargs),
-                                              timeout=self.limits.timeout_s)
+        pool = self._pool if self._pool is not None else await asyncio.to_thread(self._ensure_pool)  # it blocks
+        future = pool.schedule(_limited, args=(fn, self.limits.cpu_s, args, kwargs), timeout=self.limits.timeout_s)
         try:
             return await asyncio.wrap_future(future)
         except TimeoutError:
@@ -105,6 +105,10 @@ class Sandbox:
             future.cancel()  # pebble stops the worker running it
             raise
 
+    async def warm(self) -> None:
+        """Start the workers now (parsers and analysis loaded), so the first real task does not wait for that."""
+        await self.run(_nothing)
+
     def close(self) -> None:
         """Stop the workers now: whatever they were doing is redone at the next start."""
         if self._pool is not None:
@@ -117,6 +121,10 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _death_reason(exitcode: int | None, limits: Limits) -> str:

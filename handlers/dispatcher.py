@@ -18,6 +18,7 @@ from diplobot.analysis.aliases import AliasesFile
 from diplobot.clock import Clock, iso
 from diplobot.config import Config
 from diplobot.handlers import digest, general, settings, topics, trend
+from diplobot.handlers.access import Access, refusal
 from diplobot.handlers.incoming import Incoming
 from diplobot.handlers.registry import Command, CommandRegistry, Context, UsageError, parse_command, usage_reply
 from diplobot.handlers.reply import Reply
@@ -75,19 +76,25 @@ class Dispatcher:
 
     def __init__(self, store: Store, config: Config, clock: Clock | None = None,
                  on_handled: Callable[[str], None] = lambda platform: None, *,
-                 commands: CommandRegistry | None = None, aliases: AliasesFile | None = None) -> None:
+                 commands: CommandRegistry | None = None, aliases: AliasesFile | None = None,
+                 access: Access | None = None) -> None:
         self.store = store
         self.config = config
         self.clock = clock or Clock()
         self.commands = commands if commands is not None else default_commands()
         self.aliases = aliases or AliasesFile()
         self.limiter = RateLimiter(config.ops.commands_per_minute)
+        self.access = access or Access.from_config(config)
         self.on_handled = on_handled
 
     async def handle(self, msg: Incoming, *, may_manage: ManageCheck | None = None) -> Reply:
         """The reply to one command; never raises for anything a user can type. Every message counts
         against the sender's rate limit, unknown or over-long ones too; past it the reply is empty
-        (platforms send nothing) after one refusal."""
+        (platforms send nothing) after one refusal. A sender the allow lists do not admit gets one refusal,
+        then empty replies for a while (handlers/access.py): no command runs, no chat is recorded."""
+        admitted = self.access.check(msg)
+        if admitted != "ok":
+            return Reply.text(refusal(msg)) if admitted == "refuse" else Reply()
         allowed = self.limiter.check(msg.user_id)
         if allowed == "quiet":
             return Reply()

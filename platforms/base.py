@@ -42,6 +42,14 @@ class DeliveryError(Exception):
         self.moved_to = moved_to
 
 
+class PlatformUnreachable(RuntimeError):
+    """`start` failed for a network reason (no DNS, no route, a timeout, the service down): worth retrying.
+
+    Any other RuntimeError from `start` (a rejected token, a bad setting) is a fault in the config and ends
+    start-up; this one leaves the bot running while the runtime retries the platform in the background.
+    """
+
+
 @dataclass(frozen=True)
 class Pace:
     """At most `count` messages per `per_s` seconds."""
@@ -102,7 +110,8 @@ class Platform(Messenger, Protocol):
         ...
 
     async def start(self) -> None:
-        """Connect and start taking commands. Raises RuntimeError with a message fit for the user."""
+        """Connect and start taking commands. Raises RuntimeError with a message fit for the user:
+        PlatformUnreachable when a network reason kept it from connecting (it may be called again then)."""
         ...
 
     async def stop(self) -> None:

@@ -34,10 +34,19 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from diplobot.config import Config
+from diplobot.handlers.access import refusal
 from diplobot.handlers.dispatcher import ManageCheck
 from diplobot.handlers.incoming import ChatKind, Incoming
 from diplobot.handlers.reply import Reply
-from diplobot.platforms.base import STOP_GRACE_S, Capabilities, DeliveryError, InFlightSends, Pace, RecordedCheck
+from diplobot.platforms.base import (
+    STOP_GRACE_S,
+    Capabilities,
+    DeliveryError,
+    InFlightSends,
+    Pace,
+    PlatformUnreachable,
+    RecordedCheck,
+)
 from diplobot.platforms.slack_render import ACTION_PREFIX, SlackMessage, announcement, render, updated_message
 from diplobot.webserver import serve
 
@@ -249,8 +258,8 @@ class SlackPlatform:
             raise RuntimeError(f"Slack rejected the bot token ({delivery_error('auth.test', exc).reason}); "
                                "check [slack] bot_token") from None
         except NETWORK_ERRORS as exc:
-            raise RuntimeError(f"cannot reach the Slack Web API at {self.settings.api_url}: "
-                               f"{exc.__class__.__name__}") from None
+            raise PlatformUnreachable(f"cannot reach the Slack Web API at {self.settings.api_url}: "
+                                      f"{exc.__class__.__name__}") from None
         if self.settings.mode == "http":
             await self._start_http()
         else:
@@ -278,14 +287,16 @@ class SlackPlatform:
             reason = delivery_error("apps.connections.open", exc).reason
             raise RuntimeError(f"Slack rejected the app-level token ({reason}); check [slack] app_token") from None
         except NETWORK_ERRORS as exc:
-            raise RuntimeError(f"cannot reach the Slack Web API at {self.settings.api_url}: "
-                               f"{exc.__class__.__name__}") from None
+            raise PlatformUnreachable(f"cannot reach the Slack Web API at {self.settings.api_url}: "
+                                      f"{exc.__class__.__name__}") from None
         self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
         try:
             await asyncio.wait_for(self._socket.connect_async(), SOCKET_CONNECT_TIMEOUT_S)
         except TimeoutError:
-            await self.stop()
-            raise RuntimeError(f"no Slack Socket Mode connection within {SOCKET_CONNECT_TIMEOUT_S:.0f} s") from None
+            await self._socket.close_async()  # not stop(): start may run again
+            self._socket = None
+            raise PlatformUnreachable(
+                f"no Slack Socket Mode connection within {SOCKET_CONNECT_TIMEOUT_S:.0f} s") from None
 
     async def stop(self) -> None:
         """The reverse of start: finish the sends in flight, then close the socket or the HTTP server."""
@@ -382,8 +393,14 @@ class SlackPlatform:
         if not command.startswith("/") or not channel or not user:
             await self._respond(respond, Reply.text(STALE_BUTTON), in_channel=False)
             return
+        incoming = self._incoming(channel, user, command)
+        admitted = self.dispatcher.access.check(incoming)
+        if admitted != "ok":  # a stranger: one refusal only they see; the pressed message stays as it was
+            if admitted == "refuse":
+                await self._respond(respond, Reply.text(refusal(incoming)), in_channel=False)
+            return
         recorded = RecordedCheck(self._manage_check(channel, user))
-        reply = await self.dispatcher.handle(self._incoming(channel, user, command), may_manage=recorded.may_manage)
+        reply = await self.dispatcher.handle(incoming, may_manage=recorded.may_manage)
         if not reply.blocks:
             return
         ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))

@@ -43,6 +43,7 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
     TimedOut,
@@ -51,12 +52,21 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from telegram.warnings import PTBDeprecationWarning
 
 from diplobot.config import Config
+from diplobot.handlers.access import refusal
 from diplobot.handlers.dispatcher import ManageCheck
 from diplobot.handlers.incoming import ChatKind, Incoming
 from diplobot.handlers.registry import Command
 from diplobot.handlers.reply import Reply, shown
 from diplobot.logs import RedactingFilter
-from diplobot.platforms.base import STOP_GRACE_S, Capabilities, DeliveryError, InFlightSends, Pace, RecordedCheck
+from diplobot.platforms.base import (
+    STOP_GRACE_S,
+    Capabilities,
+    DeliveryError,
+    InFlightSends,
+    Pace,
+    PlatformUnreachable,
+    RecordedCheck,
+)
 from diplobot.platforms.telegram_render import (
     TEXT_LIMIT,
     Rendered,
@@ -304,17 +314,31 @@ class TelegramPlatform:
             await self.app.initialize()
         except InvalidToken:
             raise RuntimeError("Telegram rejected the bot token; check [telegram] token") from None
+        except NetworkError as exc:  # TimedOut and 5xx answers too: worth another try later
+            raise PlatformUnreachable(f"cannot reach the Telegram Bot API: {self._redact(exc.message)}") from None
         except TelegramError as exc:
-            raise RuntimeError(f"cannot reach the Telegram Bot API: {self._redact(exc.message)}") from None
+            raise RuntimeError(f"the Telegram Bot API refused to start: {self._redact(exc.message)}") from None
         await self._publish_commands()
         await self.app.start()
+        try:
+            await self._receive()
+        except NetworkError as exc:  # the network went away between getMe and here: undo, so start can run again
+            if self._webhook_runner:
+                await self._webhook_runner.cleanup()
+                self._webhook_runner = None
+            await self.app.stop()
+            raise PlatformUnreachable(f"cannot reach the Telegram Bot API: {self._redact(exc.message)}") from None
+        self.connected = True
+        log.info("telegram bot @%s running (%s)", self.app.bot.username, self.settings.mode)
+
+    async def _receive(self) -> None:
+        """Start taking updates: long polling, or the webhook endpoint."""
         if self.settings.mode == "webhook":
             await self._start_webhook()
         else:
             await self.app.updater.start_polling(  # type: ignore[union-attr]
-                timeout=timedelta(seconds=self.poll_timeout), allowed_updates=ALLOWED_UPDATES, error_callback=self._on_poll_error)
-        self.connected = True
-        log.info("telegram bot @%s running (%s)", self.app.bot.username, self.settings.mode)
+                timeout=timedelta(seconds=self.poll_timeout), allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._on_poll_error)
 
     async def stop(self) -> None:
         """The reverse of start: finish the sends in flight (up to `stop_grace_s`), stop receiving,
@@ -371,7 +395,8 @@ class TelegramPlatform:
             return  # meant for another bot in this chat
         sender = message.from_user.id if message.from_user else (message.sender_chat or chat).id
         incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{sender}", text=command.text,
-                            chat_kind=kind, chat_title=chat.effective_name)
+                            chat_kind=kind, chat_title=chat.effective_name,
+                            username=message.from_user.username if message.from_user else None)
         check = self._manage_check(chat, message.from_user, message.sender_chat)
         reply = await self.dispatcher.handle(incoming, may_manage=check)
         await self._reply(str(chat.id), reply)
@@ -400,6 +425,13 @@ class TelegramPlatform:
             await self._answer_callback(query.answer(STALE_BUTTON))
             return
         chat = message.chat
+        incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{query.from_user.id}",
+                            text=command, chat_kind=chat_kind(chat), chat_title=chat.effective_name,
+                            username=query.from_user.username)
+        admitted = self.dispatcher.access.check(incoming)
+        if admitted != "ok":  # a stranger: one refusal, then only the bare answer a press needs
+            await self._answer_callback(query.answer(refusal(incoming) if admitted == "refuse" else None))
+            return
         check = self._manage_check(chat, query.from_user, None, for_button=True)
         if chat_kind(chat) == "channel":
             if not await check():  # type: ignore[misc]
@@ -407,8 +439,6 @@ class TelegramPlatform:
                 return
             check = None
         recorded = RecordedCheck(check)
-        incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{query.from_user.id}",
-                            text=command, chat_kind=chat_kind(chat), chat_title=chat.effective_name)
         try:
             reply = await self.dispatcher.handle(incoming, may_manage=recorded.may_manage)
         except Exception:

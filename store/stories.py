@@ -147,7 +147,7 @@ def _prepare(db: Database, article_id: int, *, rank: bool) -> Prepared:
         Candidate(candidate_id, loaded, None if loaded is None else spelling_map(features.names, loaded.names))
         for candidate_id, loaded in _candidate_rows(db, features, ranked, others=others))
     terms = frozenset(features.terms).union(*(c.features.terms for c in candidates if c.features is not None))
-    return replace(prepared, query=tuple(top), first_id=first_id, candidates=candidates, terms=terms)
+    return replace(prepared, query=tuple(sorted(top)), first_id=first_id, candidates=candidates, terms=terms)
 
 
 class StoryAssigner:
@@ -215,7 +215,7 @@ class StoryAssigner:
         top = _query_terms(features.terms, cache.known, cache.documents)
         first_id = _first_id(db, cache, features.published_at)
         candidates = prepared.candidates
-        if candidates is None or (prepared.query, prepared.first_id) != (tuple(top), first_id):
+        if candidates is None or (prepared.query, prepared.first_id) != (tuple(sorted(top)), first_id):
             ranked = _ranked(db, article_id, features, top, first_id)
             others = _other_language(db, article_id, first_id)
             candidates = tuple(Candidate(candidate_id, loaded, None) for candidate_id, loaded
@@ -410,7 +410,9 @@ def _ranked(db: Database, article_id: int, features: StoryFeatures, top: list[st
     """
     if first_id is None or first_id >= article_id or not top:
         return []
-    query = " OR ".join('"{}"'.format(term.replace('"', '""')) for term in top)
+    # In term order: the ranking depends on the set of terms alone, so work prepared for the same set is reused even
+    # when the frequencies of the moment rank the terms in another order.
+    query = " OR ".join('"{}"'.format(term.replace('"', '""')) for term in sorted(top))
     return [rowid for (rowid,) in db.execute(
         """select rowid from articles_fts where articles_fts match ? and rowid >= ? and rowid < ?
            order by rank limit ?""",

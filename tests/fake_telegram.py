@@ -201,6 +201,7 @@ class FakeTelegram:
     limits: Limits | None = None
     latency_s: float = 0.0  # added to every answer (a far-away API)
     photos: dict[tuple[int, int], bytes] = field(default_factory=dict)  # sendPhoto's bytes by (chat, message)
+    listen_port: int = 0  # 0: any free port; a fixed one lets a bot that could not reach it connect later
 
     def __post_init__(self) -> None:
         self._sent_at: dict[int, deque[float]] = defaultdict(deque)
@@ -223,7 +224,7 @@ class FakeTelegram:
         app.router.add_post("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.listen_port)
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self
