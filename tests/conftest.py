@@ -96,3 +96,14 @@ def chat(dispatcher):
 @pytest.fixture
 def messenger_cls():
     return RecordingMessenger
+
+
+@pytest.fixture
+async def telegram_bot(config, dispatcher):
+    """The real Telegram platform on the `config` fixture (which points it at a fake Bot API), started."""
+    from diplobot.platforms.telegram import TelegramPlatform
+
+    platform = TelegramPlatform(config, dispatcher, poll_timeout=0.2, request_timeout=2.0)
+    await platform.start()
+    yield platform
+    await platform.stop()

@@ -14,7 +14,6 @@ from diplobot.handlers.access import Access
 from diplobot.handlers.incoming import Incoming
 from diplobot.handlers.reply import Button, Reply
 from diplobot.platforms.slack import SlackPlatform
-from diplobot.platforms.telegram import TelegramPlatform
 from diplobot.runtime import Runtime
 from diplobot.store.chats import get_chat
 
@@ -78,11 +77,8 @@ def config(tmp_path, tg):
 
 
 @pytest.fixture
-async def bot(config, dispatcher):
-    platform = TelegramPlatform(config, dispatcher, poll_timeout=0.2, request_timeout=2.0)
-    await platform.start()
-    yield platform
-    await platform.stop()
+def bot(telegram_bot):
+    return telegram_bot
 
 
 def from_username(update, username):

@@ -118,13 +118,8 @@ def config(tmp_path, tg):
 
 
 @pytest.fixture
-async def bot(config, dispatcher):
-    from diplobot.platforms.telegram import TelegramPlatform
-
-    platform = TelegramPlatform(config, dispatcher, poll_timeout=0.2, request_timeout=2.0)
-    await platform.start()
-    yield platform
-    await platform.stop()
+def bot(telegram_bot):
+    return telegram_bot
 
 
 async def test_a_ukrainian_feed_item_alerts_a_chat_following_an_english_topic(tg, bot, store, config, clock):

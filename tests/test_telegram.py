@@ -126,11 +126,8 @@ def config(tmp_path, tg):
 
 
 @pytest.fixture
-async def bot(config, dispatcher):
-    platform = TelegramPlatform(config, dispatcher, poll_timeout=0.2, request_timeout=2.0)
-    await platform.start()
-    yield platform
-    await platform.stop()
+def bot(telegram_bot):
+    return telegram_bot
 
 
 async def say(tg, text, *, chat_id=ALICE, user_id=ALICE, kind="private", **extra):

@@ -14,7 +14,6 @@ from diplobot.config import Config, DeliveryConfig, SlackConfig, StoreConfig, Te
 from diplobot.handlers.reply import Image, Reply
 from diplobot.ingest.models import ArticleDraft
 from diplobot.platforms.slack import SlackPlatform
-from diplobot.platforms.telegram import TelegramPlatform
 
 sys.path.insert(0, str(Path(__file__).parent))
 import fake_slack as fs
@@ -51,14 +50,6 @@ def config(tmp_path, tg, slack):
                            api_url=slack.api_url, per_channel_per_s=100.0)
     return Config(telegram=telegram, slack=settings, store=StoreConfig(path=str(tmp_path / "t.db")),
                   delivery=DeliveryConfig(max_attempts=3))
-
-
-@pytest.fixture
-async def telegram_bot(config, dispatcher):
-    platform = TelegramPlatform(config, dispatcher, poll_timeout=0.2, request_timeout=2.0)
-    await platform.start()
-    yield platform
-    await platform.stop()
 
 
 @pytest.fixture
