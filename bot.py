@@ -57,8 +57,9 @@ from diplobot.store.backup import BackupError, backup_database
 from diplobot.store.db import schema_version
 from diplobot.store.worker import Store
 
-app = typer.Typer(help="diplobot: alerts for diplomacy news from feeds, pages and files.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="diplobot: alerts for diplomacy news from feeds, pages and files.", no_args_is_help=True, add_completion=False
+)
 sources_app = typer.Typer(help="Manage the sources diplobot polls.", no_args_is_help=True)
 reindex_app = typer.Typer(help="Rebuild derived data for all stored articles.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -69,8 +70,11 @@ T = TypeVar("T")
 LOG_FILE = "diplobot.log"  # beside the database, while the console chat is interactive
 # Terminal escape sequences: OSC (hyperlinks, titles) up to BEL or ST, CSI (colours, cursor), and
 # any other ESC pair; the 8-bit C1 forms too. What is left of the controls one_line() removes.
-_ESCAPES = re.compile(r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x9d[^\x07\x1b\x9c]*(?:\x07|\x9c)?"
-                      r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|\x1b.?", re.DOTALL)
+_ESCAPES = re.compile(
+    r"\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x9d[^\x07\x1b\x9c]*(?:\x07|\x9c)?"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|\x1b.?",
+    re.DOTALL,
+)
 
 
 def inert(value: object) -> Text:
@@ -106,13 +110,19 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file "
-                      "(default: ./diplobot.toml if present, else built-in defaults).")] = None,
-    log_format: Annotated[LogFormat | None, typer.Option(
-        help="Log format (default: the config's [ops] log_format).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="TOML config file (default: ./diplobot.toml if present, else built-in defaults)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="Log format (default: the config's [ops] log_format).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
-    _version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
-                                           help="Print the version and exit.")] = False,
+    _version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """diplobot: alerts for diplomacy news from feeds, pages and files."""
     try:
@@ -124,18 +134,28 @@ def main_options(
     try:
         STATE.aliases = make_aliases(cfg)
     except AliasError as exc:
-        err.print(f"config error: {cfg.path or 'built-in defaults'}: 'people.aliases' {exc}",
-                  markup=False, highlight=False)
+        err.print(
+            f"config error: {cfg.path or 'built-in defaults'}: 'people.aliases' {exc}", markup=False, highlight=False
+        )
         raise typer.Exit(2) from None
     try:
         make_lexicon(cfg)
     except LexiconError as exc:
-        err.print(f"config error: {cfg.path or 'built-in defaults'}: 'topics.lexicon' {exc}",
-                  markup=False, highlight=False)
+        err.print(
+            f"config error: {cfg.path or 'built-in defaults'}: 'topics.lexicon' {exc}", markup=False, highlight=False
+        )
         raise typer.Exit(2) from None
-    setup_logging(log_format.value if log_format else cfg.ops.log_format, "DEBUG" if verbose else cfg.ops.log_level,
-                  secrets=(cfg.telegram.token, cfg.telegram.secret_token, cfg.slack.bot_token,
-                           cfg.slack.signing_secret, cfg.slack.app_token))
+    setup_logging(
+        log_format.value if log_format else cfg.ops.log_format,
+        "DEBUG" if verbose else cfg.ops.log_level,
+        secrets=(
+            cfg.telegram.token,
+            cfg.telegram.secret_token,
+            cfg.slack.bot_token,
+            cfg.slack.signing_secret,
+            cfg.slack.app_token,
+        ),
+    )
 
 
 def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
@@ -151,13 +171,20 @@ def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
 
 
 @app.command()
-def run(console: Annotated[bool | None, typer.Option(
-        "--console/--no-console", help="Also run the console chat (default: only when no Telegram "
-        "or Slack is configured).")] = None) -> None:
+def run(
+    console: Annotated[
+        bool | None,
+        typer.Option(
+            "--console/--no-console",
+            help="Also run the console chat (default: only when no Telegram or Slack is configured).",
+        ),
+    ] = None,
+) -> None:
     """Run the bot: poll sources, match, deliver alerts and answer chats until stopped."""
     cfg = STATE.config
-    _quiet_console_logs(console if console is not None
-                        else cfg.console.enabled or not (cfg.telegram.enabled or cfg.slack.enabled))
+    _quiet_console_logs(
+        console if console is not None else cfg.console.enabled or not (cfg.telegram.enabled or cfg.slack.enabled)
+    )
     _run_until_stopped(Runtime(STATE.config, console=console, aliases=STATE.aliases))
 
 
@@ -188,17 +215,17 @@ def _quiet_console_logs(console: bool) -> None:
         return
     path = log_to_file(STATE.config.resolve(STATE.config.store.path).parent / LOG_FILE)
     where = f"the log goes to {path}" if path else "the log file cannot be written"
-    err.print(inert(f"diplobot: {where} while you chat here; warnings and errors still show here."),
-              highlight=False)
+    err.print(inert(f"diplobot: {where} while you chat here; warnings and errors still show here."), highlight=False)
 
 
 @app.command()
-def ingest(inputs: Annotated[list[str], typer.Argument(help="Files, folders, feed files or page URLs.")]
-           ) -> None:
+def ingest(inputs: Annotated[list[str], typer.Argument(help="Files, folders, feed files or page URLs.")]) -> None:
     """Store articles from files, folders (recursively) or web pages; matches alert as usual."""
     counts = _with_store(lambda store: _ingest_inputs(store, inputs))
-    out.print(f"{counts.new} new, {counts.duplicates} duplicates, {len(counts.failed)} failed, "
-              f"{counts.alerts} alerts queued", highlight=False)
+    out.print(
+        f"{counts.new} new, {counts.duplicates} duplicates, {len(counts.failed)} failed, {counts.alerts} alerts queued",
+        highlight=False,
+    )
     for name, reason in counts.failed:
         err.print(f"failed: {name}: {reason}", markup=False, highlight=False)
     raise typer.Exit(1 if counts.failed else 0)
@@ -238,8 +265,9 @@ async def _file(path: Path, sandbox: Sandbox) -> list[ArticleDraft]:
 async def _page(fetcher: Fetcher, url: str, sandbox: Sandbox) -> list[ArticleDraft]:
     """A URL's articles, decided by content and Content-Type: a feed's items, a JSON Feed's, or a page."""
     fetched = await fetcher.get(url)
-    document = await sandbox.run(parse_document, fetched.body, url=fetched.url, content_type=fetched.content_type,
-                                 name=url)
+    document = await sandbox.run(
+        parse_document, fetched.body, url=fetched.url, content_type=fetched.content_type, name=url
+    )
     for warning in document.warnings:
         err.print(f"warning: {display_url(url)}: {warning}", markup=False, highlight=False)
     return document.articles()
@@ -280,13 +308,17 @@ def search(text: Annotated[str, typer.Argument(help="Words to look for (any text
         out.print("no match")
     for row in rows:
         snippet = row["snippet"].replace("\x02", "[").replace("\x03", "]")
-        out.print(f"{row['published_at'] or '':.10}  {row['title']}\n    {row['url'] or ''}\n    {snippet}",
-                  markup=False, highlight=False)
+        out.print(
+            f"{row['published_at'] or '':.10}  {row['title']}\n    {row['url'] or ''}\n    {snippet}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()
 def stats() -> None:
     """Counts of articles, sources, chats and alerts; schema version and database size."""
+
     def collect(db: Any) -> dict[str, Any]:
         data: dict[str, Any] = {"schema version": schema_version(db)}
         data.update(articles.article_counts(db))
@@ -304,8 +336,9 @@ def stats() -> None:
     data = _with_store(lambda store: store.run(collect))
     db_path = STATE.config.resolve(STATE.config.store.path)
     wal = Path(f"{db_path}-wal")
-    data["database size"] = (_size(db_path.stat().st_size + (wal.stat().st_size if wal.exists() else 0))
-                             if db_path.exists() else "-")
+    data["database size"] = (
+        _size(db_path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)) if db_path.exists() else "-"
+    )
     keep_days = STATE.config.store.keep_days
     data["article text kept"] = f"{keep_days} days" if keep_days else "forever"
     table = Table(title="diplobot stats", show_header=False)
@@ -314,8 +347,11 @@ def stats() -> None:
             table.add_row(key, str(value))
     out.print(table)
     for failure in data["_failures"]:
-        out.print(f"failed alert {failure['id']} to {failure['chat_id']}: {failure['last_error']}",
-                  markup=False, highlight=False)
+        out.print(
+            f"failed alert {failure['id']} to {failure['chat_id']}: {failure['last_error']}",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _size(n: int) -> str:
@@ -323,38 +359,54 @@ def _size(n: int) -> str:
 
 
 @app.command()
-def backup(path: Annotated[Path, typer.Argument(help="The backup file to write (a new file, never the live "
-                                                "database; an older backup there is replaced once the new one "
-                                                "checks out).")]) -> None:
+def backup(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The backup file to write (a new file, never the live "
+            "database; an older backup there is replaced once the new one "
+            "checks out)."
+        ),
+    ],
+) -> None:
     """Write a consistent, verified copy of the database, also while the bot runs; prints its size."""
     source = STATE.config.resolve(STATE.config.store.path)
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("backup", total=None)
         try:
-            result = backup_database(source, path, progress=lambda done, total: progress.update(
-                task, completed=done, total=total))
+            result = backup_database(
+                source, path, progress=lambda done, total: progress.update(task, completed=done, total=total)
+            )
         except BackupError as exc:
             err.print(f"backup failed: {exc}", markup=False, highlight=False)
             raise typer.Exit(1) from None
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
-    out.print(f"backup written to {result.path}: {_size(result.size)}; integrity ok; {counts}",
-              markup=False, highlight=False)
+    out.print(
+        f"backup written to {result.path}: {_size(result.size)}; integrity ok; {counts}", markup=False, highlight=False
+    )
 
 
 @app.command()
 def who(name: Annotated[str, typer.Argument(help="Any spelling, a surname, Cyrillic.")]) -> None:
     """Who is this person: role, other spellings and recent mentions."""
-    reply = _with_store(lambda store: store.run(who_reply, name, tz=STATE.config.timezone,
-                                                aliases=STATE.aliases.current()))
+    reply = _with_store(
+        lambda store: store.run(who_reply, name, tz=STATE.config.timezone, aliases=STATE.aliases.current())
+    )
     out.print(render(reply), markup=False, highlight=False)
 
 
 @app.command()
 def trend(
-    topics: Annotated[str, typer.Argument(help="Up to three topics or people, comma-separated, written as for "
-                                          "/subscribe, e.g. 'ceasefire, \"security guarantees\" -loan'.")],
-    since: Annotated[str, typer.Option(help="First day: a date such as 2025-01-01, or a duration back such as "
-                                       "30d.")] = "90d",
+    topics: Annotated[
+        str,
+        typer.Argument(
+            help="Up to three topics or people, comma-separated, written as for "
+            "/subscribe, e.g. 'ceasefire, \"security guarantees\" -loan'."
+        ),
+    ],
+    since: Annotated[
+        str, typer.Option(help="First day: a date such as 2025-01-01, or a duration back such as 30d.")
+    ] = "90d",
     until: Annotated[str, typer.Option(help="Last day, included (default: today).")] = "",
     out_file: Annotated[Path, typer.Option("--out", help="The PNG file to write.")] = Path("trend.png"),
 ) -> None:
@@ -396,8 +448,12 @@ def _local_day(text: str, now: datetime, tz: str) -> date:
 @app.command()
 def digest(
     chat: Annotated[str, typer.Option("--chat", help="Chat id, e.g. telegram:-1001234 or console:local.")],
-    since: Annotated[str, typer.Option(help="Start: ISO date/time, or a duration back such as 1d "
-                                      "(default: since the chat's last digest).")] = "",
+    since: Annotated[
+        str,
+        typer.Option(
+            help="Start: ISO date/time, or a duration back such as 1d (default: since the chat's last digest)."
+        ),
+    ] = "",
 ) -> None:
     """Print a chat's digest for the period since its last one (or --since)."""
     now = Clock().now()
@@ -407,9 +463,14 @@ def digest(
         if row is None:
             return None
         start = _since(since, now) if since else period_start(db, row, now)
-        return digest_reply(db, dict(row, digest_skip_empty=0), start, now,
-                            default_tz=STATE.config.timezone,
-                            max_items=STATE.config.digest.max_items_per_topic)
+        return digest_reply(
+            db,
+            dict(row, digest_skip_empty=0),
+            start,
+            now,
+            default_tz=STATE.config.timezone,
+            max_items=STATE.config.digest.max_items_per_topic,
+        )
 
     try:
         reply = _with_store(lambda store: store.run(build))
@@ -435,8 +496,10 @@ def _since(text: str, now: datetime) -> datetime:
     try:
         return from_iso(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a start time: give a duration back (2d, 12h), today, yesterday, "
-                         "or a date such as 2025-09-01") from None
+        raise ValueError(
+            f"{text!r} is not a start time: give a duration back (2d, 12h), today, yesterday, "
+            "or a date such as 2025-09-01"
+        ) from None
 
 
 @reindex_app.command("people")
@@ -475,11 +538,21 @@ def sources_add(
     if found.warning:
         err.print(inert(f"warning: {found.warning}"), highlight=False)
     url = found.url
-    source_id = _with_store(lambda store: store.run(
-        sources.upsert_source, url, kind=found.kind, every_s=every_s, full_text=full_text, title=title or None,
-        now=iso(Clock().now())))
-    out.print(inert(f"source {source_id}: {display_url(url)} every {every}{' (full text)' if full_text else ''}"),
-              highlight=False)
+    source_id = _with_store(
+        lambda store: store.run(
+            sources.upsert_source,
+            url,
+            kind=found.kind,
+            every_s=every_s,
+            full_text=full_text,
+            title=title or None,
+            now=iso(Clock().now()),
+        )
+    )
+    out.print(
+        inert(f"source {source_id}: {display_url(url)} every {every}{' (full text)' if full_text else ''}"),
+        highlight=False,
+    )
 
 
 async def _check_new_source(url: str) -> NewSource:
@@ -494,9 +567,15 @@ def sources_list() -> None:
     table = Table("id", "source", "every", "status", "last ok", "errors", "last error")
     for r in rows:
         status = "paused" if r["paused"] else ("failing" if r["error_count"] else "ok")
-        table.add_row(str(r["id"]), inert(r["title"] or display_url(r["url"])), f"{r['every_s']}s", status,
-                      (r["last_ok_at"] or "never")[:16], str(r["error_count"]),
-                      inert(r["paused_reason"] or r["last_error"] or ""))
+        table.add_row(
+            str(r["id"]),
+            inert(r["title"] or display_url(r["url"])),
+            f"{r['every_s']}s",
+            status,
+            (r["last_ok_at"] or "never")[:16],
+            str(r["error_count"]),
+            inert(r["paused_reason"] or r["last_error"] or ""),
+        )
     out.print(table)
 
 
@@ -530,8 +609,15 @@ def sources_import(file: Annotated[Path, typer.Argument(help="An OPML file.")]) 
 
     async def work(store: Store) -> None:
         for feed in feeds:
-            await store.run(sources.upsert_source, feed["url"], kind="feed", every_s=600, full_text=False,
-                            title=feed.get("title") or None, now=iso(Clock().now()))
+            await store.run(
+                sources.upsert_source,
+                feed["url"],
+                kind="feed",
+                every_s=600,
+                full_text=False,
+                title=feed.get("title") or None,
+                now=iso(Clock().now()),
+            )
 
     _with_store(work)
     skipped = f", skipped {len(entries.skipped)}" if entries.skipped else ""
@@ -550,6 +636,7 @@ def sources_export() -> None:
 @app.command()
 def doctor() -> None:
     """Check the config, the database, each platform's token and each source; say what to fix."""
+
     async def work(store: Store) -> list[Any]:
         async with make_fetcher(STATE.config) as fetcher:
             return await run_checks(STATE.config, store, fetcher)
@@ -570,7 +657,6 @@ def version() -> None:
 
 def main() -> None:
     app()
-
 
 
 if __name__ == "__main__":

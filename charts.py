@@ -70,16 +70,25 @@ def _plot_series(ax: Axes, series: Sequence[Series]) -> None:
     for n, one in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         x = date2num([point.start for point in one.points])
-        ax.plot(x, [point.count for point in one.points], color=colour, linewidth=1.6, alpha=0.55,
-                marker="o" if len(x) <= 60 else None, markersize=4)
+        ax.plot(
+            x,
+            [point.count for point in one.points],
+            color=colour,
+            linewidth=1.6,
+            alpha=0.55,
+            marker="o" if len(x) <= 60 else None,
+            markersize=4,
+        )
         ax.plot(x, one.rolling, color=colour, linewidth=4, solid_capstyle="round")
     unit = "day" if not series or series[0].bucket == "day" else "week"
-    handles = [Line2D([], [], color=PALETTE[n % len(PALETTE)], linewidth=4, label=one.label)
-               for n, one in enumerate(series)]
-    handles += [Line2D([], [], color=GREY, linewidth=1.6, alpha=0.7, label=f"stories per {unit}"),
-                Line2D([], [], color=GREY, linewidth=4, label=series[0].rolling_label if series else "mean")]
-    ax.legend(handles=handles, loc="upper left", fontsize=LEGEND_PT, frameon=False,
-              ncol=min(len(handles), 3))
+    handles = [
+        Line2D([], [], color=PALETTE[n % len(PALETTE)], linewidth=4, label=one.label) for n, one in enumerate(series)
+    ]
+    handles += [
+        Line2D([], [], color=GREY, linewidth=1.6, alpha=0.7, label=f"stories per {unit}"),
+        Line2D([], [], color=GREY, linewidth=4, label=series[0].rolling_label if series else "mean"),
+    ]
+    ax.legend(handles=handles, loc="upper left", fontsize=LEGEND_PT, frameon=False, ncol=min(len(handles), 3))
 
 
 def _style_axes(ax: Axes, series: Sequence[Series]) -> None:
@@ -119,7 +128,13 @@ def _annotate_peaks(ax: Axes, chart: TrendChart) -> None:
         if peak.top_title:
             text += ": " + short_headline(peak.top_title, 34)
         ax.annotate(
-            text, xy=(float(date2num(peak.start)), peak.count), xytext=(-12 if where > 0.6 else 12, 22 + 24 * rank),
-            textcoords="offset points", ha="right" if where > 0.6 else "left", fontsize=NOTE_PT, color="#111111",
+            text,
+            xy=(float(date2num(peak.start)), peak.count),
+            xytext=(-12 if where > 0.6 else 12, 22 + 24 * rank),
+            textcoords="offset points",
+            ha="right" if where > 0.6 else "left",
+            fontsize=NOTE_PT,
+            color="#111111",
             bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": colour, "alpha": 0.9},
-            arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 1.5})
+            arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 1.5},
+        )

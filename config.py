@@ -202,8 +202,11 @@ _CHOICES = {
 
 # Allow lists (handlers/access.py): what each entry may look like, and how to say so when it does not.
 _ACCESS_IDS = {
-    ("telegram", "allowed_users"): (re.compile(r"^(\d{1,20}|@[A-Za-z0-9_]{4,32})$"),
-                                    "a numeric user id or an @username", '[123456789, "@ann_k"]'),
+    ("telegram", "allowed_users"): (
+        re.compile(r"^(\d{1,20}|@[A-Za-z0-9_]{4,32})$"),
+        "a numeric user id or an @username",
+        '[123456789, "@ann_k"]',
+    ),
     ("telegram", "allowed_chats"): (re.compile(r"^-?\d{1,20}$"), "a numeric chat id", "[-1001234567890]"),
     ("slack", "allowed_users"): (re.compile(r"^[UW][A-Z0-9]{1,20}$"), "a Slack member id", '["U0123ABCD"]'),
     ("slack", "allowed_channels"): (re.compile(r"^[CGD][A-Z0-9]{1,20}$"), "a Slack channel id", '["C0123ABCD"]'),
@@ -324,6 +327,4 @@ def _check_source(source: SourceConfig, where: str, key: str) -> None:
 
 
 def _type_name(t: type) -> str:
-    return {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}.get(
-        t, t.__name__
-    )
+    return {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}.get(t, t.__name__)

@@ -90,8 +90,7 @@ async def check_source(fetcher: Fetcher, source: dict[str, Any]) -> Check:
     except Exception as exc:  # a hostile answer nobody foresaw must not hide the other checks
         return Check(name, False, f"{shown}: unexpected {type(exc).__name__}")
     try:  # a page is no feed however well it answers (the error names the feed it links, if any)
-        parse_document(result.body, url=result.url, content_type=result.content_type, name=result.url,
-                       feeds_only=True)
+        parse_document(result.body, url=result.url, content_type=result.content_type, name=result.url, feeds_only=True)
     except IngestError as exc:
         return Check(name, False, f"{shown}: HTTP {result.status}, but {exc}")
     except Exception as exc:

@@ -21,8 +21,18 @@ from typing import TextIO
 # Parsing libraries that log (or `warnings.warn`, seen as "py.warnings") their guesses about odd input:
 # trafilatura's "wrong encoding detected", htmldate's and dateutil's date warnings. diplobot reports what
 # matters about an input itself (IngestError, feed warnings), so theirs are DEBUG: shown with --verbose only.
-THIRD_PARTY_QUIET = ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer", "dateparser",
-                     "dateutil", "feedparser", "readability", "py.warnings")
+THIRD_PARTY_QUIET = (
+    "trafilatura",
+    "htmldate",
+    "courlan",
+    "justext",
+    "charset_normalizer",
+    "dateparser",
+    "dateutil",
+    "feedparser",
+    "readability",
+    "py.warnings",
+)
 
 # Bot API URLs carry the token in the path; Slack tokens have recognisable prefixes.
 _SECRET_PATTERNS = (
@@ -110,12 +120,15 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         details = _details(record)
-        text = json.dumps({
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "component": record.name,
-            "message": record.getMessage() + (f"\n{details}" if details else ""),
-        }, ensure_ascii=False)
+        text = json.dumps(
+            {
+                "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                "level": record.levelname,
+                "component": record.name,
+                "message": record.getMessage() + (f"\n{details}" if details else ""),
+            },
+            ensure_ascii=False,
+        )
         return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -140,8 +153,14 @@ def demote_third_party() -> None:
     logging.setLogRecordFactory(factory)
 
 
-def _log_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,  # noqa: PLR0917
-                 file: TextIO | None = None, line: str | None = None) -> None:  # showwarning's own signature
+def _log_warning(  # noqa: PLR0917  (the signature of warnings.showwarning)
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:  # showwarning's own signature
     """`warnings.showwarning` replaced: a "py.warnings" record (demoted to DEBUG like the libraries')."""
     logging.getLogger("py.warnings").warning("%s:%s: %s: %s", filename, lineno, category.__name__, message)
 

@@ -49,10 +49,12 @@ class _StoreCollector(Collector):
         for state, n in self.snapshot["alerts"].items():
             family.add_metric([state], n)
         yield family
-        yield GaugeMetricFamily("diplobot_sources_failing", "Sources whose last poll failed",
-                                value=self.snapshot["sources_failing"])
-        yield GaugeMetricFamily("diplobot_sources_paused", "Sources paused after repeated failures",
-                                value=self.snapshot["sources_paused"])
+        yield GaugeMetricFamily(
+            "diplobot_sources_failing", "Sources whose last poll failed", value=self.snapshot["sources_failing"]
+        )
+        yield GaugeMetricFamily(
+            "diplobot_sources_paused", "Sources paused after repeated failures", value=self.snapshot["sources_paused"]
+        )
 
 
 class Metrics:
@@ -60,13 +62,17 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.commands = Counter("diplobot_commands", "Chat commands handled", ["platform"],
-                                registry=self.registry)
-        self.ingested = Counter("diplobot_articles_ingested", "New articles stored by this process",
-                                registry=self.registry)
+        self.commands = Counter("diplobot_commands", "Chat commands handled", ["platform"], registry=self.registry)
+        self.ingested = Counter(
+            "diplobot_articles_ingested", "New articles stored by this process", registry=self.registry
+        )
         self.delivery_latency = Histogram(
-            "diplobot_delivery_latency_seconds", "From alert queued to alert sent", ["platform"],
-            buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600), registry=self.registry)
+            "diplobot_delivery_latency_seconds",
+            "From alert queued to alert sent",
+            ["platform"],
+            buckets=(0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+            registry=self.registry,
+        )
         self.store_gauges = _StoreCollector()
         self.registry.register(self.store_gauges)
 
@@ -74,8 +80,7 @@ class Metrics:
 class OpsServer:
     """`/healthz` and `/metrics` on `listen` (host:port)."""
 
-    def __init__(self, listen: str, store: Store, metrics: Metrics, health: Callable[[], dict[str, bool]]
-                 ) -> None:
+    def __init__(self, listen: str, store: Store, metrics: Metrics, health: Callable[[], dict[str, bool]]) -> None:
         self.listen = listen
         self.store = store
         self.metrics = metrics
@@ -105,5 +110,7 @@ class OpsServer:
 
     async def _metrics(self, request: web.Request) -> web.Response:
         self.metrics.store_gauges.snapshot = await self.store.run(_snapshot)
-        return web.Response(body=generate_latest(self.metrics.registry),
-                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+        return web.Response(
+            body=generate_latest(self.metrics.registry),
+            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+        )

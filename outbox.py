@@ -152,9 +152,18 @@ def mark_all_sent(db: Database, alert_ids: list[int], *, message_id: str, now: s
 class OutboxWorker:
     """Delivers due alerts of one platform; one task per chat with alerts due."""
 
-    def __init__(self, store: Store, messenger: Messenger, config: Config, clock: Clock | None = None, *,
-                 batch: int = 500, on_sent: Callable[[float], None] = lambda latency_s: None,
-                 patience_s: float = SEND_PATIENCE_S, busy_chats: int = BUSY_CHATS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        messenger: Messenger,
+        config: Config,
+        clock: Clock | None = None,
+        *,
+        batch: int = 500,
+        on_sent: Callable[[float], None] = lambda latency_s: None,
+        patience_s: float = SEND_PATIENCE_S,
+        busy_chats: int = BUSY_CHATS,
+    ) -> None:
         self.store = store
         self.messenger = messenger
         self.config = config
@@ -173,12 +182,20 @@ class OutboxWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self.sent = 0
 
-    async def dispatch(self) -> list[asyncio.Task[int]]:
-        """Start a delivery task for every chat that has due alerts or digests and none running."""
+    async def dispatch(self, *, newest_only: bool = False) -> list[asyncio.Task[int]]:
+        """Start a delivery task for every chat that has due alerts or digests and none running.
+
+        `newest_only`: look only at the newest alerts (a cheap query), for when many chats are being served
+        already and a full look can wait: a breaking story still goes out within a few seconds.
+        """
         now = iso(self.clock.now())
         busy = tuple(self._chat_tasks)
-        due = await self.store.run(alerts.due_alerts, self.messenger.platform, now, self.batch, exclude=busy)
-        due_digests = await self.store.run(digests.due_digests, self.messenger.platform, now, exclude=busy)
+        if newest_only:
+            due = await self.store.run(alerts.newest_due_alerts, self.messenger.platform, now, exclude=busy)
+            due_digests: list[dict[str, Any]] = []
+        else:
+            due = await self.store.run(alerts.due_alerts, self.messenger.platform, now, self.batch, exclude=busy)
+            due_digests = await self.store.run(digests.due_digests, self.messenger.platform, now, exclude=busy)
         by_chat: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
         for alert in due:
             by_chat.setdefault(alert["chat_id"], ([], []))[0].append(alert)
@@ -202,8 +219,9 @@ class OutboxWorker:
         await self.apply_edits()
         return sent
 
-    async def _deliver_chat(self, chat_id: str, chat_alerts: list[dict[str, Any]],
-                            chat_digests: list[dict[str, Any]]) -> int:
+    async def _deliver_chat(
+        self, chat_id: str, chat_alerts: list[dict[str, Any]], chat_digests: list[dict[str, Any]]
+    ) -> int:
         pace = self.messenger.pace((chat_alerts or chat_digests)[0]["chat_kind"])
         pacer = self._chat_pacers.setdefault(chat_id, Pacer(pace.per_s / pace.count))
         sent = 0
@@ -241,8 +259,9 @@ class OutboxWorker:
             except DeliveryError as exc:
                 failure = exc
             else:
-                await self._record(mark_all_sent, [a["id"] for a in held], message_id=str(message_id),
-                                   now=iso(self.clock.now()))
+                await self._record(
+                    mark_all_sent, [a["id"] for a in held], message_id=str(message_id), now=iso(self.clock.now())
+                )
                 return len(held)
         for alert in held:
             if not await self._record_failure(chat_id, alert, failure):
@@ -324,16 +343,16 @@ class OutboxWorker:
             except DeliveryError as exc:
                 failure = exc
             else:
-                await self._record(digests.finish_digest, digest["id"], now=iso(self.clock.now()),
-                                   message_id=str(message_id))
+                await self._record(
+                    digests.finish_digest, digest["id"], now=iso(self.clock.now()), message_id=str(message_id)
+                )
                 return "sent"
         if await self._chat_must_wait(chat_id, failure):
             return "stop"
         attempts = digest["attempts"] + 1
         if attempts >= self.config.delivery.max_attempts:
             log.error("digest %s to %s failed for good: %s", digest["id"], chat_id, failure.reason)
-            await self.store.run(digests.finish_digest, digest["id"], now=iso(self.clock.now()),
-                                 error=failure.reason)
+            await self.store.run(digests.finish_digest, digest["id"], now=iso(self.clock.now()), error=failure.reason)
         else:
             retry_at = iso(self.clock.now() + timedelta(seconds=backoff_s(attempts)))
             await self.store.run(digests.retry_digest, digest["id"], error=failure.reason, next_attempt_at=retry_at)
@@ -383,10 +402,12 @@ class OutboxWorker:
         while not self._stopping:  # also ends the loop when a cancellation gets lost in a racing wake-up
             try:
                 # connected is False once the platform is stopping; with enough chats already being
-                # served, the (costly, with a big backlog) outbox query can wait
+                # served, the (costly, with a big backlog) full outbox query can wait, not the newest alerts
                 if self.messenger.connected and len(self._chat_tasks) < self.busy_chats:
                     await self.dispatch()
                     await self.apply_edits()
+                elif self.messenger.connected:
+                    await self.dispatch(newest_only=True)
             except Exception:
                 log.exception("outbox %s: dispatch failed", self.messenger.platform)
             with contextlib.suppress(TimeoutError):

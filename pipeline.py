@@ -108,15 +108,14 @@ def unstored_drafts(db: Database, drafts: list[ArticleDraft]) -> list[ArticleDra
     return [draft for draft, keys in zip(drafts, links, strict=True) if not keys & known]
 
 
-def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int | None,
-                 now: str) -> IngestCounts:
+def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int | None, now: str) -> IngestCounts:
     """Insert the new articles of a batch, `STORE_STEP` to a transaction (one big file must not hold the write
     lock for seconds); the enrichment stage then gives them stories and people."""
     rows = [to_row(draft, source_id=source_id, now=now) for draft in drafts]
     counts = IngestCounts()
     for start in range(0, len(rows), STORE_STEP):
         with db.atomic():
-            ids = articles.insert_articles(db, rows[start:start + STORE_STEP])
+            ids = articles.insert_articles(db, rows[start : start + STORE_STEP])
         new = sum(article_id is not None for article_id in ids)
         counts.add(IngestCounts(new=new, duplicates=len(ids) - new))
     return counts
@@ -129,8 +128,9 @@ MATCH_STEP = 50  # articles per matching transaction at most ...
 MATCH_STEP_S = 0.1  # ... or this many seconds, whichever comes first
 
 
-def enrich_ids(db: Database, ids: list[int], now: str, prepared: Iterable[Prepared | None] = (), *,
-               aliases: Aliases | None = None) -> int:
+def enrich_ids(
+    db: Database, ids: list[int], now: str, prepared: Iterable[Prepared | None] = (), *, aliases: Aliases | None = None
+) -> int:
     """Give these articles (those of them not enriched yet) their story and people in one transaction.
 
     `prepared` holds story work done beforehand for some of them (`prepare_stories`, run by worker processes in
@@ -173,8 +173,9 @@ def prepare_in_worker(db_path: str, ids: list[int]) -> list[Prepared | None]:
     return prepare_stories(_worker_database(db_path), ids)
 
 
-def enrich_in_worker(db_path: str, ids: list[int], now: str, aliases: str | None,
-                     prepared: list[Prepared | None] | None = None) -> int:
+def enrich_in_worker(
+    db_path: str, ids: list[int], now: str, aliases: str | None, prepared: list[Prepared | None] | None = None
+) -> int:
     """`enrich_ids` in a sandbox worker process, on a connection of its own; `aliases` names the aliases file."""
     aliases_file = _worker_aliases.get(aliases)
     if aliases_file is None:
@@ -195,8 +196,9 @@ def _worker_database(path: str) -> Database:
     return db
 
 
-def enrich_pending(db: Database, now: datetime | None = None, *, limit: int | None = None,
-                   aliases: Aliases | None = None) -> int:
+def enrich_pending(
+    db: Database, now: datetime | None = None, *, limit: int | None = None, aliases: Aliases | None = None
+) -> int:
     """Enrich stored, not yet enriched articles (all, or the oldest `limit`) in this process; returns how many.
 
     Oldest first, since a story is found among the articles stored before.
@@ -212,8 +214,9 @@ def enrich_pending(db: Database, now: datetime | None = None, *, limit: int | No
     return done
 
 
-def _enrich_one(db: Database, assigner: StoryAssigner, article_id: int, prepared: Prepared | None,
-                aliases: Aliases | None) -> None:
+def _enrich_one(
+    db: Database, assigner: StoryAssigner, article_id: int, prepared: Prepared | None, aliases: Aliases | None
+) -> None:
     steps: tuple[tuple[str, Callable[[], object]], ...] = (
         ("story", lambda: assigner.assign(article_id, prepared)),
         ("people", lambda: index_article_people(db, article_id, aliases)),
@@ -318,8 +321,14 @@ def _match_one(db: Database, state: MatchState, article_id: int, now: datetime) 
         if chat is None:
             continue
         held_until = quiet_until(now, chat["timezone"] or "UTC", chat["quiet_start"], chat["quiet_end"])
-        new.append(alerts.NewAlert(chat_id, "[" + ", ".join(topics) + "]", iso(held_until) if held_until else stamp,
-                                   held=held_until is not None))
+        new.append(
+            alerts.NewAlert(
+                chat_id,
+                "[" + ", ".join(topics) + "]",
+                iso(held_until) if held_until else stamp,
+                held=held_until is not None,
+            )
+        )
     # one statement for all the chats: an article that matches thousands of chats is written in one go
     return alerts.create_alerts(db, article_id=article_id, story_id=article["story_id"], new=new, now=stamp)
 
@@ -336,8 +345,16 @@ def _topic_json(sub: dict[str, Any], query: Query, match: Match, shared: dict[tu
     key = (sub["query"], match.phrase, match.field, match.start, match.end)
     tail = shared.get(key)
     if tail is None:
-        tail = shared[key] = json.dumps({"query": sub["query"], "describe": query.describe(), "phrase": match.phrase,
-                                         "field": match.field, "start": match.start, "end": match.end})[1:]
+        tail = shared[key] = json.dumps(
+            {
+                "query": sub["query"],
+                "describe": query.describe(),
+                "phrase": match.phrase,
+                "field": match.field,
+                "start": match.start,
+                "end": match.end,
+            }
+        )[1:]
     return f'{{"id": {int(sub["id"])}, {tail}'
 
 
@@ -348,8 +365,14 @@ class Pipeline:
     Each step is one short transaction followed by a return to the event loop.
     """
 
-    def __init__(self, store: Store, sandbox: Sandbox | None = None, *, aliases: AliasesFile | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        sandbox: Sandbox | None = None,
+        *,
+        aliases: AliasesFile | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.store = store
         self.sandbox = sandbox
         self.aliases_file = aliases  # the owner's (runtime, CLI); a worker gets only its path and reads its own
@@ -357,8 +380,9 @@ class Pipeline:
         self.clock = clock or Clock()
         self.state = MatchState()
 
-    async def ingest(self, drafts: list[ArticleDraft], *, source_id: int | None = None,
-                     now: datetime | None = None) -> IngestCounts:
+    async def ingest(
+        self, drafts: list[ArticleDraft], *, source_id: int | None = None, now: datetime | None = None
+    ) -> IngestCounts:
         """Store drafts, enrich and match them; alerts land in the outbox for whichever process delivers."""
         now = now or self.clock.now()
         counts = await self.store.run(store_drafts, drafts, source_id=source_id, now=iso(now))
@@ -383,21 +407,22 @@ class Pipeline:
         prepares the story work of the next (`prepare_in_worker`: reads only, so any number may run at once).
         """
         ids = await self.store.run(articles.unenriched_ids, limit)
-        steps = [ids[i:i + ENRICH_STEP] for i in range(0, len(ids), ENRICH_STEP)]
+        steps = [ids[i : i + ENRICH_STEP] for i in range(0, len(ids), ENRICH_STEP)]
         if self.sandbox is None:
             for step in steps:
-                await self.store.run(enrich_ids, step, iso(now),
-                                     aliases=self.aliases_file.current() if self.aliases_file else None)
+                await self.store.run(
+                    enrich_ids, step, iso(now), aliases=self.aliases_file.current() if self.aliases_file else None
+                )
             return len(ids)
         ahead: list[asyncio.Task[list[Prepared | None]]] = []
         try:
             for index, step in enumerate(steps):
                 if not ahead:
-                    ahead.extend(asyncio.create_task(self._prepare(s)) for s in steps[index:index + PREPARE_AHEAD])
+                    ahead.extend(asyncio.create_task(self._prepare(s)) for s in steps[index : index + PREPARE_AHEAD])
                 prepared = await ahead.pop(0)
                 writing = asyncio.create_task(self._enrich_isolated(step, now, prepared))
                 await asyncio.sleep(0)  # the write goes to the pool before the preparations queued below
-                for later in steps[index + 1 + len(ahead):index + 1 + PREPARE_AHEAD]:
+                for later in steps[index + 1 + len(ahead) : index + 1 + PREPARE_AHEAD]:
                     ahead.append(asyncio.create_task(self._prepare(later)))
                 await writing
         finally:
@@ -433,7 +458,13 @@ class Pipeline:
             await self._enrich_isolated([article_id], now, [ready.get(article_id)])
 
 
-async def ingest_drafts(store: Store, drafts: list[ArticleDraft], *, source_id: int | None = None,
-                        now: datetime | None = None, clock: Clock | None = None) -> IngestCounts:
+async def ingest_drafts(
+    store: Store,
+    drafts: list[ArticleDraft],
+    *,
+    source_id: int | None = None,
+    now: datetime | None = None,
+    clock: Clock | None = None,
+) -> IngestCounts:
     """Store, enrich and match drafts on `store`'s thread, with no aliases and no sandbox (the tests' shortcut)."""
     return await Pipeline(store, clock=clock).ingest(drafts, source_id=source_id, now=now)

@@ -66,8 +66,15 @@ def source_kind(url: str) -> str:
     return "file"
 
 
-async def poll_source(store: Store, fetcher: Fetcher, source: dict[str, Any], config: IngestConfig,
-                      now: datetime, *, runner: Runner = THREADS) -> PollResult:
+async def poll_source(
+    store: Store,
+    fetcher: Fetcher,
+    source: dict[str, Any],
+    config: IngestConfig,
+    now: datetime,
+    *,
+    runner: Runner = THREADS,
+) -> PollResult:
     """Poll one source; its parsing (and full-text pages') runs with `runner`, a sandbox worker in the bot.
 
     Any failure, foreseen (IngestError) or not (a bug, a hostile answer nobody thought of), is this
@@ -88,18 +95,32 @@ async def poll_source(store: Store, fetcher: Fetcher, source: dict[str, Any], co
         return await _failed(store, source, config, now, error=error[:300])
 
 
-async def _failed(store: Store, source: dict[str, Any], config: IngestConfig, now: datetime, *, error: str,
-                  retry_after: float | None = None) -> PollResult:
+async def _failed(
+    store: Store,
+    source: dict[str, Any],
+    config: IngestConfig,
+    now: datetime,
+    *,
+    error: str,
+    retry_after: float | None = None,
+) -> PollResult:
     """Record a failed poll: back off (at least as long as the server asked, at most MAX_RETRY_S)."""
     backoff = source["every_s"] * 2 ** min(source["error_count"], 32)
     retry = min(max(backoff, retry_after or 0), MAX_RETRY_S)
-    paused = await store.run(sources.record_failure, source["id"], error=error, now=iso(now),
-                             retry_in_s=retry, max_failures=config.max_failures)
+    paused = await store.run(
+        sources.record_failure,
+        source["id"],
+        error=error,
+        now=iso(now),
+        retry_in_s=retry,
+        max_failures=config.max_failures,
+    )
     return PollResult(url=source["url"], error=error, paused=paused)
 
 
-async def _poll_source(store: Store, fetcher: Fetcher, source: dict[str, Any], now: datetime,
-                       runner: Runner) -> PollResult:
+async def _poll_source(
+    store: Store, fetcher: Fetcher, source: dict[str, Any], now: datetime, runner: Runner
+) -> PollResult:
     result = PollResult(url=source["url"])
     drafts, meta = await _read(fetcher, source, now, runner)
     next_poll = iso(now + timedelta(seconds=source["every_s"] * random.uniform(0.95, 1.05)))
@@ -117,8 +138,9 @@ async def _poll_source(store: Store, fetcher: Fetcher, source: dict[str, Any], n
     return result
 
 
-async def _read(fetcher: Fetcher, source: dict[str, Any], now: datetime, runner: Runner
-                ) -> tuple[list[ArticleDraft] | None, dict[str, Any]]:
+async def _read(
+    fetcher: Fetcher, source: dict[str, Any], now: datetime, runner: Runner
+) -> tuple[list[ArticleDraft] | None, dict[str, Any]]:
     """The source's drafts (None when unchanged) and what to remember about the fetch."""
     kind = source["kind"]
     if kind == "sample":
@@ -132,8 +154,14 @@ async def _read(fetcher: Fetcher, source: dict[str, Any], now: datetime, runner:
     if fetched.status == 304:
         return None, meta
     # Decided by content, not by URL or Content-Type: RSS/Atom/RDF or JSON Feed; a page is "not a feed".
-    parsed = await runner.run(parse_document, fetched.body, url=fetched.url, content_type=fetched.content_type,
-                              name=source["url"], feeds_only=True)
+    parsed = await runner.run(
+        parse_document,
+        fetched.body,
+        url=fetched.url,
+        content_type=fetched.content_type,
+        name=source["url"],
+        feeds_only=True,
+    )
     meta.update(title=parsed.title, warning=parsed.warning)
     return parsed.drafts, meta
 
@@ -161,8 +189,15 @@ async def _with_full_texts(fetcher: Fetcher, drafts: list[ArticleDraft], runner:
     return list(await asyncio.gather(*(one(d) for d in drafts)))
 
 
-async def poll_due(store: Store, fetcher: Fetcher, config: IngestConfig, now: datetime,
-                   *, all_sources: bool = False, runner: Runner = THREADS) -> list[PollResult]:
+async def poll_due(
+    store: Store,
+    fetcher: Fetcher,
+    config: IngestConfig,
+    now: datetime,
+    *,
+    all_sources: bool = False,
+    runner: Runner = THREADS,
+) -> list[PollResult]:
     """Poll every due source (or every unpaused one), a few at a time."""
     until = datetime.max.replace(tzinfo=now.tzinfo) if all_sources else now
     rows = await store.run(sources.due_sources, iso(until))

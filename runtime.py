@@ -66,9 +66,12 @@ def retry_delay(attempt: int) -> float:
 
 def make_sandbox(config: Config) -> Sandbox:
     workers = config.workers
-    return Sandbox(Limits(cpu_s=workers.cpu_seconds, memory_mb=workers.memory_mb, timeout_s=workers.timeout),
-                   processes=workers.processes, log_format=config.ops.log_format,
-                   log_level=max(config.ops.log_level, "WARNING", key=logging.getLevelName))
+    return Sandbox(
+        Limits(cpu_s=workers.cpu_seconds, memory_mb=workers.memory_mb, timeout_s=workers.timeout),
+        processes=workers.processes,
+        log_format=config.ops.log_format,
+        log_level=max(config.ops.log_level, "WARNING", key=logging.getLevelName),
+    )
 
 
 def make_aliases(config: Config) -> AliasesFile:
@@ -77,8 +80,11 @@ def make_aliases(config: Config) -> AliasesFile:
 
 
 def make_fetcher(config: Config) -> Fetcher:
-    return Fetcher(max_bytes=config.ingest.max_bytes, timeout=config.ingest.timeout,
-                   allow_private=config.ingest.allow_private_hosts)
+    return Fetcher(
+        max_bytes=config.ingest.max_bytes,
+        timeout=config.ingest.timeout,
+        allow_private=config.ingest.allow_private_hosts,
+    )
 
 
 def sync_config_sources(db: Any, config: Config, now: str) -> None:
@@ -90,13 +96,29 @@ def sync_config_sources(db: Any, config: Config, now: str) -> None:
     wanted = []
     for src in config.sources:
         url = src.url if source_kind(src.url) != "file" else str(config.resolve(src.url))
-        sources.upsert_source(db, url, kind=source_kind(src.url), every_s=parse_duration(src.every),
-                              full_text=src.full_text, title=src.title or None, now=now, origin="config")
+        sources.upsert_source(
+            db,
+            url,
+            kind=source_kind(src.url),
+            every_s=parse_duration(src.every),
+            full_text=src.full_text,
+            title=src.title or None,
+            now=now,
+            origin="config",
+        )
         wanted.append(url)
     if not wanted and not any(s["origin"] == "cli" for s in sources.list_sources(db)):
         for url in SAMPLE_SOURCES:
-            sources.upsert_source(db, url, kind="sample", every_s=SAMPLE_EVERY_S, full_text=False,
-                                  title=f"sample: {url.removeprefix('sample:')}", now=now, origin="sample")
+            sources.upsert_source(
+                db,
+                url,
+                kind="sample",
+                every_s=SAMPLE_EVERY_S,
+                full_text=False,
+                title=f"sample: {url.removeprefix('sample:')}",
+                now=now,
+                origin="sample",
+            )
             wanted.append(url)
     for url in sources.remove_unlisted(db, wanted, origins=("config", "sample")):
         log.info("source %s is no longer in the config: not polled any more (its articles stay)", display_url(url))
@@ -111,7 +133,7 @@ def make_lexicon(config: Config) -> Lexicon:
 OPEN_WARNINGS = {
     "telegram": "telegram: anyone who finds this bot can use it; set [telegram] allowed_users to restrict",
     "slack": "slack: anyone in the workspace can use this bot; set [slack] allowed_users or allowed_channels "
-             "to restrict",
+    "to restrict",
 }
 
 
@@ -125,9 +147,16 @@ def warn_if_open(access: Access, platforms: list[str]) -> None:
 class Runtime:
     """All long-running parts of diplobot in one process."""
 
-    def __init__(self, config: Config, clock: Clock | None = None, *, console: bool | None = None,
-                 stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 aliases: AliasesFile | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock | None = None,
+        *,
+        console: bool | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        aliases: AliasesFile | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock or Clock()
         self.aliases = aliases if aliases is not None else make_aliases(config)
@@ -136,9 +165,14 @@ class Runtime:
         self.batch_store = Store(config.resolve(config.store.path))
         self.sandbox = make_sandbox(config)
         self.metrics = Metrics()
-        self.dispatcher = Dispatcher(self.store, config, self.clock,
-                                     on_handled=lambda p: self.metrics.commands.labels(p).inc(),
-                                     commands=default_commands(), aliases=self.aliases)
+        self.dispatcher = Dispatcher(
+            self.store,
+            config,
+            self.clock,
+            on_handled=lambda p: self.metrics.commands.labels(p).inc(),
+            commands=default_commands(),
+            aliases=self.aliases,
+        )
         self.fetcher = make_fetcher(config)
         self.stopped = asyncio.Event()
         self.platforms: list[Platform] = []
@@ -148,8 +182,16 @@ class Runtime:
         self._want_console = console
         self._console_io = (stdin, stdout)
         pipeline = Pipeline(self.batch_store, self.sandbox, aliases=self.aliases, clock=self.clock)
-        self.jobs = Jobs(self.batch_store, self.fetcher, config, self.clock, pipeline=pipeline, runner=self.sandbox,
-                         on_alerts=self.wake_workers, on_ingested=self.metrics.ingested.inc)
+        self.jobs = Jobs(
+            self.batch_store,
+            self.fetcher,
+            config,
+            self.clock,
+            pipeline=pipeline,
+            runner=self.sandbox,
+            on_alerts=self.wake_workers,
+            on_ingested=self.metrics.ingested.inc,
+        )
         self.scheduler = build_scheduler(self.jobs, config.timezone)
         self.ops = OpsServer(config.ops.listen, self.store, self.metrics, self.health) if config.ops.listen else None
 
@@ -168,8 +210,11 @@ class Runtime:
             want_console = self.config.console.enabled or not platforms
         if want_console:
             stdin, stdout = self._console_io
-            platforms.append(ConsolePlatform(self.dispatcher, self.config.console.chat,
-                                             stdin=stdin, stdout=stdout, on_eof=self.stopped.set))
+            platforms.append(
+                ConsolePlatform(
+                    self.dispatcher, self.config.console.chat, stdin=stdin, stdout=stdout, on_eof=self.stopped.set
+                )
+            )
         return platforms
 
     async def start(self) -> None:
@@ -188,15 +233,19 @@ class Runtime:
             worker.start()
             self.workers.append(worker)
             if wait is not None:
-                task = asyncio.create_task(self._keep_starting(platform, worker, wait),
-                                           name=f"start-{platform.platform}")
+                task = asyncio.create_task(
+                    self._keep_starting(platform, worker, wait), name=f"start-{platform.platform}"
+                )
                 self._retries.add(task)
                 task.add_done_callback(self._retries.discard)
         self.scheduler.start()
         if self.ops:
             await self.ops.start()
-        log.info("running with %s; database %s", ", ".join(p.platform for p in self.platforms) or "no platform",
-                 self.store.path)
+        log.info(
+            "running with %s; database %s",
+            ", ".join(p.platform for p in self.platforms) or "no platform",
+            self.store.path,
+        )
 
     async def _start_once(self, platform: Platform, attempt: int) -> float | None:
         """Start `platform`: None once it runs, else the seconds until the next attempt (said in one log line).
@@ -207,8 +256,9 @@ class Runtime:
             await platform.start()
         except PlatformUnreachable as exc:
             wait = retry_delay(attempt)
-            log.warning("%s is not connected (attempt %d): %s; trying again in %.1f s",
-                        platform.platform, attempt, exc, wait)
+            log.warning(
+                "%s is not connected (attempt %d): %s; trying again in %.1f s", platform.platform, attempt, exc, wait
+            )
             return wait
         except RuntimeError as exc:
             raise StartupError(f"{platform.platform}: {exc}") from None

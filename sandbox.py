@@ -70,8 +70,9 @@ class Sandbox:
     `fn` must be a module-level function and its arguments and result picklable.
     """
 
-    def __init__(self, limits: Limits | None = None, processes: int = 2, *, log_format: str = "text",
-                 log_level: str = "WARNING") -> None:
+    def __init__(
+        self, limits: Limits | None = None, processes: int = 2, *, log_format: str = "text", log_level: str = "WARNING"
+    ) -> None:
         self.limits = limits or Limits()
         self.processes = processes
         self.log_setup = (log_format, log_level)
@@ -81,9 +82,12 @@ class Sandbox:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(PRELOAD)
-            self._pool = pebble.ProcessPool(max_workers=self.processes, initializer=_init_worker,
-                                            initargs=(self.limits.memory_mb * 1024 * 1024, *self.log_setup),
-                                            context=context)
+            self._pool = pebble.ProcessPool(
+                max_workers=self.processes,
+                initializer=_init_worker,
+                initargs=(self.limits.memory_mb * 1024 * 1024, *self.log_setup),
+                context=context,
+            )
         return self._pool
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

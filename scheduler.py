@@ -45,10 +45,18 @@ class Jobs:
     enrichment stage run with `runner`/the pipeline's sandbox: worker processes that limits can stop.
     """
 
-    def __init__(self, store: Store, fetcher: Fetcher, config: Config, clock: Clock, *,
-                 pipeline: Pipeline | None = None, runner: Runner = THREADS,
-                 on_alerts: Callable[[], None] = lambda: None,
-                 on_ingested: Callable[[int], None] = lambda n: None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        config: Config,
+        clock: Clock,
+        *,
+        pipeline: Pipeline | None = None,
+        runner: Runner = THREADS,
+        on_alerts: Callable[[], None] = lambda: None,
+        on_ingested: Callable[[int], None] = lambda n: None,
+    ) -> None:
         self.store = store
         self.fetcher = fetcher
         self.config = config
@@ -89,12 +97,13 @@ class Jobs:
             await asyncio.wait(busy, timeout=1.0)
 
     async def poll(self) -> list[PollResult]:
+        """Poll the due sources and store what they bring; the match job (every few seconds) takes it from there,
+        so a long enrichment of a backlog never holds up the next poll."""
         results = await poll_due(self.store, self.fetcher, self.config.ingest, self.clock.now(), runner=self.runner)
         for result in results:
             if result.counts and result.counts.new:
                 log.info("ingested %s", result.line())
                 self.on_ingested(result.counts.new)
-        await self.match()
         return results
 
     async def digests(self) -> int:
@@ -114,8 +123,14 @@ class Jobs:
         digest_id = claim_digest(db, chat["id"], period.key, iso(start), iso(period.scheduled))
         if digest_id is None:
             return 0
-        reply = digest_reply(db, chat, start, period.scheduled, default_tz=self.config.timezone,
-                             max_items=self.config.digest.max_items_per_topic)
+        reply = digest_reply(
+            db,
+            chat,
+            start,
+            period.scheduled,
+            default_tz=self.config.timezone,
+            max_items=self.config.digest.max_items_per_topic,
+        )
         if reply is None:
             finish_digest(db, digest_id, now=iso(now))
             return 0
@@ -123,8 +138,9 @@ class Jobs:
         self._queue_chart(db, chat, period, start, now)
         return 1
 
-    def _queue_chart(self, db: Database, chat: dict[str, Any], period: DuePeriod, start: datetime,
-                     now: datetime) -> None:
+    def _queue_chart(
+        self, db: Database, chat: dict[str, Any], period: DuePeriod, start: datetime, now: datetime
+    ) -> None:
         """Weekly digests, and daily ones with `/settings digest chart on`, are followed by a trend chart of the
         chat's topics, queued as its own outbox message right after the digest (a photo's caption holds 1,024
         characters, a digest more) and claimed like a digest, so it is never sent twice either."""
@@ -155,14 +171,26 @@ class Jobs:
 def build_scheduler(jobs: Jobs, timezone: str) -> AsyncIOScheduler:
     """Source polling every few seconds (each source keeps its own interval) and quick matching ticks,
     which also pick up articles stored by other processes."""
-    scheduler = AsyncIOScheduler(timezone=timezone, job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": 60,
-    })
-    scheduler.add_job(jobs.tracked(jobs.poll), "interval", seconds=POLL_TICK_S, id="poll",
-                      next_run_time=jobs.clock.now())
+    scheduler = AsyncIOScheduler(
+        timezone=timezone,
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": 60,
+        },
+    )
+    scheduler.add_job(
+        jobs.tracked(jobs.poll), "interval", seconds=POLL_TICK_S, id="poll", next_run_time=jobs.clock.now()
+    )
     scheduler.add_job(jobs.tracked(jobs.match), "interval", seconds=MATCH_TICK_S, id="match")
-    scheduler.add_job(jobs.tracked(jobs.digests), "interval", seconds=DIGEST_TICK_S, id="digests",
-                      next_run_time=jobs.clock.now())
-    scheduler.add_job(jobs.tracked(jobs.retention), "interval", hours=RETENTION_EVERY_H, id="retention",
-                      next_run_time=jobs.clock.now() + timedelta(seconds=RETENTION_FIRST_S))
+    scheduler.add_job(
+        jobs.tracked(jobs.digests), "interval", seconds=DIGEST_TICK_S, id="digests", next_run_time=jobs.clock.now()
+    )
+    scheduler.add_job(
+        jobs.tracked(jobs.retention),
+        "interval",
+        hours=RETENTION_EVERY_H,
+        id="retention",
+        next_run_time=jobs.clock.now() + timedelta(seconds=RETENTION_FIRST_S),
+    )
     return scheduler

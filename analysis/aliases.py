@@ -57,4 +57,3 @@ class AliasesFile:
             raise AliasError(f"{path}: cannot read aliases file: {exc.__class__.__name__}") from None
         self._aliases = parse_aliases(text, str(path))
         self._mtime = mtime
-

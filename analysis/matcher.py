@@ -181,15 +181,17 @@ class Matcher:
             self._match_booleans(first, out, summary_at, body_at)
         return out
 
-    def _match_booleans(self, first: dict[_Term, tuple[int, int]], out: dict[int, Match], summary_at: int,
-                        body_at: int) -> None:
+    def _match_booleans(
+        self, first: dict[_Term, tuple[int, int]], out: dict[int, Match], summary_at: int, body_at: int
+    ) -> None:
         present = first.keys()
         for sub_id in set(chain.from_iterable(term.booleans for term in present)):
             sub: _Boolean = self._subs[sub_id][1]  # type: ignore[assignment]
             reasons = sub.reasons(present)
             if reasons:
-                _, _, display, term = min((first[t][0], n, d, t) for n, (t, d) in enumerate(sub.positives)
-                                          if t in reasons)
+                _, _, display, term = min(
+                    (first[t][0], n, d, t) for n, (t, d) in enumerate(sub.positives) if t in reasons
+                )
                 out[sub_id] = _new_match(Match, (sub_id, display, *_place(first[term], summary_at, body_at)))
 
     def _add(self, sub_id: int, query: Query) -> None:
@@ -331,8 +333,10 @@ def _clauses(node: Node, ids: Mapping[Term, _Term]) -> tuple[_Clause, ...] | Non
     found = clauses(node, MAX_CLAUSES)
     if found is None:
         return None
-    return tuple((tuple(dict.fromkeys(ids[t] for t in need)), tuple(dict.fromkeys(ids[t] for t in avoid)))
-                 for need, avoid in found)
+    return tuple(
+        (tuple(dict.fromkeys(ids[t] for t in need)), tuple(dict.fromkeys(ids[t] for t in avoid)))
+        for need, avoid in found
+    )
 
 
 def _holds(node: Node, ids: Mapping[Term, _Term], present: Set[_Term]) -> bool:

@@ -25,45 +25,204 @@ from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz
 
-PARTICLES = frozenset({"von", "van", "der", "den", "de", "da", "di", "du", "des", "del", "della", "la", "le", "al",
-                       "el", "bin", "ibn", "ter", "dos", "das", "zu", "af", "ben", "ul", "bint", "wa"})
+PARTICLES = frozenset(
+    {
+        "von",
+        "van",
+        "der",
+        "den",
+        "de",
+        "da",
+        "di",
+        "du",
+        "des",
+        "del",
+        "della",
+        "la",
+        "le",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "ter",
+        "dos",
+        "das",
+        "zu",
+        "af",
+        "ben",
+        "ul",
+        "bint",
+        "wa",
+    }
+)
 SURNAME_NEAR = 85.0
 GIVEN_NEAR = 85.0
 
-_FOLD = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u0131": "i", "\u00f8": "o", "\u00d8": "O", "\u0142": "l",
-    "\u0141": "L", "\u0111": "d", "\u0110": "D", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE",
-    "\u00df": "ss", "\u00fe": "th",
-})
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u02bc": "'",
+        "\u0131": "i",
+        "\u00f8": "o",
+        "\u00d8": "O",
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u00e6": "ae",
+        "\u00c6": "AE",
+        "\u0153": "oe",
+        "\u0152": "OE",
+        "\u00df": "ss",
+        "\u00fe": "th",
+    }
+)
 
 # Ukrainian: the official national system (KMU 2010), with its word-initial forms. Russian: BGN/PCGN, the one
 # English-language news mostly follows (Ye- at the start of a word and after a vowel).
-_UK = dict(zip("абвгґдезиіклмнопрстуфхцчшщьюя'’", [
-    "a", "b", "v", "h", "g", "d", "e", "z", "y", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
-    "kh", "ts", "ch", "sh", "shch", "", "iu", "ia", "", ""], strict=True))
+_UK = dict(
+    zip(
+        "абвгґдезиіклмнопрстуфхцчшщьюя'’",
+        [
+            "a",
+            "b",
+            "v",
+            "h",
+            "g",
+            "d",
+            "e",
+            "z",
+            "y",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "iu",
+            "ia",
+            "",
+            "",
+        ],
+        strict=True,
+    )
+)
 _UK.update({"є": "e", "ж": "zh", "ї": "i", "й": "i"})  # є inside a word as English news writes it: Umerov
 _UK_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
-_RU = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", [
-    "a", "b", "v", "g", "d", "e", "yo", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
-    "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"], strict=True))
+_RU = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "yo",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+        ],
+        strict=True,
+    )
+)
 _RU_AFTER_VOWEL = {"е": "ye"}
 _UK_ONLY = frozenset("іїєґ")
 _RU_ONLY = frozenset("ыэъё")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _VOWELS = frozenset("аеёиоуыэюяіїєАЕЁИОУЫЭЮЯІЇЄ")
 
-_SKELETON_RULES = (("kh", "h"), ("ph", "f"), ("th", "t"), ("ck", "k"), ("w", "v"), ("x", "ks"), ("q", "k"),
-                   ("j", "i"), ("y", "i"), ("g", "h"), ("tz", "ts"))
+_SKELETON_RULES = (
+    ("kh", "h"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("ck", "k"),
+    ("w", "v"),
+    ("x", "ks"),
+    ("q", "k"),
+    ("j", "i"),
+    ("y", "i"),
+    ("g", "h"),
+    ("tz", "ts"),
+)
 _DOUBLE = re.compile(r"(.)\1+")
 _LEADING_I = re.compile(r"^i(?=[aeou])")
 _NICKNAMES = {
-    "steve": "stephen", "steven": "stephen", "mike": "michael", "bob": "robert", "rob": "robert",
-    "bill": "william", "will": "william", "jim": "james", "jimmy": "james", "tony": "anthony", "dick": "richard",
-    "rick": "richard", "alex": "alexander", "sasha": "alexander", "dan": "daniel", "dave": "david",
-    "tom": "thomas", "joe": "joseph", "ed": "edward", "ted": "edward", "chris": "christopher", "nick": "nicholas",
-    "pete": "peter", "sam": "samuel", "ben": "benjamin", "matt": "matthew", "andy": "andrew", "greg": "gregory",
-    "jeff": "jeffrey", "ken": "kenneth", "liz": "elizabeth", "kate": "katherine", "larry": "lawrence",
-    "jerry": "gerald", "charlie": "charles", "chuck": "charles", "jon": "jonathan", "volodya": "volodymyr",
+    "steve": "stephen",
+    "steven": "stephen",
+    "mike": "michael",
+    "bob": "robert",
+    "rob": "robert",
+    "bill": "william",
+    "will": "william",
+    "jim": "james",
+    "jimmy": "james",
+    "tony": "anthony",
+    "dick": "richard",
+    "rick": "richard",
+    "alex": "alexander",
+    "sasha": "alexander",
+    "dan": "daniel",
+    "dave": "david",
+    "tom": "thomas",
+    "joe": "joseph",
+    "ed": "edward",
+    "ted": "edward",
+    "chris": "christopher",
+    "nick": "nicholas",
+    "pete": "peter",
+    "sam": "samuel",
+    "ben": "benjamin",
+    "matt": "matthew",
+    "andy": "andrew",
+    "greg": "gregory",
+    "jeff": "jeffrey",
+    "ken": "kenneth",
+    "liz": "elizabeth",
+    "kate": "katherine",
+    "larry": "lawrence",
+    "jerry": "gerald",
+    "charlie": "charles",
+    "chuck": "charles",
+    "jon": "jonathan",
+    "volodya": "volodymyr",
 }
 
 
@@ -200,8 +359,7 @@ def given_compatible(a: Name, b: Name) -> bool:
     first_a, first_b = keys_a[0], keys_b[0]
     if _is_initial(a.given[0]) or _is_initial(b.given[0]):
         return first_a[:1] == first_b[:1]
-    return (first_a[:1] == first_b[:1] and a.surname_key == b.surname_key
-            and fuzz.ratio(first_a, first_b) >= GIVEN_NEAR)
+    return first_a[:1] == first_b[:1] and a.surname_key == b.surname_key and fuzz.ratio(first_a, first_b) >= GIVEN_NEAR
 
 
 def _is_initial(token: str) -> bool:
@@ -235,8 +393,12 @@ def same_person(a: str, b: str, aliases: Aliases | None = None) -> bool:
     if not surname_compatible(name_a, name_b):
         # written in two alphabets, full names whose surnames differ only in vowels (Трамп / Trump, Макрон /
         # Macron) and whose given names agree
-        return cross and bool(name_a.given and name_b.given) and given_compatible(name_a, name_b) \
+        return (
+            cross
+            and bool(name_a.given and name_b.given)
+            and given_compatible(name_a, name_b)
             and bool(_consonants(name_a.surname) & _consonants(name_b.surname))
+        )
     if given_compatible(name_a, name_b):
         return True
     if cross:
@@ -382,14 +544,17 @@ def parse_aliases(text: str, where: str = "aliases") -> Aliases:
         for i, first in enumerate(keys):
             for j in range(i + 1, len(keys)):
                 if first & keys[j]:
-                    raise AliasError(f"{where}: {group[i]!r} and {group[j]!r} are spellings of the same name; "
-                                     "separate can only keep apart names that differ (see analysis/names.py)")
+                    raise AliasError(
+                        f"{where}: {group[i]!r} and {group[j]!r} are spellings of the same name; "
+                        "separate can only keep apart names that differ (see analysis/names.py)"
+                    )
         aliases.apart.extend((keys[i], keys[j]) for i in range(len(keys)) for j in range(i + 1, len(keys)))
     return aliases
 
 
 def _groups(value: object, key: str, where: str) -> Iterable[list[str]]:
     if not isinstance(value, list) or not all(
-            isinstance(g, list) and len(g) >= 2 and all(isinstance(n, str) and n.strip() for n in g) for g in value):
+        isinstance(g, list) and len(g) >= 2 and all(isinstance(n, str) and n.strip() for n in g) for g in value
+    ):
         raise AliasError(f'{where}: {key} must be a list of lists of two or more names, e.g. [["A B", "A C"]]')
     return value

@@ -57,28 +57,99 @@ DATA = Path(__file__).parent / "data"
 CONNECTORS = frozenset({"of", "to", "for"})
 _LEFT_TRIM = frozenset({"of", "to", "for", "and"})
 _PRONOUNS = frozenset({"his", "her", "their", "its"})
-_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "jr", "sr", "no", "vs", "prof",
-                            "rep", "sen", "gov", "adm", "capt", "maj", "mt", "ft", "ave", "approx", "inc", "ltd"})
+_ABBREVIATIONS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "gen",
+        "lt",
+        "col",
+        "sgt",
+        "jr",
+        "sr",
+        "no",
+        "vs",
+        "prof",
+        "rep",
+        "sen",
+        "gov",
+        "adm",
+        "capt",
+        "maj",
+        "mt",
+        "ft",
+        "ave",
+        "approx",
+        "inc",
+        "ltd",
+    }
+)
 _TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*(?:(?<=s)['\u2019](?!\w))?|\d[\d.,]*|\S")
 _POSSESSIVE = re.compile(r"['\u2019]s?$")
 _ENDS = frozenset(".!?…")
 _INITIALS = re.compile(r"(?:[A-Z]\.){1,2}")
-_ROLE_PREFIXES = frozenset({"ex", "co", "vice", "deputy", "acting", "lieutenant", "major", "brigadier", "rear",
-                            "under", "sub", "former"})
+_ROLE_PREFIXES = frozenset(
+    {"ex", "co", "vice", "deputy", "acting", "lieutenant", "major", "brigadier", "rear", "under", "sub", "former"}
+)
 # Arabic article or name prefix joined by a hyphen to a capitalised name: Osama el-Baz, Zine al-Abidine Ben Ali
 _PREFIXED_NAME = re.compile(r"(?:al|el|ad|ar|as|ash|at|az|ud|ul|bin|ibn|abu|abd|bint)-[A-Z]\w")
 # Surname endings of many languages (Mamatuyeva, Kaczmarek is not one): a capitalised pair ending so is a name
-_SURNAME_ENDING = re.compile(r"\w{3,}(?:ov|ova|ev|eva|yev|yeva|sky|ski|ska|skaya|skiy|skyi|enko|chuk|yuk|escu|"
-                             r"ovic|evic|vich|vili|dze|oglu|opoulos|akis|sson)$")
+_SURNAME_ENDING = re.compile(
+    r"\w{3,}(?:ov|ova|ev|eva|yev|yeva|sky|ski|ska|skaya|skiy|skyi|enko|chuk|yuk|escu|"
+    r"ovic|evic|vich|vili|dze|oglu|opoulos|akis|sson)$"
+)
 _HYPHENS = re.compile(r"[-\u2010\u2011]")
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 _ROMAN = frozenset({"II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV", "XVI"})
 # Lower-case words after a hyphen that make a capitalised word an adjective, not a name: Putin-era, Kremlin-backed
-_HYPHEN_ADJECTIVE = frozenset({
-    "era", "led", "backed", "born", "based", "style", "made", "owned", "run", "held", "linked", "type", "like",
-    "free", "wide", "allied", "friendly", "controlled", "funded", "sponsored", "dominated", "leaning", "aligned",
-    "brokered", "appointed", "speaking", "inspired", "bound", "related", "oriented", "level", "class", "listed",
-    "registered", "area", "zone", "wing", "supported", "trained", "educated", "minded"})
+_HYPHEN_ADJECTIVE = frozenset(
+    {
+        "era",
+        "led",
+        "backed",
+        "born",
+        "based",
+        "style",
+        "made",
+        "owned",
+        "run",
+        "held",
+        "linked",
+        "type",
+        "like",
+        "free",
+        "wide",
+        "allied",
+        "friendly",
+        "controlled",
+        "funded",
+        "sponsored",
+        "dominated",
+        "leaning",
+        "aligned",
+        "brokered",
+        "appointed",
+        "speaking",
+        "inspired",
+        "bound",
+        "related",
+        "oriented",
+        "level",
+        "class",
+        "listed",
+        "registered",
+        "area",
+        "zone",
+        "wing",
+        "supported",
+        "trained",
+        "educated",
+        "minded",
+    }
+)
 _WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 MAX_TEXT_CHARS = 50_000  # text handed to extraction: a feed item naming thousands of people stays cheap
 MAX_TITLE_CHARS = 300
@@ -143,8 +214,13 @@ class Lexicon:
 
     def role_word(self, tok: Tok) -> bool:
         low = tok.low
-        return (self.is_head(tok) or low in self.modifiers or low in self.institution_words
-                or (tok.cap and low in self.nonperson_words) or self.country(tok) is not None)
+        return (
+            self.is_head(tok)
+            or low in self.modifiers
+            or low in self.institution_words
+            or (tok.cap and low in self.nonperson_words)
+            or self.country(tok) is not None
+        )
 
     def is_head(self, tok: Tok) -> bool:
         low = tok.low
@@ -155,7 +231,8 @@ class Lexicon:
         # Compounds of role words: ex-president, co-premiers, Lieutenant-General, Vice-Admiral
         parts = low.split("-")
         return parts[-1] in self.heads and all(
-            p in self.heads or p in self.modifiers or p in _ROLE_PREFIXES for p in parts[:-1])
+            p in self.heads or p in self.modifiers or p in _ROLE_PREFIXES for p in parts[:-1]
+        )
 
     def org_suffix(self, tok: Tok) -> bool:
         """A word that ends a company or team name: Brothers, Re, AG, FC, Corp (dots ignored)."""
@@ -182,8 +259,11 @@ def _countries() -> tuple[dict[str, str], dict[str, str], set[str]]:
             continue
         fields = [f.strip() for f in line.split("|")] + ["", "", ""]
         canonical = fields[0]
-        country_names.update(fold(v.strip()).casefold() for v in [canonical, *fields[1].split(",")]
-                             if v.strip() and not v.replace(".", "").strip().isupper())
+        country_names.update(
+            fold(v.strip()).casefold()
+            for v in [canonical, *fields[1].split(",")]
+            if v.strip() and not v.replace(".", "").strip().isupper()
+        )
         for value in [canonical, *(v.strip() for f in fields[1:4] for v in f.split(","))]:
             if not value:
                 continue
@@ -197,8 +277,12 @@ def _countries() -> tuple[dict[str, str], dict[str, str], set[str]]:
 
 def _words_of(name: str) -> list[str]:
     """The words of a gazetteer file in analysis/data, comment lines left out."""
-    return [word for line in (DATA / name).read_text(encoding="utf-8").splitlines() if not line.startswith("#")
-            for word in line.split()]
+    return [
+        word
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+        for word in line.split()
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -226,27 +310,44 @@ def lexicon() -> Lexicon:
     org_suffixes = {w.casefold() for line in org_lines if not line.startswith(("#", "prefix:")) for w in line.split()}
     org_suffixes |= set(_words_of("legal_forms.txt"))
     org_prefixes = {w.casefold() for line in org_lines if line.startswith("prefix:") for w in line.split()[1:]}
-    places = {fold(line).casefold() for line in (DATA / "places.txt").read_text(encoding="utf-8").splitlines()
-              if line and not line.startswith("#")}
+    places = {
+        fold(line).casefold()
+        for line in (DATA / "places.txt").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
     lex = Lexicon(
-        heads=heads, singular=singular, modifiers=set(roles["modifiers"]), relative=relative,
-        honorifics=set(roles["honorifics"]), copulas=set(roles["copulas"]), determiners=set(roles["determiners"]),
+        heads=heads,
+        singular=singular,
+        modifiers=set(roles["modifiers"]),
+        relative=relative,
+        honorifics=set(roles["honorifics"]),
+        copulas=set(roles["copulas"]),
+        determiners=set(roles["determiners"]),
         institutions=institutions,
         institution_words={w for k in institutions for w in k.split() if w not in ("of", "the", "and")},
-        display=[(re.compile(rf"\b{re.escape(d)}\b", re.I), d) for d in sorted(roles["display"], key=len,
-                                                                                 reverse=True)],
+        display=[
+            (re.compile(rf"\b{re.escape(d)}\b", re.I), d) for d in sorted(roles["display"], key=len, reverse=True)
+        ],
         synonyms=[(re.compile(rf"\b{re.escape(k)}\b"), v) for k, v in roles["role_synonyms"].items()],
-        person_verbs=set(roles["person_verbs"]), nonperson_words=set(nonpersons["words"]),
+        person_verbs=set(roles["person_verbs"]),
+        nonperson_words=set(nonpersons["words"]),
         surname_words=set(nonpersons["surname_words"]),
         leading=set(nonpersons["leading"]),
         nonperson_names={fold(n).casefold() for n in nonpersons["names"]},
-        outlet_nouns=set(nonpersons["outlet_nouns"]), given=given, countries=names, abbreviations=abbreviations,
-        places=places, after_nouns=set(nonpersons["after_nouns"]), org_suffixes=org_suffixes,
-        org_prefixes=org_prefixes, country_names=country_names,
+        outlet_nouns=set(nonpersons["outlet_nouns"]),
+        given=given,
+        countries=names,
+        abbreviations=abbreviations,
+        places=places,
+        after_nouns=set(nonpersons["after_nouns"]),
+        org_suffixes=org_suffixes,
+        org_prefixes=org_prefixes,
+        country_names=country_names,
     )
     lex.heads |= lex.relative
-    lex.multiword_countries = sorted(((tuple(k.split()), v) for k, v in names.items() if " " in k),
-                                     key=lambda kv: -len(kv[0]))
+    lex.multiword_countries = sorted(
+        ((tuple(k.split()), v) for k, v in names.items() if " " in k), key=lambda kv: -len(kv[0])
+    )
     for words, state in lex.multiword_countries:
         lex.multiword_starts.setdefault(words[0], []).append((words, state))
     return lex
@@ -300,7 +401,7 @@ def sentences(text: str, offset: int = 0) -> Iterator[Sentence]:
     begin = 0
     for i, tok in enumerate(toks):
         if tok.text in _ENDS and _sentence_ends(toks, i):
-            yield _sentence(text, toks[begin:i + 1], offset)
+            yield _sentence(text, toks[begin : i + 1], offset)
             begin = i + 1
     if begin < len(toks):
         yield _sentence(text, toks[begin:], offset)
@@ -316,8 +417,11 @@ def _sentence_ends(toks: list[Tok], i: int) -> bool:
 
 
 def tok_is_abbreviation(previous: Tok, period: Tok) -> bool:
-    return period.text == "." and previous.end == period.start and (
-        previous.low in _ABBREVIATIONS or (len(previous.base) == 1 and previous.cap))
+    return (
+        period.text == "."
+        and previous.end == period.start
+        and (previous.low in _ABBREVIATIONS or (len(previous.base) == 1 and previous.cap))
+    )
 
 
 def _sentence(text: str, toks: list[Tok], offset: int) -> Sentence:
@@ -389,8 +493,17 @@ class _Article:
 class _Reader:
     """Reads one sentence: candidates, then their roles."""
 
-    def __init__(self, lex: Lexicon, sentence: Sentence, index: int, *, words_only: bool = False,
-                 caps: bool = False, byline: bool = False, article: _Article | None = None) -> None:
+    def __init__(
+        self,
+        lex: Lexicon,
+        sentence: Sentence,
+        index: int,
+        *,
+        words_only: bool = False,
+        caps: bool = False,
+        byline: bool = False,
+        article: _Article | None = None,
+    ) -> None:
         self.words_only = words_only
         self.caps = caps
         self.byline = byline
@@ -426,14 +539,24 @@ class _Reader:
             return tok.low in self.article.caps_vocab
         if _ACRONYM_PLURAL.fullmatch(tok.base):
             return False  # GDRs, MPs
-        return (not tok.base.isupper() or len(tok.base) == 1 or tok.base == "JD"
-                or (_INITIALS.fullmatch(tok.base) is not None and self.lex.country(tok) is None))
+        return (
+            not tok.base.isupper()
+            or len(tok.base) == 1
+            or tok.base == "JD"
+            or (_INITIALS.fullmatch(tok.base) is not None and self.lex.country(tok) is None)
+        )
 
     def _initial_at(self, k: int) -> bool:
         """'John F. Kennedy': a capital letter and its period inside a name."""
         toks = self.toks
-        return (k + 2 < len(toks) and len(toks[k].base) == 1 and toks[k].cap and toks[k + 1].text == "."
-                and toks[k + 1].start == toks[k].end and self._name_token(toks[k + 2]))
+        return (
+            k + 2 < len(toks)
+            and len(toks[k].base) == 1
+            and toks[k].cap
+            and toks[k + 1].text == "."
+            and toks[k + 1].start == toks[k].end
+            and self._name_token(toks[k + 2])
+        )
 
     def _find_names(self) -> None:
         toks, i = self.toks, 0
@@ -472,8 +595,12 @@ class _Reader:
                 k += 1
             else:
                 break
-        if 0 < k == len(run) - 1 and skeleton(self.toks[run[k - 1]].base) in lex.given \
-                and lex.country(self.toks[run[k - 1]]) and not lex.is_head(self.toks[run[k - 1]]):
+        if (
+            0 < k == len(run) - 1
+            and skeleton(self.toks[run[k - 1]].base) in lex.given
+            and lex.country(self.toks[run[k - 1]])
+            and not lex.is_head(self.toks[run[k - 1]])
+        ):
             k -= 1  # "Energy Minister German Galushchenko": a demonym that is also a given name
         # A word that cannot be part of a name inside the run: the name is what follows it ("Hong Kong Financial
         # Secretary Donald Tsang", "Chicago Cardinal Joseph Bernardin", "Federal Air Traffic Control
@@ -524,7 +651,7 @@ class _Reader:
 
     def _add(self, run: list[int], k: int, name: list[int], *, place: bool = False) -> None:
         toks, lex = self.toks, self.lex
-        surface = self.s.line[toks[name[0]].start:toks[name[-1]].end]
+        surface = self.s.line[toks[name[0]].start : toks[name[-1]].end]
         surface = _POSSESSIVE.sub("", surface) if toks[name[-1]].poss else surface
         full = len(name) > 1 and toks[name[0]].low not in PARTICLES
         peeled = [toks[i] for i in run[:k]]
@@ -532,13 +659,24 @@ class _Reader:
         # A sentence's first word is capitalised anyway: one the text also writes in lower case ("Key Points") is
         # no given name there
         common = name[0] == 0 and toks[0].low in self.article.lower_words
-        cand = Candidate(self.s, self.index, name[0], name[-1], surface, full, caps=self.caps,
-                         after_the=name[0] > 0 and toks[name[0] - 1].low == "the",
-                         given_known=full and (initial or (skeleton(toks[name[0]].base) in lex.given
-                                                           and not common)),
-                         titled=any(lex.is_head(t) or t.low in lex.honorifics for t in peeled),
-                         byline=full and self.byline and len(name) <= 4 and self._alone(run)
-                         and not any(toks[i].low in self.article.lower_words for i in name), place=place)
+        cand = Candidate(
+            self.s,
+            self.index,
+            name[0],
+            name[-1],
+            surface,
+            full,
+            caps=self.caps,
+            after_the=name[0] > 0 and toks[name[0] - 1].low == "the",
+            given_known=full and (initial or (skeleton(toks[name[0]].base) in lex.given and not common)),
+            titled=any(lex.is_head(t) or t.low in lex.honorifics for t in peeled),
+            byline=full
+            and self.byline
+            and len(name) <= 4
+            and self._alone(run)
+            and not any(toks[i].low in self.article.lower_words for i in name),
+            place=place,
+        )
         self.cands.append(cand)
         self.by_first[cand.first] = cand
         self.by_last[cand.last] = cand
@@ -546,15 +684,25 @@ class _Reader:
     def _add_place(self, i: int) -> None:
         toks = self.toks
         tok = toks[i]
-        self.places.append(Candidate(self.s, self.index, i, i, tok.text, False, place=True,
-                                     after_the=i > 0 and toks[i - 1].low == "the",
-                                     verb_after=i + 1 < len(toks) and toks[i + 1].low in self.lex.person_verbs))
+        self.places.append(
+            Candidate(
+                self.s,
+                self.index,
+                i,
+                i,
+                tok.text,
+                False,
+                place=True,
+                after_the=i > 0 and toks[i - 1].low == "the",
+                verb_after=i + 1 < len(toks) and toks[i + 1].low in self.lex.person_verbs,
+            )
+        )
 
     def _alone(self, run: list[int]) -> bool:
         """The run is the whole line, or the line is '-- Name, ...' or 'By Name': a byline."""
         toks = self.toks
-        before = [t.low for t in toks[:run[0]]]
-        after = toks[run[-1] + 1:]
+        before = [t.low for t in toks[: run[0]]]
+        after = toks[run[-1] + 1 :]
         return before in ([], ["by"], ["-", "-"], ["--"]) and (not after or after[0].text in ",(")
 
     def _organisation(self, name: list[int]) -> bool:
@@ -563,7 +711,7 @@ class _Reader:
         toks, lex = self.toks, self.lex
         last = toks[name[-1]]
         after = name[-1] + 1
-        amp_suffix = (after + 1 < len(toks) and toks[after].text == "&" and lex.org_suffix(toks[after + 1]))
+        amp_suffix = after + 1 < len(toks) and toks[after].text == "&" and lex.org_suffix(toks[after + 1])
         if len(name) >= 2 and ((lex.org_suffix(last) and not last.poss) or toks[name[0]].low in lex.org_prefixes):
             body = name[:-1] if lex.org_suffix(last) else name
             self.article.orgs.add(" ".join(toks[i].low for i in body))
@@ -588,22 +736,40 @@ class _Reader:
                 return False  # Putin-era, Mar-a-Lago (but Kim In-so, Kang Young-hoon)
             if tok.low in lex.nonperson_words and not (given and tok is words[1] and tok.low in lex.surname_words):
                 return False  # Lancaster House, but Samantha Power
-            if tok.base.isupper() and len(tok.base) > 1 and tok is not words[0] and tok.base not in _ROMAN \
-                    and not self.caps:
+            if (
+                tok.base.isupper()
+                and len(tok.base) > 1
+                and tok is not words[0]
+                and tok.base not in _ROMAN
+                and not self.caps
+            ):
                 return False
-            if lex.country(tok) and skeleton(tok.base) not in lex.given and not (
-                    given and tok is words[1] and tok.low in lex.country_names and not lex.country(words[0])):
+            if (
+                lex.country(tok)
+                and skeleton(tok.base) not in lex.given
+                and not (given and tok is words[1] and tok.low in lex.country_names and not lex.country(words[0]))
+            ):
                 return False  # Senegal's, Iraqis; but Trevor Holland
-        if len(words) >= 2 and not first_given and (
-                words[0].low in lex.places or " ".join(t.low for t in words[:2]) in lex.nonperson_names
-                or " ".join(t.low for t in words[:2]) in lex.places):
+        if (
+            len(words) >= 2
+            and not first_given
+            and (
+                words[0].low in lex.places
+                or " ".join(t.low for t in words[:2]) in lex.nonperson_names
+                or " ".join(t.low for t in words[:2]) in lex.places
+            )
+        ):
             return False  # Chicago Tribune, Hong Kong Standard (a city's last word is no sign: Wang Donghai)
         after = name[-1] + 1
         if after < len(toks) and toks[after].word and not toks[after].cap and toks[after].low in lex.after_nouns:
             self.article.orgs.add(folded)
             return False  # Charles de Gaulle airport, Zycie Warszawy daily: and so wherever the article names it
-        if len(words) == 1 and ((words[0].base.isupper() and not self.caps) or words[0].low in lex.leading
-                                or lex.is_head(words[0]) or words[0].low in lex.modifiers):
+        if len(words) == 1 and (
+            (words[0].base.isupper() and not self.caps)
+            or words[0].low in lex.leading
+            or lex.is_head(words[0])
+            or words[0].low in lex.modifiers
+        ):
             return False
         start = peeled[0] if peeled else name[0]
         before = toks[start - 1].low if start > 0 else ""
@@ -620,10 +786,20 @@ class _Reader:
         j = i - 1
         while j >= 0:
             tok = toks[j]
-            if tok.word and (lex.role_word(tok) or tok.low in CONNECTORS or tok.low == "and"
-                             or tok.low in lex.determiners or (tok.poss and tok.cap)):
-                if tok.low == "and" and j > 0 and toks[j - 1].word and not lex.role_word(toks[j - 1]) \
-                        and toks[j - 1].low not in lex.determiners:
+            if tok.word and (
+                lex.role_word(tok)
+                or tok.low in CONNECTORS
+                or tok.low == "and"
+                or tok.low in lex.determiners
+                or (tok.poss and tok.cap)
+            ):
+                if (
+                    tok.low == "and"
+                    and j > 0
+                    and toks[j - 1].word
+                    and not lex.role_word(toks[j - 1])
+                    and toks[j - 1].low not in lex.determiners
+                ):
                     break  # "Powell and his German counterpart": the 'and' joins two people
                 out.append(j)
                 if tok.poss and tok.cap and not lex.role_word(tok):
@@ -635,8 +811,13 @@ class _Reader:
                 out.extend((j, j - 1, j - 2))  # "the Security Service of Ukraine (SBU) chief"
                 j -= 3
                 continue
-            if tok.text == "," and out and j > 0 and lex.country(toks[j - 1]) and all(
-                    lex.country(toks[k]) or toks[k].low == "and" for k in out):
+            if (
+                tok.text == ","
+                and out
+                and j > 0
+                and lex.country(toks[j - 1])
+                and all(lex.country(toks[k]) or toks[k].low == "and" for k in out)
+            ):
                 out.append(j)  # inside a list of states: "of Britain, France and Germany"
                 j -= 1
                 continue
@@ -644,8 +825,13 @@ class _Reader:
         out.reverse()
         while out and toks[out[0]].low in _LEFT_TRIM:
             out.pop(0)
-        if not out or toks[out[-1]].low in CONNECTORS or toks[out[-1]].low in lex.determiners \
-                or toks[out[-1]].low == "and" or not any(lex.is_head(toks[k]) for k in out):
+        if (
+            not out
+            or toks[out[-1]].low in CONNECTORS
+            or toks[out[-1]].low in lex.determiners
+            or toks[out[-1]].low == "and"
+            or not any(lex.is_head(toks[k]) for k in out)
+        ):
             return []
         return out
 
@@ -657,8 +843,7 @@ class _Reader:
         cand.titled = True
         toks = self.toks
         connector = next((k for k in phrase if toks[k].low in ("to", "of")), None)
-        previous = self._cand_ending_at(phrase[0] - 2) if phrase[0] >= 2 and toks[phrase[0] - 1].text == "," \
-            else None
+        previous = self._cand_ending_at(phrase[0] - 2) if phrase[0] >= 2 and toks[phrase[0] - 1].text == "," else None
         if connector is not None and previous is not None:
             # "Bonne, diplomatic adviser to President Emmanuel Macron": only the last title is Macron's
             tail = [k for k in phrase if k > connector and toks[k].low not in self.lex.determiners]
@@ -687,8 +872,11 @@ class _Reader:
         connector = toks[rest[0]].low if rest and toks[rest[0]].low in CONNECTORS else None
         complement = [k for k in rest[1:] if toks[k].low not in lex.determiners] if connector else []
         states = [s for k in complement if (s := lex.country(toks[k]))]
-        if connector == "of" and complement and all(
-                lex.country(toks[k]) or toks[k].text == "," or toks[k].low == "and" for k in complement):
+        if (
+            connector == "of"
+            and complement
+            and all(lex.country(toks[k]) or toks[k].text == "," or toks[k].low == "and" for k in complement)
+        ):
             cand.list_role = ListRole(head_text, None, states)
             cand.pre = Role(head_text, states[0] if states else None)
             return
@@ -705,11 +893,11 @@ class _Reader:
         toks, lex = self.toks, self.lex
         relative = any(toks[k].low in lex.relative for k in phrase)
         body = phrase
-        while len(body) > 1 and toks[body[0]].low in lex.determiners and not (
-                relative and toks[body[0]].low in _PRONOUNS):
+        while (
+            len(body) > 1 and toks[body[0]].low in lex.determiners and not (relative and toks[body[0]].low in _PRONOUNS)
+        ):
             body = body[1:]
-        return Role(self._text(body[0], body[-1]), self._state(body), relative=relative,
-                    initial=body[0] == 0)
+        return Role(self._text(body[0], body[-1]), self._state(body), relative=relative, initial=body[0] == 0)
 
     def _state(self, phrase: list[int]) -> str | None:
         """The state a role names: before its head, else in an of/to complement, else an institution's state."""
@@ -731,7 +919,7 @@ class _Reader:
         return next((state for name, state in lex.institutions.items() if state and f" {name} " in text), None)
 
     def _text(self, first: int, last: int) -> str:
-        return self.s.line[self.toks[first].start:self.toks[last].end]
+        return self.s.line[self.toks[first].start : self.toks[last].end]
 
     def _cand_ending_at(self, index: int) -> Candidate | None:
         return self.by_last.get(index)
@@ -742,15 +930,19 @@ class _Reader:
         toks, lex, n = self.toks, self.lex, len(self.toks)
         k = cand.last + 1
         cand.verb_after = k < n and toks[k].low in lex.person_verbs
-        if toks[cand.last].poss and k < n and (lex.is_head(toks[k]) or (
-                toks[k].low in lex.modifiers and k + 1 < n and lex.is_head(toks[k + 1]))):
+        if (
+            toks[cand.last].poss
+            and k < n
+            and (lex.is_head(toks[k]) or (toks[k].low in lex.modifiers and k + 1 < n and lex.is_head(toks[k + 1])))
+        ):
             cand.poss_role = True
         if k < n and toks[k].text == "(":
             close = next((m for m in range(k + 1, min(n, k + 6)) if toks[m].text == ")"), None)
             if close is not None:
                 inside = [toks[m] for m in range(k + 1, close)]
-                cand.paren_state = (lex.country(inside[0]) if len(inside) == 1
-                                    else _multiword_country(lex, [t.low for t in inside]))
+                cand.paren_state = (
+                    lex.country(inside[0]) if len(inside) == 1 else _multiword_country(lex, [t.low for t in inside])
+                )
                 k = close + 1
         cand.after = k
         if k + 1 >= n or toks[k].text != ",":
@@ -768,8 +960,11 @@ class _Reader:
         if end is None:
             return
         phrase = list(range(k, end))
-        while phrase and (toks[phrase[-1]].low in CONNECTORS or toks[phrase[-1]].low in lex.determiners
-                          or toks[phrase[-1]].low == "and"):
+        while phrase and (
+            toks[phrase[-1]].low in CONNECTORS
+            or toks[phrase[-1]].low in lex.determiners
+            or toks[phrase[-1]].low == "and"
+        ):
             phrase.pop()
         if not phrase or not any(lex.is_head(toks[m]) for m in phrase):
             return
@@ -799,8 +994,13 @@ class _Reader:
                 if not seen_head and lex.role_word(following):
                     k += 1
                     continue
-                if seen_connector and following.cap and not following.poss and toks[k - 1].cap \
-                        and (k + 1) not in self.by_first:
+                if (
+                    seen_connector
+                    and following.cap
+                    and not following.poss
+                    and toks[k - 1].cap
+                    and (k + 1) not in self.by_first
+                ):
                     k += 1
                     continue
                 break
@@ -808,8 +1008,12 @@ class _Reader:
                 seen_head = True
             elif tok.low in CONNECTORS and seen_head:
                 seen_connector = True
-            elif not (tok.low in lex.determiners or lex.role_word(tok) or (tok.poss and tok.cap)
-                      or (seen_connector and tok.cap)):
+            elif not (
+                tok.low in lex.determiners
+                or lex.role_word(tok)
+                or (tok.poss and tok.cap)
+                or (seen_connector and tok.cap)
+            ):
                 break
             k += 1
         return k
@@ -820,8 +1024,7 @@ class _Reader:
         """'Finland's president, Alexander Stubb' and 'the advisers of Britain, France and Germany, A, B and C'."""
         toks = self.toks
         for cand in self.cands:
-            if cand.pre is not None or cand.pre_connector_split or cand.first < 2 \
-                    or toks[cand.first - 1].text != ",":
+            if cand.pre is not None or cand.pre_connector_split or cand.first < 2 or toks[cand.first - 1].text != ",":
                 continue
             phrase = self._scan_back(cand.first - 1)
             if not phrase or (phrase[0] > 0 and toks[phrase[0] - 1].low in CONNECTORS | {"according"}):
@@ -844,7 +1047,7 @@ class _Reader:
             shared = before.list_role
             if shared is None:
                 continue
-            between = toks[before.after:(cand.pre_first if cand.pre_first >= 0 else cand.first)]
+            between = toks[before.after : (cand.pre_first if cand.pre_first >= 0 else cand.first)]
             if not between or any(t.text != "," and t.low != "and" for t in between):
                 continue
             if not chains or chains[-1][-1] is not before:
@@ -885,8 +1088,11 @@ def _without_multiword_countries(lex: Lexicon, words: list[str]) -> list[str]:
     while i < len(words):
         for names, _ in lex.multiword_starts.get(words[i], ()):
             end = i + len(names)
-            if end <= len(words) and tuple(words[i:end - 1]) == names[:-1] \
-                    and _POSSESSIVE.sub("", words[end - 1]) == names[-1]:
+            if (
+                end <= len(words)
+                and tuple(words[i : end - 1]) == names[:-1]
+                and _POSSESSIVE.sub("", words[end - 1]) == names[-1]
+            ):
                 i = end
                 break
         else:
@@ -900,7 +1106,7 @@ def _multiword_country(lex: Lexicon, lows: list[str]) -> str | None:
     starts = lex.multiword_starts
     for i, low in enumerate(lows):
         for words, state in starts.get(low, ()):
-            if tuple(lows[i:i + len(words)]) == words:
+            if tuple(lows[i : i + len(words)]) == words:
                 return state
     return None
 
@@ -924,8 +1130,9 @@ def article_text(title: str, text: str) -> str:
     return f"{title.strip()}\n\n{text}"
 
 
-def extract_people(title: str, text: str, aliases: Aliases | None = None, *,
-                   limit: int | None = MAX_TEXT_CHARS) -> list[Mention]:
+def extract_people(
+    title: str, text: str, aliases: Aliases | None = None, *, limit: int | None = MAX_TEXT_CHARS
+) -> list[Mention]:
     """Every mention of a person in the title and text, in text order, with role, state and sentence.
 
     Only the first `limit` characters of the text (cut at a word boundary) and MAX_TITLE_CHARS of the title are
@@ -949,8 +1156,17 @@ def extract_people(title: str, text: str, aliases: Aliases | None = None, *,
         first = has_title and number == 0
         byline = 0 < number <= 2 or line.lstrip().startswith(("--", "By ", "by "))
         for sentence in sentences(line, match.start()):
-            cands.extend(_Reader(lex, sentence, index, words_only=title_words_only and first, caps=caps and first,
-                                 byline=byline, article=article).read())
+            cands.extend(
+                _Reader(
+                    lex,
+                    sentence,
+                    index,
+                    words_only=title_words_only and first,
+                    caps=caps and first,
+                    byline=byline,
+                    article=article,
+                ).read()
+            )
             index += 1
     return _resolve(lex, cands, aliases, article)
 
@@ -971,9 +1187,17 @@ def _accept_full(cand: Candidate, lone_surnames: set[str]) -> bool:
     """Two or more capitalised words are a person's name when something says so (see the module docstring);
     the surname or, in family-name-first names (Wang Donghai ... Wang), the first word recurring alone counts."""
     words = cand.surface.split()
-    return (cand.given_known or cand.titled or cand.verb_after or cand.poss_role or cand.paren_state is not None
-            or cand.byline or parse_name(cand.surface).surname_key in lone_surnames
-            or skeleton(words[0]) in lone_surnames or _SURNAME_ENDING.search(words[-1]) is not None)
+    return (
+        cand.given_known
+        or cand.titled
+        or cand.verb_after
+        or cand.poss_role
+        or cand.paren_state is not None
+        or cand.byline
+        or parse_name(cand.surface).surname_key in lone_surnames
+        or skeleton(words[0]) in lone_surnames
+        or _SURNAME_ENDING.search(words[-1]) is not None
+    )
 
 
 class _People:
@@ -993,7 +1217,7 @@ class _People:
         for key in match_keys(surface, self.aliases):
             bucket: Sequence[_Person] = self.index.get(key, ())
             if key.startswith("n:"):
-                bucket = bucket[-self.FUZZY_BUCKET:]
+                bucket = bucket[-self.FUZZY_BUCKET :]
             for person in bucket:
                 if person.order not in seen and any(same_person(surface, s, self.aliases) for s in person.spellings):
                     seen[person.order] = person
@@ -1079,8 +1303,19 @@ def _with_roles(lex: Lexicon, found: list[tuple[Candidate, str, bool]]) -> list[
         toks = cand.sentence.toks
         start = cand.sentence.origin + toks[cand.first].start
         end = cand.sentence.origin + toks[cand.last].end
-        out.append(Mention(name=name, surface=cand.surface, role=display, role_text=role_text, state=state,
-                           sentence=cand.sentence.text, start=start, end=end, weak=weak))
+        out.append(
+            Mention(
+                name=name,
+                surface=cand.surface,
+                role=display,
+                role_text=role_text,
+                state=state,
+                sentence=cand.sentence.text,
+                start=start,
+                end=end,
+                weak=weak,
+            )
+        )
     return out
 
 
@@ -1099,8 +1334,13 @@ def role_display(text: str, *, initial: bool = False) -> str:
     words = _words(text)
     while len(words) > 1 and words[0].casefold() in lex.determiners:
         words = words[1:]
-    if len(words) > 1 and words[0][:1].isupper() and (initial or words[0].casefold() in ("head", "chief")) \
-            and words[1][:1].islower() and words[0].casefold() in lex.heads | lex.modifiers:
+    if (
+        len(words) > 1
+        and words[0][:1].isupper()
+        and (initial or words[0].casefold() in ("head", "chief"))
+        and words[1][:1].islower()
+        and words[0].casefold() in lex.heads | lex.modifiers
+    ):
         words[0] = words[0][:1].lower() + words[0][1:]
     while len(words) > 1 and _word_state(lex, words[0]) and any(_base(w) in lex.heads for w in words[1:]):
         words = words[1:]
@@ -1114,7 +1354,7 @@ def base_role(display: str) -> str:
     """The office without whose it is: "prime minister's National Security Advisor" -> 'National Security Advisor'."""
     words = display.split()
     last_possessive = max((i for i, w in enumerate(words) if _POSSESSIVE.search(w) and w[-1] != "'"), default=-1)
-    rest = words[last_possessive + 1:]
+    rest = words[last_possessive + 1 :]
     return " ".join(rest) if rest else display
 
 
@@ -1137,7 +1377,7 @@ def role_key(text: str) -> tuple[str, str | None]:
     plurals, the word order of '<body> head' and the spelling of a possessor's name do not count.
     """
     lex = lexicon()
-    lowered = " ".join(w.strip(",.;:()\"").casefold() for w in _words(fold(text)))
+    lowered = " ".join(w.strip(',.;:()"').casefold() for w in _words(fold(text)))
     for pattern, replacement in lex.synonyms:
         lowered = pattern.sub(replacement, lowered)
     state = _multiword_country(lex, [_POSSESSIVE.sub("", w) for w in lowered.split()])
@@ -1148,8 +1388,11 @@ def role_key(text: str) -> tuple[str, str | None]:
         if found:
             state = state or found
         elif word not in lex.determiners:
-            kept.append(skeleton(word[:-2]) + "'s" if word.endswith("'s") and word[:-2] not in lex.heads
-                        else lex.singular.get(word, word))
+            kept.append(
+                skeleton(word[:-2]) + "'s"
+                if word.endswith("'s") and word[:-2] not in lex.heads
+                else lex.singular.get(word, word)
+            )
     key = " ".join(kept)
     for head in ("head", "secretary", "chief"):
         if key.endswith(" " + head) and " of " not in key:
@@ -1181,8 +1424,9 @@ def _ranking() -> _Ranking:
         offices.update({role_key(wording)[0]: office for wording in wordings})
     return _Ranking(
         description_heads=frozenset(roles["descriptions"]["heads"]),
-        qualifiers=tuple(re.compile(rf"(?<![\w-]){re.escape(w)}(?![\w-])")
-                         for w in sorted(words, key=len, reverse=True)),
+        qualifiers=tuple(
+            re.compile(rf"(?<![\w-]){re.escape(w)}(?![\w-])") for w in sorted(words, key=len, reverse=True)
+        ),
         offices=offices,
     )
 

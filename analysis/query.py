@@ -30,8 +30,18 @@ MAX_CHARS = 300
 MAX_TERMS = 30
 MAX_DEPTH = 5
 
-_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
-                         "\u2033": '"', "\uff02": '"'})
+_QUOTES = str.maketrans(
+    {
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2033": '"',
+        "\uff02": '"',
+    }
+)
 _WORD_CHAR = re.compile(r"[^\W_]")
 _DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 _OPERATORS = frozenset({"OR", "AND", "NOT"})
@@ -122,9 +132,13 @@ def clauses(node: Node, limit: int) -> tuple[Clause, ...] | None:
             size *= len(part)  # type: ignore[arg-type]
         if size > limit:
             return None
-        out = tuple((tuple(dict.fromkeys(chain.from_iterable(c[0] for c in combo))),
-                     tuple(dict.fromkeys(chain.from_iterable(c[1] for c in combo))))
-                    for combo in product(*parts))  # type: ignore[arg-type]
+        out = tuple(
+            (
+                tuple(dict.fromkeys(chain.from_iterable(c[0] for c in combo))),
+                tuple(dict.fromkeys(chain.from_iterable(c[1] for c in combo))),
+            )
+            for combo in product(*parts)  # type: ignore[arg-type]
+        )
     return out if len(out) <= limit else None
 
 
@@ -145,24 +159,31 @@ def parse_query(text: str) -> Query:
     if not source:
         raise QueryError(f"The topic is empty. Write what to follow, {_EXAMPLE}.")
     if len(source) > MAX_CHARS:
-        raise QueryError(f"The topic is {len(source)} characters long; the limit is {MAX_CHARS}. "
-                         f"Keep the words that matter, {_EXAMPLE}.")
+        raise QueryError(
+            f"The topic is {len(source)} characters long; the limit is {MAX_CHARS}. "
+            f"Keep the words that matter, {_EXAMPLE}."
+        )
     unified = source.translate(_QUOTES)
     expr = _Parser(unified).parse() if _is_boolean(unified) else _plain(unified)
     if len(terms(expr)) > MAX_TERMS:
-        raise QueryError(f"The topic has {len(terms(expr))} words and phrases; the limit is {MAX_TERMS}. "
-                         f"Split it into several topics, {_EXAMPLE}.")
+        raise QueryError(
+            f"The topic has {len(terms(expr))} words and phrases; the limit is {MAX_TERMS}. "
+            f"Split it into several topics, {_EXAMPLE}."
+        )
     if evaluate(expr, set()):
-        raise QueryError("The topic needs at least one word or phrase that must appear, not only exclusions: "
-                         'e.g. ceasefire -truce, or "peace plan" OR ceasefire.')
+        raise QueryError(
+            "The topic needs at least one word or phrase that must appear, not only exclusions: "
+            'e.g. ceasefire -truce, or "peace plan" OR ceasefire.'
+        )
     return Query(source, expr)
 
 
 def _is_boolean(text: str) -> bool:
     if any(c in text for c in '"()'):
         return True
-    return any(word in _OPERATORS or (word[0] == "-" and (word[1:2].isalnum() or word[1:2] == '"'))
-               for word in text.split())
+    return any(
+        word in _OPERATORS or (word[0] == "-" and (word[1:2].isalnum() or word[1:2] == '"')) for word in text.split()
+    )
 
 
 def _plain(text: str) -> Term:
@@ -215,13 +236,17 @@ def _lex(text: str) -> list[tuple[str, str]]:
         elif c == '"':
             close = text.find('"', i + 1)
             if close < 0:
-                raise QueryError(f'A quote is not closed: {text[i:i + 40]}. Close every phrase, '
-                                 'e.g. "security guarantees" Ukraine.')
-            out.append(("phrase", text[i + 1:close]))
+                raise QueryError(
+                    f"A quote is not closed: {text[i : i + 40]}. Close every phrase, "
+                    'e.g. "security guarantees" Ukraine.'
+                )
+            out.append(("phrase", text[i + 1 : close]))
             i = close + 1
         elif c == "-" and (i + 1 == n or text[i + 1].isspace() or text[i + 1] in "-()"):
-            raise QueryError("A minus sign must be attached to the word or quoted phrase it excludes, "
-                             'with no space and no parentheses: e.g. ceasefire -truce -"peace plan".')
+            raise QueryError(
+                "A minus sign must be attached to the word or quoted phrase it excludes, "
+                'with no space and no parentheses: e.g. ceasefire -truce -"peace plan".'
+            )
         elif c == "-":
             out.append(("-", "-"))
             i += 1
@@ -246,8 +271,10 @@ class _Parser:
     def parse(self) -> Node:
         node = self._any()
         if self._peek() == ")":
-            raise QueryError("A closing parenthesis has no opening one. Group alternatives like this, "
-                             'e.g. "security guarantees" (Ukraine OR Kyiv).')
+            raise QueryError(
+                "A closing parenthesis has no opening one. Group alternatives like this, "
+                'e.g. "security guarantees" (Ukraine OR Kyiv).'
+            )
         if node is None:
             raise QueryError(f"The topic has no words to look for, {_EXAMPLE}.")
         return node
@@ -281,8 +308,7 @@ class _Parser:
         if kind in ("-", "NOT"):
             self.pos += 1
             if self._peek() not in ("word", "phrase"):
-                raise QueryError("Only a word or a quoted phrase can be excluded, "
-                                 'e.g. ceasefire -truce -"peace plan".')
+                raise QueryError('Only a word or a quoted phrase can be excluded, e.g. ceasefire -truce -"peace plan".')
             term = self._term_token()
             return None if term is None else Not(term)
         if kind == "(":
@@ -303,13 +329,16 @@ class _Parser:
     def _group(self) -> Node | None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise QueryError(f"Parentheses are nested more than {MAX_DEPTH} deep; simplify the topic, "
-                             "e.g. (ceasefire OR truce) Ukraine.")
+            raise QueryError(
+                f"Parentheses are nested more than {MAX_DEPTH} deep; simplify the topic, "
+                "e.g. (ceasefire OR truce) Ukraine."
+            )
         self.pos += 1
         node = self._any()
         if self._peek() != ")":
-            raise QueryError("A parenthesis is not closed. Group alternatives like this, "
-                             "e.g. (ceasefire OR truce) Ukraine.")
+            raise QueryError(
+                "A parenthesis is not closed. Group alternatives like this, e.g. (ceasefire OR truce) Ukraine."
+            )
         self.pos += 1
         self.depth -= 1
         if node is None:
@@ -319,8 +348,10 @@ class _Parser:
     @staticmethod
     def _expect_operand(operator: str, ok: bool) -> None:
         if not ok:
-            raise QueryError(f"{operator} must stand between two words or phrases, "
-                             'e.g. ceasefire OR truce, "prisoner exchange" OR "prisoner swap".')
+            raise QueryError(
+                f"{operator} must stand between two words or phrases, "
+                'e.g. ceasefire OR truce, "prisoner exchange" OR "prisoner swap".'
+            )
 
 
 def _joined(kind: type[AllOf] | type[AnyOf], items: list[Node]) -> Node | None:

@@ -186,6 +186,7 @@ def smoothed_idf(document_frequency: Mapping[str, int], documents: int) -> Idf:
         if weight is None:
             weight = weights[term] = math.log((documents + 1) / (document_frequency.get(term, 0) + 1)) + 1.0
         return weight
+
     return idf
 
 
@@ -237,8 +238,13 @@ def _cosine(a: Mapping[str, int], b: _Vector, idf: Idf) -> float:
     `fsum` makes the dot product independent of the order of the shared terms (a set).
     """
     shared = b.weights.keys() & a.keys()
-    dot = math.fsum(map(operator.mul, map(operator.mul, map(a.__getitem__, shared), map(idf, shared)),
-                        map(b.weights.__getitem__, shared)))
+    dot = math.fsum(
+        map(
+            operator.mul,
+            map(operator.mul, map(a.__getitem__, shared), map(idf, shared)),
+            map(b.weights.__getitem__, shared),
+        )
+    )
     norm = math.hypot(*map(operator.mul, a.values(), map(idf, a))) * b.norm
     return dot / norm if norm else 0.0
 
@@ -280,8 +286,13 @@ def _gap_days(a: StoryFeatures, b: StoryFeatures) -> float:
     return abs(a.published_at - b.published_at) / timedelta(days=1)
 
 
-def story_signals(a: StoryFeatures, b: StoryFeatures, idf: Idf, b_vector: _Vector | None = None,
-                  spelling: Mapping[str, str] | None = None) -> StorySignals:
+def story_signals(
+    a: StoryFeatures,
+    b: StoryFeatures,
+    idf: Idf,
+    b_vector: _Vector | None = None,
+    spelling: Mapping[str, str] | None = None,
+) -> StorySignals:
     """Compare `b` with the earlier `a`, reading `b`'s name spellings as `a`'s where they are close.
 
     `b_vector`, `b`'s TF-IDF vector under `idf`, spares recomputing it when `b` meets many candidates;
@@ -309,8 +320,12 @@ def same_story(a: StoryFeatures, b: StoryFeatures, idf: Idf) -> bool:
     return story_signals(a, b, idf).score >= THRESHOLD
 
 
-def best_match(new: StoryFeatures, candidates: Iterable[tuple[int, StoryFeatures]], idf: Idf,
-               spellings: Iterable[Mapping[str, str] | None] | None = None) -> int | None:
+def best_match(
+    new: StoryFeatures,
+    candidates: Iterable[tuple[int, StoryFeatures]],
+    idf: Idf,
+    spellings: Iterable[Mapping[str, str] | None] | None = None,
+) -> int | None:
     """The key of the candidate most like `new` among those over the threshold, or None.
 
     `spellings`, one per candidate, are `spelling_map(new.names, candidate.names)` where already known.
@@ -318,8 +333,10 @@ def best_match(new: StoryFeatures, candidates: Iterable[tuple[int, StoryFeatures
     candidates = list(candidates)
     spellings = [None] * len(candidates) if spellings is None else list(spellings)
     new_vector = _vector(new.terms, idf)
-    scored = [(story_signals(features, new, idf, new_vector, spelling).score, key)
-              for (key, features), spelling in zip(candidates, spellings, strict=True)]
+    scored = [
+        (story_signals(features, new, idf, new_vector, spelling).score, key)
+        for (key, features), spelling in zip(candidates, spellings, strict=True)
+    ]
     best = max(scored, default=None)
     return best[1] if best is not None and best[0] >= THRESHOLD else None
 
@@ -342,8 +359,7 @@ def group_articles(articles: list[dict]) -> list[int]:
     for seen, index in enumerate(order):
         document_frequency.update(features[index].terms.keys())
         idf = smoothed_idf(document_frequency, seen + 1)
-        earlier = [(i, features[i]) for i in order[:seen]
-                   if _gap_days(features[i], features[index]) <= MAX_GAP_DAYS]
+        earlier = [(i, features[i]) for i in order[:seen] if _gap_days(features[i], features[index]) <= MAX_GAP_DAYS]
         match = best_match(features[index], earlier, idf)
         if match is not None:
             story[index] = story[match]

@@ -40,11 +40,25 @@ from itertools import product
 
 CACHE_LIMIT = 20_000
 
-_FOLD = str.maketrans({
-    "\u0131": "i", "\u00f8": "o", "\u00d8": "O", "\u0142": "l", "\u0141": "L", "\u0111": "d", "\u0110": "D",
-    "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE", "\u00df": "ss", "\u1e9e": "SS", "\u00fe": "th",
-    "\u00de": "TH",
-})
+_FOLD = str.maketrans(
+    {
+        "\u0131": "i",
+        "\u00f8": "o",
+        "\u00d8": "O",
+        "\u0142": "l",
+        "\u0141": "L",
+        "\u0111": "d",
+        "\u0110": "D",
+        "\u00e6": "ae",
+        "\u00c6": "AE",
+        "\u0153": "oe",
+        "\u0152": "OE",
+        "\u00df": "ss",
+        "\u1e9e": "SS",
+        "\u00fe": "th",
+        "\u00de": "TH",
+    }
+)
 _APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u2032\u00b4`")
 _HYPHENS = frozenset("\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d")
 _DASHES = frozenset("\u2014\u2015\u2e3a\u2e3b")
@@ -57,16 +71,52 @@ _DOT_NOT_A_BREAK = re.compile(
     r"\.(?:(?<=(?<![^\W_])[A-Za-z]\.)"
     r"|(?<=(?<![^\W_])(?i:mr|ms|dr|st|lt|jr|sr|vs)\.)"
     r"|(?<=(?<![^\W_])(?i:mrs|gen|sen|rep|gov|col|maj|sgt|adm)\.)"
-    r"|(?<=(?<![^\W_])(?i:prof|capt)\.))")
+    r"|(?<=(?<![^\W_])(?i:prof|capt)\.))"
+)
 _HYPHEN = re.compile(r"-+")
 _COMPOUND_EDGE = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 
-_IRREGULAR = {"children": "child", "men": "man", "women": "woman", "crises": "crisis", "analyses": "analysis",
-              "theses": "thesis", "bases": "base"}
-_PLURALS = {"child": ("children",), "man": ("men",), "woman": ("women",), "crisis": ("crises",),
-            "analysis": ("analyses",), "thesis": ("theses",), "base": ("bases",)}
-_KEEP = frozenset({"news", "series", "species", "means", "politics", "economics", "physics", "always", "perhaps",
-                   "sometimes", "whereas", "does", "goes", "lens", "chaos", "bias", "alias", "canvas", "ethos"})
+_IRREGULAR = {
+    "children": "child",
+    "men": "man",
+    "women": "woman",
+    "crises": "crisis",
+    "analyses": "analysis",
+    "theses": "thesis",
+    "bases": "base",
+}
+_PLURALS = {
+    "child": ("children",),
+    "man": ("men",),
+    "woman": ("women",),
+    "crisis": ("crises",),
+    "analysis": ("analyses",),
+    "thesis": ("theses",),
+    "base": ("bases",),
+}
+_KEEP = frozenset(
+    {
+        "news",
+        "series",
+        "species",
+        "means",
+        "politics",
+        "economics",
+        "physics",
+        "always",
+        "perhaps",
+        "sometimes",
+        "whereas",
+        "does",
+        "goes",
+        "lens",
+        "chaos",
+        "bias",
+        "alias",
+        "canvas",
+        "ethos",
+    }
+)
 _PLURAL_ES = ("sses", "xes", "ches", "shes", "zzes")
 
 

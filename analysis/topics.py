@@ -186,8 +186,14 @@ class Topics:
     def equivalents(self, query: Query) -> list[str]:
         """The other-language phrases the query's terms also match, for "also matching: ..." (inflected forms not
         listed): `security guarantees` -> ['гарантії безпеки', 'гарантии безопасности']."""
-        return list(dict.fromkeys(e for term in terms(query.expr) if not _excluded(query.expr, term)
-                                  for e in self._lexicon.equivalents(term.display)))
+        return list(
+            dict.fromkeys(
+                e
+                for term in terms(query.expr)
+                if not _excluded(query.expr, term)
+                for e in self._lexicon.equivalents(term.display)
+            )
+        )
 
     # --- reading queries ---------------------------------------------------------------------------------------
 
@@ -204,13 +210,17 @@ class Topics:
         broad = [term for term in terms(query.expr) if _is_broad(term)]
         if evaluate(query.expr, set(broad)):
             shown = ", ".join(dict.fromkeys(f'"{term.display}"' for term in broad))
-            raise QueryError(f"{shown} {'is' if len(set(broad)) == 1 else 'are'} too common or too short to look "
-                             f"for: it would match almost every article. Add a more specific word, {_EXAMPLE}.")
+            raise QueryError(
+                f"{shown} {'is' if len(set(broad)) == 1 else 'are'} too common or too short to look "
+                f"for: it would match almost every article. Add a more specific word, {_EXAMPLE}."
+            )
         dead = self._contradiction(query)
         if dead is not None:
             need, avoid = dead
-            raise QueryError(f'{query.describe()} can never match: every article with "{need.display}" also has '
-                             f'the excluded "{avoid.display}". Exclude something else, {_EXAMPLE}.')
+            raise QueryError(
+                f'{query.describe()} can never match: every article with "{need.display}" also has '
+                f'the excluded "{avoid.display}". Exclude something else, {_EXAMPLE}.'
+            )
 
     def _contradiction(self, query: Query) -> tuple[Term, Term] | None:
         """(needed, excluded) showing why no article can match, when none can; None otherwise (or when the query
@@ -290,8 +300,16 @@ class Topics:
 
     # --- finding stored articles -------------------------------------------------------------------------------
 
-    def find(self, queries: Mapping[int, Query], *, window: Window = Window(), limit: int | None = None,
-             offset: int = 0, count: bool = True, cap: int = SCAN_CAP) -> Found:
+    def find(
+        self,
+        queries: Mapping[int, Query],
+        *,
+        window: Window = Window(),
+        limit: int | None = None,
+        offset: int = 0,
+        count: bool = True,
+        cap: int = SCAN_CAP,
+    ) -> Found:
         """Stored articles in `window` matching any of `queries`, newest first: the hits from `offset` on (at most
         `limit`), and how many there are among the newest `cap` candidates. With `count=False` the search stops
         once the page is full (the total is then a lower bound)."""
@@ -303,7 +321,7 @@ class Topics:
         hits: list[Hit] = []
         total = 0
         for start in range(0, min(len(ids), cap), FETCH_CHUNK):
-            for row in self._corpus.articles(ids[start:min(start + FETCH_CHUNK, cap)]):
+            for row in self._corpus.articles(ids[start : min(start + FETCH_CHUNK, cap)]):
                 matches = matcher.match(row["title"], row["summary"], row["body"])
                 if not matches:
                     continue
@@ -322,8 +340,9 @@ class Topics:
             made = self._searches[key] = (self.matcher(queries), self.prefilter(queries.values()))
         return made
 
-    def stories(self, queries: Mapping[int, Query], window: Window, *, cap: int = SCAN_CAP
-                ) -> tuple[dict[int, list[Hit]], bool]:
+    def stories(
+        self, queries: Mapping[int, Query], window: Window, *, cap: int = SCAN_CAP
+    ) -> tuple[dict[int, list[Hit]], bool]:
         """Per query id, one hit per story: its earliest matching article in the window, newest story first;
         and whether every candidate was checked."""
         found = self.find(queries, window=window, cap=cap)
@@ -331,11 +350,17 @@ class Topics:
         for hit in found.hits:  # newest first: the last one kept per story is its earliest
             for query_id in hit.matches:
                 per_query.setdefault(query_id, {})[hit.article["story_id"]] = hit
-        return ({query_id: sorted(stories.values(), key=lambda h: _when(h.article, window), reverse=True)
-                 for query_id, stories in per_query.items()}, found.complete)
+        return (
+            {
+                query_id: sorted(stories.values(), key=lambda h: _when(h.article, window), reverse=True)
+                for query_id, stories in per_query.items()
+            },
+            found.complete,
+        )
 
-    def stories_per_day(self, query: Query, window: Window, tz: str, *, cap: int = SCAN_CAP
-                        ) -> tuple[dict[date, list[Hit]], bool]:
+    def stories_per_day(
+        self, query: Query, window: Window, tz: str, *, cap: int = SCAN_CAP
+    ) -> tuple[dict[date, list[Hit]], bool]:
         """Matching stories per local day of their earliest article in the window (what a trend chart counts),
         and whether every candidate was checked."""
         stories, complete = self.stories({0: query}, window, cap=cap)
@@ -421,23 +446,31 @@ def _unfolded(word: str) -> list[str]:
     """`word` with letters the index keeps unfolded put back: a common one at a time, every occurrence of one,
     two common ones at a time (in non-ASCII words), then a rare one at a time; at most MAX_UNFOLDED."""
     common, rare = _options(word, _UNFOLD_COMMON), _options(word, _UNFOLD)
-    out = dict.fromkeys(word[:at] + letter + word[at + size:] for at, size, letter in common)
+    out = dict.fromkeys(word[:at] + letter + word[at + size :] for at, size, letter in common)
     for folded, letters in _UNFOLD.items():
         if word.count(folded) > 1:
             out.update(dict.fromkeys(word.replace(folded, letter) for letter in letters))
     if not word.isascii():
-        out.update(dict.fromkeys(word[:at1] + letter1 + word[at1 + size1:at2] + letter2 + word[at2 + size2:]
-                                 for (at1, size1, letter1), (at2, size2, letter2) in combinations(common, 2)
-                                 if at1 + size1 <= at2))
-    out.update(dict.fromkeys(word[:at] + letter + word[at + size:] for at, size, letter in rare))
+        out.update(
+            dict.fromkeys(
+                word[:at1] + letter1 + word[at1 + size1 : at2] + letter2 + word[at2 + size2 :]
+                for (at1, size1, letter1), (at2, size2, letter2) in combinations(common, 2)
+                if at1 + size1 <= at2
+            )
+        )
+    out.update(dict.fromkeys(word[:at] + letter + word[at + size :] for at, size, letter in rare))
     out.pop(word, None)
     return list(out)[:MAX_UNFOLDED]
 
 
 def _options(word: str, table: Mapping[str, tuple[str, ...]]) -> list[tuple[int, int, str]]:
     """(position, length, letter): where a letter of `table` could stand in `word` for what it folds to."""
-    return sorted((at, len(folded), letter) for folded, letters in table.items()
-                  for at in _positions(word, folded) for letter in letters)
+    return sorted(
+        (at, len(folded), letter)
+        for folded, letters in table.items()
+        for at in _positions(word, folded)
+        for letter in letters
+    )
 
 
 def _positions(word: str, part: str) -> list[int]:
@@ -446,4 +479,3 @@ def _positions(word: str, part: str) -> list[int]:
         found.append(at)
         at = word.find(part, at + 1)
     return found
-

@@ -100,12 +100,12 @@ def build_series(label: str, days: Sequence[DayStories], first: date, last: date
         while start <= last:
             week = [by_day[d] for n in range(7) if (d := start + timedelta(days=n)) in by_day]
             top = max(week, key=lambda d: (d.top_articles, -d.day.toordinal()), default=None)
-            points.append(Point(start, sum(d.stories for d in week), top.top_title if top else "",
-                                top.top_articles if top else 0))
+            points.append(
+                Point(start, sum(d.stories for d in week), top.top_title if top else "", top.top_articles if top else 0)
+            )
             start += timedelta(days=7)
     window = ROLLING_DAYS if bucket == "day" else ROLLING_WEEKS
-    return Series(label, bucket, tuple(points), rolling_mean([p.count for p in points], window),
-                  highest_peaks(points))
+    return Series(label, bucket, tuple(points), rolling_mean([p.count for p in points], window), highest_peaks(points))
 
 
 def rolling_mean(values: Sequence[int], window: int) -> tuple[float, ...]:
@@ -167,8 +167,11 @@ def caption_line(series: Series, period_words: str, *, year: bool = False) -> st
     text = f"{series.label}: {total:,} stor{'y' if total == 1 else 'ies'} in {period_words}"
     if series.peaks:
         peak = series.peaks[0]
-        when = (f"on {day_label(peak.start, year=year)}" if series.bucket == "day"
-                else f"in the week of {day_label(peak.start, year=year)}")
+        when = (
+            f"on {day_label(peak.start, year=year)}"
+            if series.bucket == "day"
+            else f"in the week of {day_label(peak.start, year=year)}"
+        )
         text += f", peak {peak.count:,} {when}"
         if peak.top_title:
             text += f": {short_headline(peak.top_title)}"

@@ -140,11 +140,14 @@ class MatchedStoryCounts:
                 per_day.setdefault(bisect_right(bounds, when) - 1, []).append((sizes[story], -article_id, story))
         tops = {n: max(stories) for n, stories in per_day.items()}
         titles = self.corpus.titles([-top[1] for top in tops.values()])
-        return [DayStories(first + timedelta(days=n), len(per_day[n]), titles.get(-top[1], ""), top[0])
-                for n, top in sorted(tops.items())]
+        return [
+            DayStories(first + timedelta(days=n), len(per_day[n]), titles.get(-top[1], ""), top[0])
+            for n, top in sorted(tops.items())
+        ]
 
-    def _first_matches(self, rows: list[tuple[int, int, str]], decider: _Decider, bits: _Bits
-                       ) -> dict[int, tuple[int, str]]:
+    def _first_matches(
+        self, rows: list[tuple[int, int, str]], decider: _Decider, bits: _Bits
+    ) -> dict[int, tuple[int, str]]:
         """Per story, its earliest matching candidate (id, when); candidates of a story already counted are
         never read. Undecided candidates are decided CHUNK at a time (a few ahead, which are remembered)."""
         counted: dict[int, tuple[int, str]] = {}
@@ -154,8 +157,14 @@ class MatchedStoryCounts:
             at = _scan(rows, at, bits, counted)
         return counted
 
-    def _decide(self, rows: list[tuple[int, int, str]], at: int, decider: _Decider, bits: _Bits,
-                counted: dict[int, tuple[int, str]]) -> None:
+    def _decide(
+        self,
+        rows: list[tuple[int, int, str]],
+        at: int,
+        decider: _Decider,
+        bits: _Bits,
+        counted: dict[int, tuple[int, str]],
+    ) -> None:
         pending: list[int] = []
         for article_id, story, _ in islice(rows, at, None):
             if story not in counted and bits.get(article_id) is None:

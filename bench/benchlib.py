@@ -31,7 +31,7 @@ def ingest_bench() -> ModuleType:
 def store_generated(db: Database, drafts: list[ArticleDraft]) -> None:
     """Store drafts as polling would, a feed's worth at a time, each batch fetched when its newest was published."""
     for start in range(0, len(drafts), 100):
-        batch = drafts[start:start + 100]
+        batch = drafts[start : start + 100]
         store_drafts(db, batch, source_id=None, now=iso(max(d.published_at for d in batch if d.published_at)))
 
 

@@ -98,12 +98,45 @@ regional oblast district villages residents civilians casualties wounded killed 
 power outages blackout heating winter spring summer autumn week month weekend morning evening night statement
 briefing press conference journalists reporters interview television channel agency reported confirmed denied
 rejected welcomed condemned praised warned urged called insisted stressed noted added announced""")
-PHRASES = ["security guarantees", "ceasefire agreement", "prisoner exchange", "peace talks",
-           "united nations security council", "coalition of the willing", "energy infrastructure",
-           "air defence systems", "frozen russian assets", "black sea grain corridor", "peace summit",
-           "nuclear power plant", "humanitarian corridor", "sanctions package", "territorial integrity"]
-PLACES = ["Kyiv", "Moscow", "Washington", "Brussels", "Paris", "London", "Berlin", "Istanbul", "Ankara", "Geneva",
-          "Riyadh", "Jeddah", "Doha", "Warsaw", "Rome", "Vienna", "Helsinki", "Minsk", "Odesa", "Kharkiv"]
+PHRASES = [
+    "security guarantees",
+    "ceasefire agreement",
+    "prisoner exchange",
+    "peace talks",
+    "united nations security council",
+    "coalition of the willing",
+    "energy infrastructure",
+    "air defence systems",
+    "frozen russian assets",
+    "black sea grain corridor",
+    "peace summit",
+    "nuclear power plant",
+    "humanitarian corridor",
+    "sanctions package",
+    "territorial integrity",
+]
+PLACES = [
+    "Kyiv",
+    "Moscow",
+    "Washington",
+    "Brussels",
+    "Paris",
+    "London",
+    "Berlin",
+    "Istanbul",
+    "Ankara",
+    "Geneva",
+    "Riyadh",
+    "Jeddah",
+    "Doha",
+    "Warsaw",
+    "Rome",
+    "Vienna",
+    "Helsinki",
+    "Minsk",
+    "Odesa",
+    "Kharkiv",
+]
 OUTLETS = 40
 
 
@@ -132,8 +165,9 @@ class Generator:
         # Zipf (s=1) by rank, as a pool in which each word appears in proportion to its weight: uniform choices
         # from it are Zipf draws, several times faster than weighted choices.
         harmonic = sum(1 / rank for rank in range(1, len(vocabulary) + 1))
-        self.pool = [word for rank, word in enumerate(vocabulary, 1)
-                     for _ in range(max(1, round(2_000_000 / (rank * harmonic))))]
+        self.pool = [
+            word for rank, word in enumerate(vocabulary, 1) for _ in range(max(1, round(2_000_000 / (rank * harmonic))))
+        ]
         self.names = [_name(self.rng) for _ in range(5_000)]
 
     def words(self, k: int) -> list[str]:
@@ -194,7 +228,7 @@ class Generator:
                 words[rng.randrange(len(words))] = self.words(1)[0]
                 kept[i] = " ".join(words)
         kept[0] = f"{self._pick(PLACES).upper()} ({index % OUTLETS}) - {kept[0]}"  # the outlet's dateline
-        paragraphs = [". ".join(kept[i:i + 4]) for i in range(0, len(kept), 4)]
+        paragraphs = [". ".join(kept[i : i + 4]) for i in range(0, len(kept), 4)]
         body = "\n\n".join(p if p.endswith(".") else p + "." for p in paragraphs) if original.body else ""
         summary = paragraphs[0][:400] if paragraphs else original.summary
         return self.draft(index, self.title(topic), summary, body, published_at)
@@ -202,7 +236,10 @@ class Generator:
     def draft(self, index: int, title: str, summary: str, body: str, published_at: datetime) -> ArticleDraft:
         outlet = index % OUTLETS
         return ArticleDraft(
-            title=title, summary=summary, body=body, published_at=published_at,
+            title=title,
+            summary=summary,
+            body=body,
+            published_at=published_at,
             url=f"https://outlet{outlet}.example/news/{published_at:%Y/%m/%d}/story-{index}?utm_source=rss",
             guid=f"outlet{outlet}-{index}" if self.rng.random() < 0.7 else None,
         )
@@ -217,7 +254,8 @@ class Generator:
         for index in range(n):
             published_at = START + timedelta(days=index / PER_DAY, minutes=rng.uniform(-30, 30))
             while first_recent < len(originals) and (
-                    published_at - originals[first_recent][0].published_at > timedelta(days=2)):
+                published_at - originals[first_recent][0].published_at > timedelta(days=2)
+            ):
                 first_recent += 1
             if first_recent < len(originals) and rng.random() < 0.3:
                 original, topic, origin = originals[rng.randrange(first_recent, len(originals))]
@@ -248,13 +286,15 @@ def open_plain(path: Path) -> Database:
     db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute(PLAIN_SCHEMA)
-    db["articles"].enable_fts(["title", "summary", "body"], create_triggers=True,
-                              tokenize="porter unicode61 remove_diacritics 2")
+    db["articles"].enable_fts(
+        ["title", "summary", "body"], create_triggers=True, tokenize="porter unicode61 remove_diacritics 2"
+    )
     return db
 
 
-def one_round(tmp: Path, drafts: list[ArticleDraft], rows: list[dict], *, batch: int, now: str,
-              plain_first: bool) -> tuple[float, float, Database]:
+def one_round(
+    tmp: Path, drafts: list[ArticleDraft], rows: list[dict], *, batch: int, now: str, plain_first: bool
+) -> tuple[float, float, Database]:
     """Seconds for the diplobot store stage and for the plain insert, on fresh files, alternating 1,000-row blocks.
 
     Alternating keeps a load spike on this shared machine from landing on one side only.
@@ -263,20 +303,21 @@ def one_round(tmp: Path, drafts: list[ArticleDraft], rows: list[dict], *, batch:
     seconds = {"diplobot": 0.0, "plain": 0.0}
     new = duplicates = 0
     for block, start in enumerate(range(0, len(drafts), BLOCK)):
-        for which in (("plain", "diplobot") if (block % 2 == 0) == plain_first else ("diplobot", "plain")):
+        for which in ("plain", "diplobot") if (block % 2 == 0) == plain_first else ("diplobot", "plain"):
             started = time.perf_counter()
             if which == "plain":
-                plain["articles"].insert_all(rows[start:start + BLOCK], batch_size=1000)
+                plain["articles"].insert_all(rows[start : start + BLOCK], batch_size=1000)
             else:
                 for i in range(start, min(start + BLOCK, len(drafts)), batch):
-                    counts = store_drafts(ours, drafts[i:min(i + batch, start + BLOCK)], source_id=None, now=now)
+                    counts = store_drafts(ours, drafts[i : min(i + batch, start + BLOCK)], source_id=None, now=now)
                     new, duplicates = new + counts.new, duplicates + counts.duplicates
             seconds[which] += time.perf_counter() - started
     stored = plain.execute("select count(*) from articles").fetchone()[0]
     plain.close()
     if new != len(drafts) or duplicates or stored != len(rows):
-        raise SystemExit(f"expected {len(drafts)} new articles, got {new} new and {duplicates} duplicates; "
-                         f"plain stored {stored}")
+        raise SystemExit(
+            f"expected {len(drafts)} new articles, got {new} new and {duplicates} duplicates; plain stored {stored}"
+        )
     return seconds["diplobot"], seconds["plain"], ours
 
 
@@ -296,41 +337,52 @@ def main(argv: list[str] | None = None) -> int:
     rows = [asdict(to_row(d, source_id=None, now=now)) for d in drafts]
     megabytes = sum(len(r["title"]) + len(r["summary"]) + len(r["body"]) for r in rows) / 1e6
     words = statistics.mean(len(r["body"].split()) for r in rows if r["body"])
-    print(f"{args.n} articles generated in {time.perf_counter() - started:.1f} s: {megabytes:.1f} MB of text, "
-          f"{sum(1 for r in rows if r['body']) / len(rows):.0%} with a body of {words:.0f} words on average")
+    print(
+        f"{args.n} articles generated in {time.perf_counter() - started:.1f} s: {megabytes:.1f} MB of text, "
+        f"{sum(1 for r in rows if r['body']) / len(rows):.0%} with a body of {words:.0f} words on average"
+    )
 
-    print(f"calibration: lower()+split() of the bodies {calibration(drafts):,.0f} articles/s "
-          "(perf-notes' VM: 43k/s for 3.8 KB)")
+    print(
+        f"calibration: lower()+split() of the bodies {calibration(drafts):,.0f} articles/s "
+        "(perf-notes' VM: 43k/s for 3.8 KB)"
+    )
     diplobot_rates, plain_rates, ratios = [], [], []
     later: dict[str, float] = {}
     for round_ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            ours_s, plain_s, db = one_round(Path(tmp), drafts, rows, batch=args.batch, now=now,
-                                            plain_first=round_ % 2 == 1)
+            ours_s, plain_s, db = one_round(
+                Path(tmp), drafts, rows, batch=args.batch, now=now, plain_first=round_ % 2 == 1
+            )
             diplobot_rates.append(args.n / ours_s)
             plain_rates.append(args.n / plain_s)
             ratios.append(plain_s / ours_s)
-            print(f"round {round_ + 1}: diplobot store stage {diplobot_rates[-1]:,.0f}/s, plain insert_all "
-                  f"{plain_rates[-1]:,.0f}/s, ratio {ratios[-1]:.2f}", flush=True)
+            print(
+                f"round {round_ + 1}: diplobot store stage {diplobot_rates[-1]:,.0f}/s, plain insert_all "
+                f"{plain_rates[-1]:,.0f}/s, ratio {ratios[-1]:.2f}",
+                flush=True,
+            )
             if round_ == 0 and not args.no_enrich:
                 later = measure_later_stages(db, args.n, ours_s, now, generator.origin)
             db.close()
 
     diplobot, plain, ratio = (statistics.median(v) for v in (diplobot_rates, plain_rates, ratios))
-    print(f"median of {args.rounds}: diplobot store stage {diplobot:,.0f} articles/s (batches of {args.batch}), "
-          f"plain insert_all {plain:,.0f} articles/s, ratio {ratio:.2f} (target >= 0.5)")
+    print(
+        f"median of {args.rounds}: diplobot store stage {diplobot:,.0f} articles/s (batches of {args.batch}), "
+        f"plain insert_all {plain:,.0f} articles/s, ratio {ratio:.2f} (target >= 0.5)"
+    )
     result = {"diplobot_per_s": f"{diplobot:.0f}", "plain_per_s": f"{plain:.0f}", "ratio": f"{ratio:.2f}"}
     result.update({k: f"{v:.2f}" if k.endswith("_ms") else f"{v:.0f}" for k, v in later.items()})
     if later:
-        print(f"stages: store {diplobot:,.0f}/s (median), enrich {later['enrich_per_s']:,.0f}/s with workers "
-              f"({later['enrich_inproc_per_s']:,.0f}/s in-process), "
-              f"match {later['match_per_s']:,.0f}/s")
+        print(
+            f"stages: store {diplobot:,.0f}/s (median), enrich {later['enrich_per_s']:,.0f}/s with workers "
+            f"({later['enrich_inproc_per_s']:,.0f}/s in-process), "
+            f"match {later['match_per_s']:,.0f}/s"
+        )
     print("RESULT " + " ".join(f"{k}={v}" for k, v in result.items()))
     return 0
 
 
-def measure_later_stages(db: Database, n: int, store_seconds: float, now: str,
-                         origin: list[int]) -> dict[str, float]:
+def measure_later_stages(db: Database, n: int, store_seconds: float, now: str, origin: list[int]) -> dict[str, float]:
     """Enrich (stories and people) and match everything the store stage left, timing each stage.
 
     Story assignment and people indexing are timed call by call as well (a wrapper around each), so that their
@@ -347,6 +399,7 @@ def measure_later_stages(db: Database, n: int, store_seconds: float, now: str,
                 return originals[name](*args, **kwargs)
             finally:
                 calls[name].append(time.perf_counter() - started)
+
         return call
 
     copy = Path(db.conn.execute("pragma database_list").fetchone()[2] + ".workers")
@@ -363,28 +416,44 @@ def measure_later_stages(db: Database, n: int, store_seconds: float, now: str,
             setattr(owner, name, originals[name])
     workers_seconds, workers_cpu = enrich_with_workers(copy, now)
     same = stories_of(db) == stories_of(open_database(copy))
-    print(f"enrichment with {WORKERS} worker processes (the bot's way): {n / workers_seconds:,.0f}/s, "
-          f"{1000 * workers_cpu / n:.2f} ms of CPU per article in all processes ({2 * n / workers_cpu:,.0f}/s if two "
-          f"cores were all ours); stories {'the same as' if same else 'DIFFERENT from'} in-process", flush=True)
+    print(
+        f"enrichment with {WORKERS} worker processes (the bot's way): {n / workers_seconds:,.0f}/s, "
+        f"{1000 * workers_cpu / n:.2f} ms of CPU per article in all processes ({2 * n / workers_cpu:,.0f}/s if two "
+        f"cores were all ours); stories {'the same as' if same else 'DIFFERENT from'} in-process",
+        flush=True,
+    )
     started = time.perf_counter()
     match_pending(db, MatchState(), datetime.fromisoformat(now))
     match_seconds = time.perf_counter() - started
     story_ms = 1000 * statistics.mean(calls["assign"])
     story_last_ms = 1000 * statistics.median(calls["assign"][-1000:])
     people_ms = 1000 * statistics.mean(calls["index_article_people"])
-    print(f"enrichment in-process: {enriched} articles in {enrich_seconds:.1f} s, {n / enrich_seconds:,.0f}/s, "
-          f"{1000 * enrich_seconds / n:.2f} ms/article: stories {story_ms:.2f} ms (median of the last 1,000, "
-          f"with {n - 1000:,}+ stored: {story_last_ms:.2f} ms), people {people_ms:.2f} ms", flush=True)
+    print(
+        f"enrichment in-process: {enriched} articles in {enrich_seconds:.1f} s, {n / enrich_seconds:,.0f}/s, "
+        f"{1000 * enrich_seconds / n:.2f} ms/article: stories {story_ms:.2f} ms (median of the last 1,000, "
+        f"with {n - 1000:,}+ stored: {story_last_ms:.2f} ms), people {people_ms:.2f} ms",
+        flush=True,
+    )
     precision, recall, stories = story_pairs(db, origin)
-    print(f"stories: {stories} for {n} articles; same-story pairs against the generated copies: "
-          f"precision {precision:.3f}, recall {recall:.3f}")
+    print(
+        f"stories: {stories} for {n} articles; same-story pairs against the generated copies: "
+        f"precision {precision:.3f}, recall {recall:.3f}"
+    )
     total = store_seconds + enrich_seconds + match_seconds
-    print(f"matching (no subscriptions): {n / match_seconds:,.0f}/s; end to end (store + enrich + match, "
-          f"round 1): {n / total:,.0f} articles/s")
-    return {"enrich_per_s": n / workers_seconds, "enrich_cpu_ms": 1000 * workers_cpu / n,
-            "enrich_inproc_per_s": n / enrich_seconds, "story_ms": story_ms,
-            "story_last_ms": story_last_ms, "people_ms": people_ms, "match_per_s": n / match_seconds,
-            "end_to_end_per_s": n / total}
+    print(
+        f"matching (no subscriptions): {n / match_seconds:,.0f}/s; end to end (store + enrich + match, "
+        f"round 1): {n / total:,.0f} articles/s"
+    )
+    return {
+        "enrich_per_s": n / workers_seconds,
+        "enrich_cpu_ms": 1000 * workers_cpu / n,
+        "enrich_inproc_per_s": n / enrich_seconds,
+        "story_ms": story_ms,
+        "story_last_ms": story_last_ms,
+        "people_ms": people_ms,
+        "match_per_s": n / match_seconds,
+        "end_to_end_per_s": n / total,
+    }
 
 
 WORKERS = 2
@@ -394,6 +463,7 @@ def enrich_with_workers(path: Path, now: str) -> tuple[float, float]:
     """Seconds for `Pipeline.enrich` with a sandbox of `WORKERS` processes to enrich everything stored in `path`, and
     the CPU seconds this process and its workers spent meanwhile (on a shared machine the wall clock also counts
     other people's work; the CPU time does not)."""
+
     async def run() -> tuple[float, float]:
         async with Store(path) as store:
             with Sandbox(processes=WORKERS) as sandbox:
@@ -403,6 +473,7 @@ def enrich_with_workers(path: Path, now: str) -> tuple[float, float]:
                 while await enricher.enrich(datetime.fromisoformat(now)):
                     pass
                 return time.perf_counter() - started, tree_cpu_seconds() - cpu
+
     return asyncio.run(run())
 
 
@@ -424,6 +495,7 @@ def tree_cpu_seconds() -> float:
                 return True
             pid = parents[pid]
         return False
+
     return sum(seconds for pid, seconds in used.items() if ours(pid))
 
 
@@ -433,13 +505,16 @@ def stories_of(db: Database) -> list[int]:
 
 def story_pairs(db: Database, origin: list[int]) -> tuple[float, float, int]:
     """Pair precision and recall of the stored stories against the generator's copies, and the story count."""
-    index_of = {article_id: int(re.search(r"/story-(\d+)", url).group(1))
-                for article_id, url in db.execute("select id, url from articles")}
+    index_of = {
+        article_id: int(re.search(r"/story-(\d+)", url).group(1))
+        for article_id, url in db.execute("select id, url from articles")
+    }
     story = {index_of[a]: s for a, s in db.execute("select id, story_id from articles")}
     both = Counter((story[i], origin[i]) for i in story)
 
     def pairs(counts: Iterable[int]) -> int:
         return sum(k * (k - 1) // 2 for k in counts)
+
     hits = pairs(both.values())
     found, truth = pairs(Counter(story.values()).values()), pairs(Counter(origin).values())
     return hits / found if found else 1.0, hits / truth if truth else 1.0, len(set(story.values()))

@@ -60,22 +60,31 @@ from diplobot.store.worker import Store
 T0 = datetime(2025, 9, 1, tzinfo=UTC)
 LIMIT_PER_S = 30.0
 
-TOPIC_ADJECTIVES = tuple(str.split(
-    "maritime arctic nuclear regional bilateral trilateral energy grain border security naval "
-    "humanitarian financial monetary digital climate water migration refugee trade customs "
-    "military cyber space orbital satellite railway pipeline fishing mining uranium lithium "
-    "cobalt wheat fertiliser shipping aviation tariff sovereign consular electoral judicial "
-    "parliamentary constitutional veterans prisoner hostage ceasefire truce"))
-TOPIC_NOUNS = tuple(str.split(
-    "corridor talks accord pact treaty summit framework dialogue mission initiative compact mandate "
-    "protocol roadmap package charter consortium forum commission tribunal memorandum guarantees "
-    "exchange reforms sanctions embargo quota deal convoy observers inspection verification monitoring "
-    "moratorium partnership alliance council"))
+TOPIC_ADJECTIVES = tuple(
+    str.split(
+        "maritime arctic nuclear regional bilateral trilateral energy grain border security naval "
+        "humanitarian financial monetary digital climate water migration refugee trade customs "
+        "military cyber space orbital satellite railway pipeline fishing mining uranium lithium "
+        "cobalt wheat fertiliser shipping aviation tariff sovereign consular electoral judicial "
+        "parliamentary constitutional veterans prisoner hostage ceasefire truce"
+    )
+)
+TOPIC_NOUNS = tuple(
+    str.split(
+        "corridor talks accord pact treaty summit framework dialogue mission initiative compact mandate "
+        "protocol roadmap package charter consortium forum commission tribunal memorandum guarantees "
+        "exchange reforms sanctions embargo quota deal convoy observers inspection verification monitoring "
+        "moratorium partnership alliance council"
+    )
+)
 TOPIC_QUALIFIERS = tuple(str.split("review extension breakthrough collapse deadline ratification"))
-FUNCTION_WORDS = tuple(str.split(
-    "the of and to a in that is was for it with as on be at by this had not are but from or have an they which "
-    "one were all there would their we been has when who will more no if out so said what up its about into than "
-    "them can only other new some could time these two may then first any now such like over even most made after"))
+FUNCTION_WORDS = tuple(
+    str.split(
+        "the of and to a in that is was for it with as on be at by this had not are but from or have an they which "
+        "one were all there would their we been has when who will more no if out so said what up its about into than "
+        "them can only other new some could time these two may then first any now such like over even most made after"
+    )
+)
 SYLLABLES = tuple(c + v for c in "bdfgklmnprstvz" for v in ("a", "e", "i", "o", "u", "ai", "ou"))
 
 
@@ -124,8 +133,14 @@ def make_articles(rng: random.Random, topics: list[str], n: int) -> list[Article
             words.insert(rng.randrange(len(words)), phrase)
         title = f"Report {i}: " + (mentioned[0] if mentioned else " ".join(content[:5]))
         body = " ".join(words).capitalize() + "."
-        drafts.append(ArticleDraft(title=title, url=f"https://wire.example/{i}", body=body,
-                                   published_at=T0 + timedelta(days=i / 500, seconds=i)))
+        drafts.append(
+            ArticleDraft(
+                title=title,
+                url=f"https://wire.example/{i}",
+                body=body,
+                published_at=T0 + timedelta(days=i / 500, seconds=i),
+            )
+        )
     return drafts
 
 
@@ -140,9 +155,11 @@ def setup(db, rng: random.Random, topics: list[str], chats: int, per_chat: int) 
         sub_rows += [(chat_id, phrase, 0, now) for phrase in rng.sample(topics, per_chat)]
     with db.atomic():
         db.conn.executemany(
-            "insert into chats (id, platform, kind, timezone, created_at) values (?, ?, ?, ?, ?)", chat_rows)
+            "insert into chats (id, platform, kind, timezone, created_at) values (?, ?, ?, ?, ?)", chat_rows
+        )
         db.conn.executemany(
-            "insert into subscriptions (chat_id, query, since_article_id, created_at) values (?, ?, ?, ?)", sub_rows)
+            "insert into subscriptions (chat_id, query, since_article_id, created_at) values (?, ?, ?, ?)", sub_rows
+        )
         db.execute("""insert into meta (key, value) values ('subscriptions_rev', '1')
                       on conflict(key) do update set value = cast(value as integer) + 1""")
     return len(chat_rows), len(sub_rows)
@@ -155,12 +172,15 @@ def prepare(path: Path, args: argparse.Namespace) -> dict[str, float]:
     db = open_database(path)
     started = time.perf_counter()
     chats, subs = setup(db, rng, topics, args.chats, args.topics_per_chat)
-    print(f"setup: {chats} chats, {subs} subscriptions over {len(topics)} phrases "
-          f"({time.perf_counter() - started:.1f} s, untimed)", flush=True)
+    print(
+        f"setup: {chats} chats, {subs} subscriptions over {len(topics)} phrases "
+        f"({time.perf_counter() - started:.1f} s, untimed)",
+        flush=True,
+    )
 
     started = time.perf_counter()
     for i in range(0, len(drafts), 100):
-        pipeline.store_drafts(db, drafts[i:i + 100], source_id=None, now=iso(T0))
+        pipeline.store_drafts(db, drafts[i : i + 100], source_id=None, now=iso(T0))
     store_s = time.perf_counter() - started
     print(f"store: {len(drafts)} articles in {store_s:.1f} s ({len(drafts) / store_s:.0f}/s)", flush=True)
 
@@ -177,14 +197,19 @@ def prepare(path: Path, args: argparse.Namespace) -> dict[str, float]:
     match_s = time.perf_counter() - started
     (alert_count,) = db.execute("select count(*) from alerts").fetchone()
     (chats_alerted,) = db.execute("select count(distinct chat_id) from alerts").fetchone()
-    print(f"match: {len(drafts)} articles x {subs} subscriptions -> {created} alerts for {chats_alerted} chats "
-          f"in {match_s:.1f} s ({len(drafts) / match_s:.0f} articles/s, {alert_count / match_s:.0f} alerts/s)",
-          flush=True)
+    print(
+        f"match: {len(drafts)} articles x {subs} subscriptions -> {created} alerts for {chats_alerted} chats "
+        f"in {match_s:.1f} s ({len(drafts) / match_s:.0f} articles/s, {alert_count / match_s:.0f} alerts/s)",
+        flush=True,
+    )
     started = time.perf_counter()
     alerts.due_alerts(db, "telegram", iso(T0 + timedelta(days=1)), 500)
     due_s = time.perf_counter() - started
-    print(f"outbox query: the delivery worker's look for due alerts takes {due_s:.2f} s with {alert_count} "
-          "pending (the database thread, which commands share, is busy meanwhile)", flush=True)
+    print(
+        f"outbox query: the delivery worker's look for due alerts takes {due_s:.2f} s with {alert_count} "
+        "pending (the database thread, which commands share, is busy meanwhile)",
+        flush=True,
+    )
     db.close()
     return {"store_s": store_s, "enrich_s": enrich_s, "match_s": match_s, "alerts": alert_count, "due_s": due_s}
 
@@ -192,8 +217,11 @@ def prepare(path: Path, args: argparse.Namespace) -> dict[str, float]:
 async def deliver(path: Path, window: float) -> dict[str, float]:
     ft = load_fake()
     async with ft.FakeTelegram(limits=ft.Limits()) as tg, Store(path) as store:
-        config = Config(telegram=TelegramConfig(token=tg.token, base_url=tg.base_url),  # the published limits
-                        store=StoreConfig(path=str(path)), delivery=DeliveryConfig())
+        config = Config(
+            telegram=TelegramConfig(token=tg.token, base_url=tg.base_url),  # the published limits
+            store=StoreConfig(path=str(path)),
+            delivery=DeliveryConfig(),
+        )
         bot = TelegramPlatform(config, Dispatcher(store, config))
         await bot.start()
         worker = OutboxWorker(store, bot, config)
@@ -220,9 +248,12 @@ async def deliver(path: Path, window: float) -> dict[str, float]:
     delivered = sum(c.status == 200 for c in sent)
     http_429 = sum(c.status == 429 for c in tg.called("sendMessage"))
     per_s = delivered / (ended - started)
-    print(f"deliver: {delivered} alerts accepted in a {ended - started:.1f} s window: {per_s:.1f}/s against "
-          f"Telegram's {LIMIT_PER_S:g}/s (the outbox keeps a tenth for replies), {http_429} answered 429; "
-          f"/help answered in median {statistics.median(replies):.3f} s, max {max(replies):.3f} s", flush=True)
+    print(
+        f"deliver: {delivered} alerts accepted in a {ended - started:.1f} s window: {per_s:.1f}/s against "
+        f"Telegram's {LIMIT_PER_S:g}/s (the outbox keeps a tenth for replies), {http_429} answered 429; "
+        f"/help answered in median {statistics.median(replies):.3f} s, max {max(replies):.3f} s",
+        flush=True,
+    )
     return {"delivered_per_s": per_s, "http_429": http_429, "reply_max_s": max(replies)}
 
 
@@ -241,9 +272,11 @@ def main() -> None:
         delivered = asyncio.run(deliver(path, args.window))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak_mb:.0f} MB")
-    print(f"RESULT match_s={prepared['match_s']:.2f} delivered_per_s={delivered['delivered_per_s']:.2f} "
-          f"limit_per_s={LIMIT_PER_S:g} http_429={delivered['http_429']} peak_mb={peak_mb:.0f} "
-          f"enrich_s={prepared['enrich_s']:.2f}")
+    print(
+        f"RESULT match_s={prepared['match_s']:.2f} delivered_per_s={delivered['delivered_per_s']:.2f} "
+        f"limit_per_s={LIMIT_PER_S:g} http_429={delivered['http_429']} peak_mb={peak_mb:.0f} "
+        f"enrich_s={prepared['enrich_s']:.2f}"
+    )
 
 
 if __name__ == "__main__":

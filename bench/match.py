@@ -75,11 +75,30 @@ _DIPLOMACY_WORDS = (
 )
 DIPLOMACY_WORDS = tuple(str.split(_DIPLOMACY_WORDS))
 PHRASES = (
-    "security guarantees", "coalition of the willing", "prisoner exchange", "peace plan", "reparations loan",
-    "ceasefire agreement", "united nations security council", "frozen russian assets", "sanctions package",
-    "air defence systems", "reassurance force", "energy infrastructure", "peace talks", "direct talks",
-    "national security adviser", "foreign ministers", "special envoy", "black sea", "grain deal",
-    "nuclear power plant", "european commission", "white house", "oval office", "secondary sanctions",
+    "security guarantees",
+    "coalition of the willing",
+    "prisoner exchange",
+    "peace plan",
+    "reparations loan",
+    "ceasefire agreement",
+    "united nations security council",
+    "frozen russian assets",
+    "sanctions package",
+    "air defence systems",
+    "reassurance force",
+    "energy infrastructure",
+    "peace talks",
+    "direct talks",
+    "national security adviser",
+    "foreign ministers",
+    "special envoy",
+    "black sea",
+    "grain deal",
+    "nuclear power plant",
+    "european commission",
+    "white house",
+    "oval office",
+    "secondary sanctions",
 )
 SYLLABLES = [c + v for c in "bcdfghklmnprstvz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]
 
@@ -134,8 +153,12 @@ def topic_texts(corpus: Corpus, bodies: list[str], count: int, rng: random.Rando
     """`count` distinct topics: diplomacy phrases, rarer single words, names, n-grams of content words from
     other generated articles, random word combinations; one in twelve made boolean."""
     function_words = set(FUNCTION_WORDS)
-    ngrams = [words for body in bodies for sentence in re.split(r"[.?:,]", body.lower())
-              if len(words := re.findall(r"[a-z]+", sentence)) >= 4]
+    ngrams = [
+        words
+        for body in bodies
+        for sentence in re.split(r"[.?:,]", body.lower())
+        if len(words := re.findall(r"[a-z]+", sentence)) >= 4
+    ]
     content = corpus.words[1000:]
     seen = dict.fromkeys(PHRASES)
     while len(seen) < count:
@@ -150,7 +173,7 @@ def topic_texts(corpus: Corpus, bodies: list[str], count: int, rng: random.Rando
             at = rng.randrange(len(words) - size + 1)
             if words[at] in function_words or words[at + size - 1] in function_words:
                 continue
-            topic = " ".join(words[at:at + size])
+            topic = " ".join(words[at : at + size])
         else:
             topic = " ".join(rng.choices(content, k=rng.randint(1, 4)))
         seen.setdefault(_maybe_boolean(topic, content, rng))
@@ -172,14 +195,18 @@ class RegexLoop:
     def __init__(self, queries: dict[int, Query]) -> None:
         self.subs = []
         for sub_id, query in queries.items():
-            patterns = [(term, re.compile(r"\b" + re.escape(term.display) + r"\b", re.IGNORECASE))
-                        for term in terms(query.expr)]
+            patterns = [
+                (term, re.compile(r"\b" + re.escape(term.display) + r"\b", re.IGNORECASE)) for term in terms(query.expr)
+            ]
             self.subs.append((sub_id, query.expr, patterns))
 
     def match(self, title: str, body: str) -> list[int]:
         text = f"{title}\n{body}"
-        return [sub_id for sub_id, expr, patterns in self.subs
-                if evaluate(expr, {term for term, pattern in patterns if pattern.search(text)})]
+        return [
+            sub_id
+            for sub_id, expr, patterns in self.subs
+            if evaluate(expr, {term for term, pattern in patterns if pattern.search(text)})
+        ]
 
 
 class BareAutomaton:
@@ -196,13 +223,17 @@ class BareAutomaton:
     def match(self, title: str, body: str) -> set[int]:
         low = f"{title}\n{body}".lower()
         n = len(low)
-        return {i for end, (i, length) in self.automaton.iter(low)
-                if (end - length + 1 == 0 or not low[end - length].isalnum())
-                and (end + 1 == n or not low[end + 1].isalnum())}
+        return {
+            i
+            for end, (i, length) in self.automaton.iter(low)
+            if (end - length + 1 == 0 or not low[end - length].isalnum())
+            and (end + 1 == n or not low[end + 1].isalnum())
+        }
 
 
-def agreement(matcher: Matcher, bare: BareAutomaton, queries: dict[int, Query],
-              articles: list[tuple[str, str]]) -> tuple[float, float]:
+def agreement(
+    matcher: Matcher, bare: BareAutomaton, queries: dict[int, Query], articles: list[tuple[str, str]]
+) -> tuple[float, float]:
     """Diplobot's matches per article, and of the one-phrase subscriptions the bare scan finds, the share
     diplobot's matcher finds too."""
     by_key: dict[str, list[int]] = {}
@@ -226,8 +257,9 @@ def rate(run: Callable[[str, str], object], articles: list[tuple[str, str]]) -> 
     return len(articles) / (time.perf_counter() - start)
 
 
-def measure_memory(texts: list[str], articles: list[tuple[str, str]], make: Callable[[], Matcher] = Matcher
-                   ) -> tuple[float, dict[int, Query], Matcher]:
+def measure_memory(
+    texts: list[str], articles: list[tuple[str, str]], make: Callable[[], Matcher] = Matcher
+) -> tuple[float, dict[int, Query], Matcher]:
     tracemalloc.start()
     queries = {number: parse_query(text) for number, text in enumerate(texts)}
     matcher = make()
@@ -244,9 +276,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--lexicon", action="store_true",
-                        help="give diplobot's matcher the topic service's cross-language expansions (the bundled "
-                             "lexicon's Ukrainian and Russian equivalents in every grammatical form) as variants")
+    parser.add_argument(
+        "--lexicon",
+        action="store_true",
+        help="give diplobot's matcher the topic service's cross-language expansions (the bundled "
+        "lexicon's Ukrainian and Russian equivalents in every grammatical form) as variants",
+    )
     args = parser.parse_args()
     make: Callable[[], Matcher] = Matcher
     if args.lexicon:
@@ -262,8 +297,10 @@ def main() -> None:
     texts = topic_texts(corpus, elsewhere, max(SIZES), rng)
     chars = sum(len(t) + len(b) for t, b in articles) / len(articles)
     boolean = sum('"' in text for text in texts)
-    print(f"{len(articles)} articles, {chars:,.0f} chars each on average; {len(texts):,} topics, "
-          f"{boolean:,} of them boolean")
+    print(
+        f"{len(articles)} articles, {chars:,.0f} chars each on average; {len(texts):,} topics, "
+        f"{boolean:,} of them boolean"
+    )
 
     peak_mb, queries, _ = measure_memory(texts, articles[:50], make)
     rows, figures = [], {}
@@ -280,25 +317,31 @@ def main() -> None:
             for results, run in pair if round_ % 2 == 0 else reversed(pair):
                 results.append(rate(run, articles))
         loop = RegexLoop(subset)
-        regex = rate(loop.match, articles[:REGEX_ARTICLES[size]])
+        regex = rate(loop.match, articles[: REGEX_ARTICLES[size]])
         hits, agree = agreement(matcher, bare, subset, articles)
         ours_s, ceiling_s = statistics.median(ours), statistics.median(ceiling)
         ratio = statistics.median(o / c for o, c in zip(ours, ceiling, strict=True))
         rows.append((size, build_s, hits, ours_s, regex, ceiling_s, ours_s / regex, ratio, agree))
         figures[size] = (ours_s, regex, ceiling_s, ratio)
 
-    print(f"\n{'subs':>8} {'build s':>8} {'hits/art':>9} {'diplobot/s':>11} {'regex/s':>9} "
-          f"{'ac_raw/s':>9} {'vs regex':>9} {'vs ac_raw':>10} {'agree':>6}")
+    print(
+        f"\n{'subs':>8} {'build s':>8} {'hits/art':>9} {'diplobot/s':>11} {'regex/s':>9} "
+        f"{'ac_raw/s':>9} {'vs regex':>9} {'vs ac_raw':>10} {'agree':>6}"
+    )
     for size, build_s, hits, ours_s, regex, ceiling_s, speedup, ratio, agree in rows:
-        print(f"{size:>8,} {build_s:>8.2f} {hits:>9.1f} {ours_s:>11,.0f} {regex:>9.2f} {ceiling_s:>9,.0f} "
-              f"{speedup:>8,.0f}x {ratio:>9.2f}x {agree:>6.3f}")
+        print(
+            f"{size:>8,} {build_s:>8.2f} {hits:>9.1f} {ours_s:>11,.0f} {regex:>9.2f} {ceiling_s:>9,.0f} "
+            f"{speedup:>8,.0f}x {ratio:>9.2f}x {agree:>6.3f}"
+        )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak traced memory, parse + build + match at 100k: {peak_mb:.0f} MB (process max RSS {rss_mb:.0f} MB)")
     ours10, regex10, ceiling10, ratio10 = figures[10_000]
-    print(f"RESULT diplobot_per_s_10k={ours10:.0f} regex_per_s_10k={regex10:.2f} ac_raw_per_s_10k={ceiling10:.0f} "
-          f"vs_ac_raw_10k={ratio10:.2f} "
-          + " ".join(f"speedup_{size // 1000}k={figures[size][0] / figures[size][1]:.0f}" for size in SIZES)
-          + f" peak_mb_100k={peak_mb:.0f}")
+    print(
+        f"RESULT diplobot_per_s_10k={ours10:.0f} regex_per_s_10k={regex10:.2f} ac_raw_per_s_10k={ceiling10:.0f} "
+        f"vs_ac_raw_10k={ratio10:.2f} "
+        + " ".join(f"speedup_{size // 1000}k={figures[size][0] / figures[size][1]:.0f}" for size in SIZES)
+        + f" peak_mb_100k={peak_mb:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -69,8 +69,9 @@ def extract_corpus(corpus: Path) -> tuple[dict[str, list[dict]], float]:
     stored in date order, each indexed right after its insert, as the enrichment stage does.
     """
     labels = json.loads((corpus / "labels.json").read_text(encoding="utf-8"))
-    drafts = [(item["file"], draft) for item in labels["articles"]
-              for draft in read_path(corpus / "articles" / item["file"])]
+    drafts = [
+        (item["file"], draft) for item in labels["articles"] for draft in read_path(corpus / "articles" / item["file"])
+    ]
     drafts.sort(key=lambda fd: (fd[1].published_at or datetime.min.replace(tzinfo=UTC), fd[0]))
     lexicon()  # load the gazetteers before timing
     found: dict[str, list[dict]] = {}
@@ -93,11 +94,11 @@ def _matches(predicted: dict, labelled: dict) -> bool:
     if set(predicted["surfaces"]) & set(labelled["mentions"]):
         return True
     return same_person(predicted["name"], labelled["name"]) and any(
-        same_person(s, m) for s in predicted["surfaces"] for m in labelled["mentions"])
+        same_person(s, m) for s in predicted["surfaces"] for m in labelled["mentions"]
+    )
 
 
-def role_correct(predicted: str | None, predicted_state: str | None, labelled: str | None,
-                 country: str | None) -> bool:
+def role_correct(predicted: str | None, predicted_state: str | None, labelled: str | None, country: str | None) -> bool:
     if not predicted or not labelled:
         return not predicted and not labelled
     key, state = role_key(predicted)
@@ -136,8 +137,9 @@ def score(labels: dict, found: dict[str, list[dict]]) -> Scores:
             if role_correct(first["role_text"], first["state"], person["role"], person.get("country")):
                 scores.roles_right += 1
             else:
-                scores.problems.append(f"{item['file']}: role of {person['name']}: {first['role_text']!r} "
-                                       f"(labelled {person['role']!r})")
+                scores.problems.append(
+                    f"{item['file']}: role of {person['name']}: {first['role_text']!r} (labelled {person['role']!r})"
+                )
         for p in predicted:
             if p["id"] not in used:
                 scores.fp += 1
@@ -156,22 +158,71 @@ def merge_figures(scores: Scores) -> tuple[float, int]:
         if len(ids) == 1 and len(owners[next(iter(ids))]) == 1:
             right += 1
         else:
-            scores.problems.append(f"merge: {name} -> stored persons {sorted(ids)} "
-                                   f"({', '.join(sorted(n for i in ids for n in owners[i]))})")
+            scores.problems.append(
+                f"merge: {name} -> stored persons {sorted(ids)} "
+                f"({', '.join(sorted(n for i in ids for n in owners[i]))})"
+            )
     return right / max(len(scores.stored_of), 1), false_merges
 
 
 # --- CoNLL-2003 ----------------------------------------------------------------------------------------------
 
-SPORTS = frozenset({
-    "soccer", "football", "cricket", "tennis", "golf", "rugby", "baseball", "basketball", "athletics", "cycling",
-    "boxing", "hockey", "skiing", "swimming", "badminton", "squash", "racing", "motor", "motorcycling", "rowing",
-    "sailing", "yachting", "volleyball", "handball", "nfl", "nba", "nhl", "olympics", "formula", "horse", "judo",
-    "wrestling", "snooker", "darts", "chess", "triathlon", "marathon", "sport", "sports", "bobsleigh", "polo",
-    "skating", "canoeing", "equestrianism", "fencing", "gymnastics", "weightlifting", "shooting", "archery",
-})
-_NO_SPACE_BEFORE = frozenset({",", ".", ";", ":", "!", "?", ")", "]", "}", "%", "'s", "'S", "n't", "'re", "'ve",
-                              "'ll", "'d", "'m", "'"})
+SPORTS = frozenset(
+    {
+        "soccer",
+        "football",
+        "cricket",
+        "tennis",
+        "golf",
+        "rugby",
+        "baseball",
+        "basketball",
+        "athletics",
+        "cycling",
+        "boxing",
+        "hockey",
+        "skiing",
+        "swimming",
+        "badminton",
+        "squash",
+        "racing",
+        "motor",
+        "motorcycling",
+        "rowing",
+        "sailing",
+        "yachting",
+        "volleyball",
+        "handball",
+        "nfl",
+        "nba",
+        "nhl",
+        "olympics",
+        "formula",
+        "horse",
+        "judo",
+        "wrestling",
+        "snooker",
+        "darts",
+        "chess",
+        "triathlon",
+        "marathon",
+        "sport",
+        "sports",
+        "bobsleigh",
+        "polo",
+        "skating",
+        "canoeing",
+        "equestrianism",
+        "fencing",
+        "gymnastics",
+        "weightlifting",
+        "shooting",
+        "archery",
+    }
+)
+_NO_SPACE_BEFORE = frozenset(
+    {",", ".", ";", ":", "!", "?", ")", "]", "}", "%", "'s", "'S", "n't", "'re", "'ve", "'ll", "'d", "'m", "'"}
+)
 _NO_SPACE_AFTER = frozenset({"(", "[", "{", "$"})
 
 
@@ -272,8 +323,9 @@ def extract_conll(docs: list[ConllDoc]) -> tuple[list[set[str]], float, float]:
             lines = doc.lines()
             draft = ArticleDraft(title=lines[0], body="\n\n".join(lines[1:]), url=f"https://conll.example/{number}")
             with db.atomic():
-                article_id = insert_article(db, replace(to_row(draft, source_id=None, now=now),
-                                                        content_hash=f"conll:{number}"))
+                article_id = insert_article(
+                    db, replace(to_row(draft, source_id=None, now=now), content_hash=f"conll:{number}")
+                )
                 assert article_id is not None
                 started, started_cpu = time.perf_counter(), time.process_time()
                 index_article_people(db, article_id)
@@ -325,17 +377,24 @@ def conll_main(path: Path, verbose: bool) -> int:
                 counts["ns_" + key].add(wanted, got)
         if gold != predicted:
             tag = "sports" if is_sports else "news"
-            problems.append(f"doc {number} ({tag}) {doc.lines()[0][:50]!r}: missed {sorted(gold - predicted)} "
-                            f"extra {sorted(predicted - gold)}")
+            problems.append(
+                f"doc {number} ({tag}) {doc.lines()[0][:50]!r}: missed {sorted(gold - predicted)} "
+                f"extra {sorted(predicted - gold)}"
+            )
     for problem in problems if verbose else problems[:20]:
         print("  " + problem)
-    figures = [f"docs={len(docs)}", f"non_sports_docs={len(docs) - sports}",
-               f"docs_per_s={len(docs) / max(seconds, 1e-9):.0f}", f"docs_per_cpu_s={len(docs) / max(cpu, 1e-9):.0f}"]
+    figures = [
+        f"docs={len(docs)}",
+        f"non_sports_docs={len(docs) - sports}",
+        f"docs_per_s={len(docs) / max(seconds, 1e-9):.0f}",
+        f"docs_per_cpu_s={len(docs) / max(cpu, 1e-9):.0f}",
+    ]
     for key, label in (("strict", "strict"), ("last", "last"), ("ns_strict", "ns_strict"), ("ns_last", "ns_last")):
         precision, recall, f1 = counts[key].prf()
         figures += [f"{label}_p={precision:.3f}", f"{label}_r={recall:.3f}", f"{label}_f1={f1:.3f}"]
-    print(f"conll: {path} ({len(docs)} documents, {sports} sports); {seconds:.2f} s in the store path "
-          f"({cpu:.2f} s CPU)")
+    print(
+        f"conll: {path} ({len(docs)} documents, {sports} sports); {seconds:.2f} s in the store path ({cpu:.2f} s CPU)"
+    )
     print("RESULT " + " ".join(figures))
     return 0
 
@@ -348,9 +407,11 @@ def synthetic_listing(count: int) -> str:
     given = ("Anna", "Mario", "Olga", "Pierre", "Fatima", "Kenji", "Carlos", "Ingrid", "Tomas", "Amina")
     syllables = [c + v for c in "bdfklmnprst" for v in "aeiou"]
     n = len(syllables)
-    return " ".join(f"Minister {given[i % len(given)]} "
-                    f"{(syllables[i % n] + syllables[(i // n) % n] + syllables[(i // n // n) % n]).capitalize()} spoke."
-                    for i in range(count))
+    return " ".join(
+        f"Minister {given[i % len(given)]} "
+        f"{(syllables[i % n] + syllables[(i // n) % n] + syllables[(i // n // n) % n]).capitalize()} spoke."
+        for i in range(count)
+    )
 
 
 def scale_main(count: int) -> int:
@@ -372,8 +433,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--conll", type=Path, help="Score person names on a CoNLL-2003 file instead (eng.testa).")
-    parser.add_argument("--scale", type=int, metavar="N",
-                        help="Time extraction of N and 2N made-up names in one text (near-linear: ratio about 2).")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="Time extraction of N and 2N made-up names in one text (near-linear: ratio about 2).",
+    )
     parser.add_argument("--verbose", action="store_true", help="List every miss, extra person and wrong role.")
     args = parser.parse_args(argv)
     if args.scale:
@@ -389,13 +454,17 @@ def main(argv: list[str] | None = None) -> int:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     role_accuracy = scores.roles_right / max(scores.roles_total, 1)
     print(f"corpus: {args.corpus} ({len(labels['articles'])} articles)")
-    print(f"persons: {scores.tp} found, {scores.fp} extra, {scores.fn} missed; roles right "
-          f"{scores.roles_right}/{scores.roles_total}; labelled people {len(scores.stored_of)}")
+    print(
+        f"persons: {scores.tp} found, {scores.fp} extra, {scores.fn} missed; roles right "
+        f"{scores.roles_right}/{scores.roles_total}; labelled people {len(scores.stored_of)}"
+    )
     print(f"indexing: {ms_per_article:.2f} ms per article (extraction + store, in the enrichment stage)")
     for problem in scores.problems if args.verbose else scores.problems[:20]:
         print("  " + problem)
-    print(f"RESULT person_precision={precision:.3f} person_recall={recall:.3f} person_f1={f1:.3f} "
-          f"role_accuracy={role_accuracy:.3f} merge_accuracy={merge_accuracy:.3f} false_merges={false_merges}")
+    print(
+        f"RESULT person_precision={precision:.3f} person_recall={recall:.3f} person_f1={f1:.3f} "
+        f"role_accuracy={role_accuracy:.3f} merge_accuracy={merge_accuracy:.3f} false_merges={false_merges}"
+    )
     return 0
 
 

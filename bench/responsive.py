@@ -52,14 +52,20 @@ def hostile_feeds(people: int) -> dict[str, bytes]:
     item = "<item><title>{title}</title><link>https://feeds.example/{n}</link><description>{text}</description></item>"
     names = " ".join(f"Envoy Aname{i} Bsurname{i} said." for i in range(people))
     entity = "A" * 1000
-    decls = "".join(f'<!ENTITY e{i} "{entity}&e{i - 1};&e{i - 1};">' if i else f'<!ENTITY e0 "{entity}">'
-                    for i in range(30))
+    decls = "".join(
+        f'<!ENTITY e{i} "{entity}&e{i - 1};&e{i - 1};">' if i else f'<!ENTITY e0 "{entity}">' for i in range(30)
+    )
     return {
         "/pi.xml": b"<?a?>" * 40 + b"<rss/>",
-        "/entities.xml": (f"<?xml version='1.0'?><!DOCTYPE rss [<!-- ]> --> {decls}]><rss version='2.0'>"
-                          f"<channel><title>&e29;</title></channel></rss>").encode(),
-        "/people.xml": ("<rss version='2.0'><channel><title>Crowd</title>"
-                        + item.format(title="Delegates", n=1, text=names) + "</channel></rss>").encode(),
+        "/entities.xml": (
+            f"<?xml version='1.0'?><!DOCTYPE rss [<!-- ]> --> {decls}]><rss version='2.0'>"
+            f"<channel><title>&e29;</title></channel></rss>"
+        ).encode(),
+        "/people.xml": (
+            "<rss version='2.0'><channel><title>Crowd</title>"
+            + item.format(title="Delegates", n=1, text=names)
+            + "</channel></rss>"
+        ).encode(),
     }
 
 
@@ -68,15 +74,19 @@ class FeedServer:
 
     def __init__(self, people: int) -> None:
         self.static = hostile_feeds(people)
-        self.items = ["<item><title>Routine briefing</title><link>https://wire.example/briefing</link>"
-                      "<description>Officials held a routine briefing.</description></item>"]
+        self.items = [
+            "<item><title>Routine briefing</title><link>https://wire.example/briefing</link>"
+            "<description>Officials held a routine briefing.</description></item>"
+        ]
         self.port = 0
         self._runner: web.AppRunner | None = None
 
     def publish(self) -> None:
-        self.items.append(f"<item><title>Talks on the {WATCHED_PHRASE}</title>"
-                          f"<link>https://wire.example/corridor</link><description>Negotiators opened talks on "
-                          f"the {WATCHED_PHRASE} today.</description></item>")
+        self.items.append(
+            f"<item><title>Talks on the {WATCHED_PHRASE}</title>"
+            f"<link>https://wire.example/corridor</link><description>Negotiators opened talks on "
+            f"the {WATCHED_PHRASE} today.</description></item>"
+        )
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.path == "/normal.xml":
@@ -107,28 +117,47 @@ def prepare(tmp: Path, args: argparse.Namespace) -> tuple[Path, Path]:
     db = open_database(db_path)
     setup(db, rng, topics, args.chats, args.topics_per_chat)
     with db.atomic():
-        db.execute("insert into chats (id, platform, kind, timezone, created_at) values (?, 'telegram', 'private', "
-                   "'UTC', '2025-09-01T00:00:00Z')", [f"telegram:{WATCHER_CHAT}"])
-        db.execute("insert into subscriptions (chat_id, query, since_article_id, created_at) values "
-                   "(?, ?, 0, '2025-09-01T00:00:00Z')", [f"telegram:{WATCHER_CHAT}", WATCHED_PHRASE])
+        db.execute(
+            "insert into chats (id, platform, kind, timezone, created_at) values (?, 'telegram', 'private', "
+            "'UTC', '2025-09-01T00:00:00Z')",
+            [f"telegram:{WATCHER_CHAT}"],
+        )
+        db.execute(
+            "insert into subscriptions (chat_id, query, since_article_id, created_at) values "
+            "(?, ?, 0, '2025-09-01T00:00:00Z')",
+            [f"telegram:{WATCHER_CHAT}", WATCHED_PHRASE],
+        )
         db.execute("update meta set value = cast(value as integer) + 1 where key = 'subscriptions_rev'")
     db.close()
     backlog = tmp / "backlog.jsonl"
     with backlog.open("w", encoding="utf-8") as out:
         for draft in make_articles(rng, topics, args.backlog):
-            out.write(json.dumps({"title": draft.title, "url": draft.url, "body": draft.body,
-                                  "published": draft.published_at.isoformat() if draft.published_at else None})
-                      + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "title": draft.title,
+                        "url": draft.url,
+                        "body": draft.body,
+                        "published": draft.published_at.isoformat() if draft.published_at else None,
+                    }
+                )
+                + "\n"
+            )
     return db_path, backlog
 
 
 def write_config(tmp: Path, db_path: Path, tg, feeds: FeedServer) -> Path:
-    sources = "".join(f'[[sources]]\nurl = "http://127.0.0.1:{feeds.port}/{name}"\nevery = "10s"\n'
-                      for name in ("normal.xml", "pi.xml", "entities.xml", "people.xml"))
+    sources = "".join(
+        f'[[sources]]\nurl = "http://127.0.0.1:{feeds.port}/{name}"\nevery = "10s"\n'
+        for name in ("normal.xml", "pi.xml", "entities.xml", "people.xml")
+    )
     config = tmp / "diplobot.toml"
-    config.write_text(f'[store]\npath = "{db_path}"\n[ingest]\nallow_private_hosts = true\n'
-                      f'[telegram]\ntoken = "{tg.token}"\nbase_url = "{tg.base_url}"\n'
-                      f"[ops]\nlog_level = \"WARNING\"\n{sources}", encoding="utf-8")
+    config.write_text(
+        f'[store]\npath = "{db_path}"\n[ingest]\nallow_private_hosts = true\n'
+        f'[telegram]\ntoken = "{tg.token}"\nbase_url = "{tg.base_url}"\n'
+        f'[ops]\nlog_level = "WARNING"\n{sources}',
+        encoding="utf-8",
+    )
     return config
 
 
@@ -168,8 +197,10 @@ class HelpProbe:
     async def ask(self, user: int) -> None:
         asked = time.monotonic()
         self.tg.push(self.ft.message_update("/help", chat_id=user, user_id=user))
-        call = await self.tg.wait_for(lambda: next((c for c in self.tg.called("sendMessage")
-                                                    if c.params["chat_id"] == str(user)), None), timeout=60)
+        call = await self.tg.wait_for(
+            lambda: next((c for c in self.tg.called("sendMessage") if c.params["chat_id"] == str(user)), None),
+            timeout=60,
+        )
         self.replies.append(call.at - asked)
         self.slowest = sorted([*self.slowest, (call.at - asked, asked - self.started)], reverse=True)[:3]
 
@@ -182,11 +213,18 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         async with ft.FakeTelegram(limits=ft.Limits()) as tg, FeedServer(args.people) as feeds:
             config = write_config(tmp, db_path, tg, feeds)
             env = dict(os.environ, PYTHONUNBUFFERED="1")
-            bot = subprocess.Popen([sys.executable, "-m", "diplobot.bot", "--config", str(config), "run",
-                                    "--no-console"], stderr=subprocess.DEVNULL, env=env)
+            bot = subprocess.Popen(
+                [sys.executable, "-m", "diplobot.bot", "--config", str(config), "run", "--no-console"],
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
             await tg.wait_for(lambda: tg.called("getUpdates"), timeout=60)
-            ingest = subprocess.Popen([sys.executable, "-m", "diplobot.bot", "--config", str(config), "ingest",
-                                       str(backlog)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            ingest = subprocess.Popen(
+                [sys.executable, "-m", "diplobot.bot", "--config", str(config), "ingest", str(backlog)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
             probe = HelpProbe(tg, ft)
             asks: list[asyncio.Task[None]] = []
             peak = 0.0
@@ -217,9 +255,17 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 ingest.kill()
     elapsed = (backlog_done_at or time.monotonic()) - started
     replies = sorted(probe.replies)
-    return {"help_p50_s": statistics.median(replies), "help_p95_s": replies[int(len(replies) * 0.95) - 1],
-            "help_max_s": replies[-1], "asked": len(replies), "enrich_per_s": done / elapsed, "peak_mb": peak,
-            "alert_s": alert_s if alert_s is not None else float("nan"), "alive": int(alive), "slowest": probe.slowest}
+    return {
+        "help_p50_s": statistics.median(replies),
+        "help_p95_s": replies[int(len(replies) * 0.95) - 1],
+        "help_max_s": replies[-1],
+        "asked": len(replies),
+        "enrich_per_s": done / elapsed,
+        "peak_mb": peak,
+        "alert_s": alert_s if alert_s is not None else float("nan"),
+        "alive": int(alive),
+        "slowest": probe.slowest,
+    }
 
 
 def main() -> None:
@@ -232,12 +278,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     result = asyncio.run(run(args))
-    print(f"/help asked {result['asked']} times: median {result['help_p50_s']:.3f} s, "
-          f"p95 {result['help_p95_s']:.3f} s, max {result['help_max_s']:.3f} s; slowest: "
-          + ", ".join(f"{took:.2f} s at {at:.0f} s" for took, at in result["slowest"]))
-    print(f"RESULT help_p50_s={result['help_p50_s']:.3f} help_p95_s={result['help_p95_s']:.3f} "
-          f"help_max_s={result['help_max_s']:.3f} backlog={args.backlog} enrich_per_s={result['enrich_per_s']:.0f} "
-          f"peak_mb={result['peak_mb']:.0f} alert_s={result['alert_s']:.1f} alive={result['alive']}")
+    print(
+        f"/help asked {result['asked']} times: median {result['help_p50_s']:.3f} s, "
+        f"p95 {result['help_p95_s']:.3f} s, max {result['help_max_s']:.3f} s; slowest: "
+        + ", ".join(f"{took:.2f} s at {at:.0f} s" for took, at in result["slowest"])
+    )
+    print(
+        f"RESULT help_p50_s={result['help_p50_s']:.3f} help_p95_s={result['help_p95_s']:.3f} "
+        f"help_max_s={result['help_max_s']:.3f} backlog={args.backlog} enrich_per_s={result['enrich_per_s']:.0f} "
+        f"peak_mb={result['peak_mb']:.0f} alert_s={result['alert_s']:.1f} alive={result['alive']}"
+    )
 
 
 if __name__ == "__main__":

@@ -79,12 +79,44 @@ PEOPLE = 3_000
 BATCH = 100  # drafts per store_drafts call: one feed poll
 GIVEN_NAMES = Path(__file__).resolve().parent.parent / "analysis" / "data" / "given_names.txt"
 
-ROLES = ["Foreign Minister", "President", "Prime Minister", "Defence Minister", "Finance Minister", "envoy",
-         "ambassador", "spokesperson", "national security adviser", "Deputy Foreign Minister", "chief negotiator",
-         "Energy Minister", "head of the presidential office", "Secretary-General"]
-TOPIC_WORDS = ["grain", "corridor", "talks", "energy", "truce", "sanctions", "reactor", "port", "border", "summit",
-               "prisoner", "frozen", "assets", "drone", "shipping", "pipeline", "monitoring", "reconstruction",
-               "mission", "ceasefire"]
+ROLES = [
+    "Foreign Minister",
+    "President",
+    "Prime Minister",
+    "Defence Minister",
+    "Finance Minister",
+    "envoy",
+    "ambassador",
+    "spokesperson",
+    "national security adviser",
+    "Deputy Foreign Minister",
+    "chief negotiator",
+    "Energy Minister",
+    "head of the presidential office",
+    "Secretary-General",
+]
+TOPIC_WORDS = [
+    "grain",
+    "corridor",
+    "talks",
+    "energy",
+    "truce",
+    "sanctions",
+    "reactor",
+    "port",
+    "border",
+    "summit",
+    "prisoner",
+    "frozen",
+    "assets",
+    "drone",
+    "shipping",
+    "pipeline",
+    "monitoring",
+    "reconstruction",
+    "mission",
+    "ceasefire",
+]
 
 
 def _pseudo_word(rng: random.Random, syllables: tuple[int, int] = (2, 4)) -> str:
@@ -128,17 +160,25 @@ class News:
                 vocabulary.append(word)
         self.vocabulary = vocabulary
         harmonic = sum(1 / rank for rank in range(1, len(vocabulary) + 1))
-        pool = [word for rank, word in enumerate(vocabulary, 1)
-                for _ in range(max(1, round(1_000_000 / (rank * harmonic))))]
+        pool = [
+            word for rank, word in enumerate(vocabulary, 1) for _ in range(max(1, round(1_000_000 / (rank * harmonic))))
+        ]
         self.sentences = [self._sentence(rng.choices(pool, k=rng.randint(8, 28))) for _ in range(60_000)]
-        given = sorted({name for line in GIVEN_NAMES.read_text(encoding="utf-8").splitlines()
-                        if not line.startswith("#") for name in line.split()})
+        given = sorted(
+            {
+                name
+                for line in GIVEN_NAMES.read_text(encoding="utf-8").splitlines()
+                if not line.startswith("#")
+                for name in line.split()
+            }
+        )
         countries = sorted({_pseudo_word(rng, (2, 3)).capitalize() + "ia" for _ in range(60)})
         surnames: set[str] = set()
         while len(surnames) < PEOPLE:
             surnames.add(_pseudo_word(rng, (2, 3)).capitalize() + rng.choice(["", "", "ov", "enko", "ski", "i"]))
-        self.people = [Person(rng.choice(given), surname, rng.choice(ROLES), rng.choice(countries))
-                       for surname in sorted(surnames)]
+        self.people = [
+            Person(rng.choice(given), surname, rng.choice(ROLES), rng.choice(countries)) for surname in sorted(surnames)
+        ]
         rng.shuffle(self.people)
         self.person_weights = list(_cumulative(1 / (rank + 1) for rank in range(PEOPLE)))
         self.phrases = topic_phrases(rng)
@@ -168,8 +208,7 @@ class News:
                     named.add(person.surname)
                     role = person.role[0].upper() + person.role[1:]
                     first = sentence[0] if sentence[0] in PLACES else sentence[0].lower()
-                    sentence = [role, person.given, person.surname, "of", person.country, "said", first,
-                                *sentence[1:]]
+                    sentence = [role, person.given, person.surname, "of", person.country, "said", first, *sentence[1:]]
             if rng.random() < 0.1:
                 sentence.insert(rng.randrange(1, len(sentence)), rng.choice(PLACES))
             if phrases and rng.random() < 0.08:
@@ -177,7 +216,7 @@ class News:
             text = " ".join(sentence)
             sentences.append(text[0].upper() + text[1:])
             words += len(sentence)
-        paragraphs = [" ".join(sentences[i:i + 4]) for i in range(0, len(sentences), 4)]
+        paragraphs = [" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4)]
         return "\n\n".join(paragraphs)
 
     def title(self, event: list[str], people: list[Person], phrases: list[str]) -> str:
@@ -190,8 +229,13 @@ class News:
         rng.shuffle(words)
         return " ".join(words).capitalize()[:200]
 
-    def rewrite(self, original: ArticleDraft, published_at: datetime, index: int,
-                story: tuple[list[str], list[Person], list[str]]) -> ArticleDraft:
+    def rewrite(
+        self,
+        original: ArticleDraft,
+        published_at: datetime,
+        index: int,
+        story: tuple[list[str], list[Person], list[str]],
+    ) -> ArticleDraft:
         """Another outlet's copy: new headline, sentences dropped and reordered."""
         rng = self.rng
         text = original.body or original.summary
@@ -205,7 +249,7 @@ class News:
                 words = sentence.split(" ")
                 words[rng.randrange(len(words))] = rng.choice(self.vocabulary[:5000])
                 kept[i] = " ".join(words)
-        paragraphs = [". ".join(kept[i:i + 4]) for i in range(0, len(kept), 4)]
+        paragraphs = [". ".join(kept[i : i + 4]) for i in range(0, len(kept), 4)]
         body = "\n\n".join(p if p.endswith(".") else p + "." for p in paragraphs) if original.body else ""
         summary = (paragraphs[0] if paragraphs else original.summary)[:400]
         return self.draft(index, self.title(*story), summary, body, published_at)
@@ -213,7 +257,10 @@ class News:
     def draft(self, index: int, title: str, summary: str, body: str, published_at: datetime) -> ArticleDraft:
         outlet = index % SOURCES
         return ArticleDraft(
-            title=title, summary=summary, body=body, published_at=published_at,
+            title=title,
+            summary=summary,
+            body=body,
+            published_at=published_at,
             url=f"https://outlet{outlet}.example/{published_at:%Y/%m/%d}/story-{index}",
             guid=f"outlet{outlet}-{index}" if self.rng.random() < 0.7 else None,
         )
@@ -229,16 +276,21 @@ class News:
             if recent and rng.random() < 0.3:
                 original, event, people, phrases, origin = recent[rng.randrange(len(recent))]
                 self.origin.append(origin)
-                yield self.rewrite(original, max(published_at, original.published_at), index,  # type: ignore[type-var]
-                                   (event, people, phrases))
+                yield self.rewrite(
+                    original,
+                    max(published_at, original.published_at),
+                    index,  # type: ignore[type-var]
+                    (event, people, phrases),
+                )
                 continue
             event = rng.sample(self.vocabulary[300:20_000], 12)
             people = self._people(rng.randint(1, 4))
             phrases = rng.sample(self.phrases, 1 if rng.random() < 0.25 else 0)
             body = self.body(event, people, phrases)
-            summary = " ".join(body.split("\n\n")[0].split(". ")[:rng.randint(1, 3)])[:400]
-            draft = self.draft(index, self.title(event, people, phrases), summary,
-                               body if rng.random() < 0.8 else "", published_at)
+            summary = " ".join(body.split("\n\n")[0].split(". ")[: rng.randint(1, 3)])[:400]
+            draft = self.draft(
+                index, self.title(event, people, phrases), summary, body if rng.random() < 0.8 else "", published_at
+            )
             recent.append((draft, event, people, phrases, index))
             if len(recent) > 3_000:
                 recent.pop(0)
@@ -258,8 +310,18 @@ def _cumulative(values: Iterator[float]) -> Iterator[float]:
 
 def setup(db: Any, news: News, now: str) -> list[int]:
     """Sources, and chats following topic phrases; returns the source ids."""
-    ids = [sources.upsert_source(db, f"https://outlet{i}.example/feed.xml", kind="feed", every_s=600,
-                                 full_text=False, title=f"Outlet {i}", now=now) for i in range(SOURCES)]
+    ids = [
+        sources.upsert_source(
+            db,
+            f"https://outlet{i}.example/feed.xml",
+            kind="feed",
+            every_s=600,
+            full_text=False,
+            title=f"Outlet {i}",
+            now=now,
+        )
+        for i in range(SOURCES)
+    ]
     rng = random.Random(1)
     for n in range(CHATS):
         chat_id = f"console:scale{n}"
@@ -288,15 +350,18 @@ async def ingest(path: Path, news: News, n: int, workers: int) -> list[tuple[int
                     source = source_ids[(done + i) // BATCH % len(source_ids)]
                     polled = batch[min(i + BATCH, len(batch)) - 1].published_at
                     assert polled is not None
-                    await store.run(store_drafts, batch[i:i + BATCH], source_id=source,
-                                    now=iso(polled + timedelta(minutes=10)))
+                    await store.run(
+                        store_drafts, batch[i : i + BATCH], source_id=source, now=iso(polled + timedelta(minutes=10))
+                    )
                 await pipeline.enrich_and_match(now)
                 seconds = time.perf_counter() - started
                 rates.append((len(batch), seconds))
                 done += len(batch)
                 if len(rates) % 10 == 0 or done == n:
-                    print(f"ingest: {done:,} articles, the last {len(batch):,} at {len(batch) / seconds:,.0f}/s",
-                          flush=True)
+                    print(
+                        f"ingest: {done:,} articles, the last {len(batch):,} at {len(batch) / seconds:,.0f}/s",
+                        flush=True,
+                    )
     return rates
 
 
@@ -325,10 +390,12 @@ class Timing:
 
     def line(self, name: str) -> str:
         sql = f" (SQL {p(self.sql, 50):.2f} ms at p50)" if any(self.sql) else ""
-        return (f"{name}: p50 {p(self.store, 50):.2f} ms{sql}, p95 {p(self.store, 95):.2f} ms, "
-                f"max {max(self.store):.1f} ms; "
-                f"raw p50 {p(self.raw, 50):.2f} ms, p95 {p(self.raw, 95):.2f} ms; store/raw {ratio(self):.2f} "
-                f"({len(self.store)} queries)")
+        return (
+            f"{name}: p50 {p(self.store, 50):.2f} ms{sql}, p95 {p(self.store, 95):.2f} ms, "
+            f"max {max(self.store):.1f} ms; "
+            f"raw p50 {p(self.raw, 50):.2f} ms, p95 {p(self.raw, 95):.2f} ms; store/raw {ratio(self):.2f} "
+            f"({len(self.store)} queries)"
+        )
 
 
 _SQL_SECONDS = [0.0]  # time spent in the topic service's reads of the store (`count_sql`)
@@ -337,6 +404,7 @@ _SQL_SECONDS = [0.0]  # time spent in the topic service's reads of the store (`c
 def count_sql() -> None:
     """Time the store reads the topic service and trend counting make (their corpus classes), into `_SQL_SECONDS`;
     the rest of a command's store work is matching and counting in Python."""
+
     def timing(function: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
@@ -344,9 +412,13 @@ def count_sql() -> None:
                 return function(*args, **kwargs)
             finally:
                 _SQL_SECONDS[0] += time.perf_counter() - started
+
         return call
-    for cls, names in ((articles.StoredArticles, ("candidates", "articles", "variants")),
-                       (trends.StoredTrendCorpus, ("candidates", "texts", "titles"))):
+
+    for cls, names in (
+        (articles.StoredArticles, ("candidates", "articles", "variants")),
+        (trends.StoredTrendCorpus, ("candidates", "texts", "titles")),
+    ):
         for name in names:
             setattr(cls, name, timing(getattr(cls, name)))
 
@@ -382,10 +454,14 @@ def fts_words(text: str) -> str:
 def search_cases(news: News, rng: random.Random, count: int) -> list[str]:
     """Varied /search texts: topic phrases, single topic and news words, people, quoted pairs."""
     people = [person.surname for person in news.people[:300]] + [p.name for p in rng.sample(news.people, 50)]
-    makers = [lambda: rng.choice(news.phrases), lambda: rng.choice(TOPIC_WORDS),
-              lambda: rng.choice(NEWS_WORDS[:120]), lambda: rng.choice(people),
-              lambda: f'"{rng.choice(news.phrases)}" {rng.choice(PLACES)}',
-              lambda: rng.choice(news.vocabulary[2_000:20_000])]
+    makers = [
+        lambda: rng.choice(news.phrases),
+        lambda: rng.choice(TOPIC_WORDS),
+        lambda: rng.choice(NEWS_WORDS[:120]),
+        lambda: rng.choice(people),
+        lambda: f'"{rng.choice(news.phrases)}" {rng.choice(PLACES)}',
+        lambda: rng.choice(news.vocabulary[2_000:20_000]),
+    ]
     return [rng.choice(makers)() for _ in range(count)]
 
 
@@ -394,11 +470,18 @@ def measure_search(db: Any, service: Topics, texts: list[str]) -> Timing:
         return service.find({0: service.parse(text)}, limit=5)
 
     def raw_work(text: str) -> object:
-        ids = [row[0] for row in db.execute(
-            "select rowid from articles_fts where articles_fts match ? order by rowid desc limit 2001",
-            [fts_words(text)]).fetchall()]
-        return db.execute("select id, title, url, published_at, summary from articles where id in "
-                          f"({','.join('?' * len(ids[:5]))})", ids[:5]).fetchall()
+        ids = [
+            row[0]
+            for row in db.execute(
+                "select rowid from articles_fts where articles_fts match ? order by rowid desc limit 2001",
+                [fts_words(text)],
+            ).fetchall()
+        ]
+        return db.execute(
+            f"select id, title, url, published_at, summary from articles where id in ({','.join('?' * len(ids[:5]))})",
+            ids[:5],
+        ).fetchall()
+
     return timed(texts, store_work, raw_work)
 
 
@@ -415,13 +498,20 @@ def measure_latest(db: Any, service: Topics, texts: list[str], rng: random.Rando
     def raw_work(case: tuple[int, str | None]) -> object:
         n, text = case
         if text is None:
-            return db.execute("select id, title, url, published_at from articles order by id desc limit ?",
-                              [n]).fetchall()
-        ids = [row[0] for row in db.execute(
-            "select rowid from articles_fts where articles_fts match ? order by rowid desc limit ?",
-            [fts_words(text), n]).fetchall()]
-        return db.execute(f"select id, title, url, published_at from articles where id in ({','.join('?' * len(ids))})",
-                          ids).fetchall()
+            return db.execute(
+                "select id, title, url, published_at from articles order by id desc limit ?", [n]
+            ).fetchall()
+        ids = [
+            row[0]
+            for row in db.execute(
+                "select rowid from articles_fts where articles_fts match ? order by rowid desc limit ?",
+                [fts_words(text), n],
+            ).fetchall()
+        ]
+        return db.execute(
+            f"select id, title, url, published_at from articles where id in ({','.join('?' * len(ids))})", ids
+        ).fetchall()
+
     return timed(cases, store_work, raw_work)
 
 
@@ -453,16 +543,26 @@ def measure_who(db: Any, names: list[str]) -> Timing:
         if row is None:
             return None
         person_id = row[0]
-        return (db.execute("select * from people where id = ?", [person_id]).fetchone(),
-                db.execute("select * from person_roles where person_id = ? order by last_seen desc",
-                           [person_id]).fetchall(),
-                db.execute("""select a.id, a.title, a.url, a.published_at from person_mentions m
+        return (
+            db.execute("select * from people where id = ?", [person_id]).fetchone(),
+            db.execute(
+                "select * from person_roles where person_id = ? order by last_seen desc", [person_id]
+            ).fetchall(),
+            db.execute(
+                """select a.id, a.title, a.url, a.published_at from person_mentions m
                               join articles a on a.id = m.article_id where m.person_id = ?
-                              group by m.article_id order by m.article_id desc limit 5""", [person_id]).fetchall(),
-                db.execute("""select m2.person_id, count(distinct m2.article_id) as n from person_mentions m1
+                              group by m.article_id order by m.article_id desc limit 5""",
+                [person_id],
+            ).fetchall(),
+            db.execute(
+                """select m2.person_id, count(distinct m2.article_id) as n from person_mentions m1
                               join person_mentions m2 on m2.article_id = m1.article_id
                               where m1.person_id = ? and m2.person_id != ? group by m2.person_id
-                              order by n desc limit 5""", [person_id, person_id]).fetchall())
+                              order by n desc limit 5""",
+                [person_id, person_id],
+            ).fetchall(),
+        )
+
     return timed(names, store_work, raw_work)
 
 
@@ -481,12 +581,16 @@ def measure_digest(db: Any, rng: random.Random, count: int, last_day: datetime) 
         chat, end = case
         out = []
         for sub in subscriptions.chat_subscriptions(db, chat["id"]):
-            out.append(db.execute(
-                """select a.id, a.title, a.url, a.published_at, a.story_id from articles a
+            out.append(
+                db.execute(
+                    """select a.id, a.title, a.url, a.published_at, a.story_id from articles a
                    where a.id in (select rowid from articles_fts where articles_fts match ?)
                      and a.fetched_at >= ? and a.fetched_at < ? order by a.fetched_at desc""",
-                [fts_words(sub["query"]), iso(end - timedelta(days=1)), iso(end)]).fetchall())
+                    [fts_words(sub["query"]), iso(end - timedelta(days=1)), iso(end)],
+                ).fetchall()
+            )
         return out
+
     return timed(cases, store_work, raw_work)
 
 
@@ -503,6 +607,7 @@ def measure_trend(db: Any, service: Topics, texts: list[str], rng: random.Random
     def raw_work(case: tuple[str, datetime]) -> object:
         text, end = case
         return trends.candidates_per_day(db, fts_words(text), iso(end - timedelta(days=90)), iso(end))
+
     return timed(cases, store_work, raw_work)
 
 
@@ -550,19 +655,25 @@ def main(argv: list[str] | None = None) -> int:
         print(who.line("/who"), flush=True)
         digest = measure_digest(db, rng, args.queries, last_day)
         print(digest.line("digest (a day, three topics)"), flush=True)
-        trend = measure_trend(db, service, [rng.choice(news.phrases + TOPIC_WORDS) for _ in range(args.queries)], rng,
-                              last_day)
+        trend = measure_trend(
+            db, service, [rng.choice(news.phrases + TOPIC_WORDS) for _ in range(args.queries)], rng, last_day
+        )
         print(trend.line("trend (90 days)"), flush=True)
         db.close()
 
     result = {
-        "articles": total, "db_mb": f"{size:.0f}",
+        "articles": total,
+        "db_mb": f"{size:.0f}",
         "ingest_per_s_first": f"{rate_over(rates, 0.05, last=False):.0f}" if rates else "-",
         "ingest_per_s_last": f"{rate_over(rates, 0.05, last=True):.0f}" if rates else "-",
-        "search_ms_p50": f"{p(search.store, 50):.1f}", "search_ms_p95": f"{p(search.store, 95):.1f}",
-        "search_vs_raw": f"{ratio(search):.2f}", "latest_ms_p95": f"{p(latest.store, 95):.1f}",
-        "who_ms_p95": f"{p(who.store, 95):.1f}", "who_vs_raw": f"{ratio(who):.2f}",
-        "digest_ms": f"{p(digest.store, 50):.0f}", "trend_ms": f"{p(trend.store, 50):.0f}",
+        "search_ms_p50": f"{p(search.store, 50):.1f}",
+        "search_ms_p95": f"{p(search.store, 95):.1f}",
+        "search_vs_raw": f"{ratio(search):.2f}",
+        "latest_ms_p95": f"{p(latest.store, 95):.1f}",
+        "who_ms_p95": f"{p(who.store, 95):.1f}",
+        "who_vs_raw": f"{ratio(who):.2f}",
+        "digest_ms": f"{p(digest.store, 50):.0f}",
+        "trend_ms": f"{p(trend.store, 50):.0f}",
         "peak_mb": f"{peak_mb():.0f}",
     }
     print("RESULT " + " ".join(f"{key}={value}" for key, value in result.items()))

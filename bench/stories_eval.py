@@ -58,12 +58,14 @@ def read_corpus(corpus: Path) -> tuple[list[dict], dict[str, str | None]]:
 
 def labelled_stories(articles: list[dict], duplicate_of: dict[str, str | None]) -> list[str]:
     """Each article's labelled story: the file at the root of its `duplicate_of` chain."""
+
     def root(name: str) -> str:
         seen = set()
         while duplicate_of.get(name) and name not in seen:
             seen.add(name)
             name = duplicate_of[name]
         return name
+
     return [root(article["file"]) for article in articles]
 
 
@@ -82,8 +84,9 @@ def pair_scores(predicted: list, labelled: list) -> dict[str, float]:
 
 def group_through_store(articles: list[dict]) -> list[int]:
     """Insert in date order into a fresh database, calling assign_story after each insert like ingest does."""
-    order = sorted(range(len(articles)), key=lambda i: (articles[i]["published_at"] is None,
-                                                         articles[i]["published_at"] or 0, i))
+    order = sorted(
+        range(len(articles)), key=lambda i: (articles[i]["published_at"] is None, articles[i]["published_at"] or 0, i)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         db = open_database(Path(tmp) / "stories.db")
         story_of_row: dict[int, int] = {}
@@ -92,11 +95,19 @@ def group_through_store(articles: list[dict]) -> list[int]:
             article = articles[index]
             published = article["published_at"].isoformat() if article["published_at"] else None
             with db.conn:
-                row_id = db["articles"].insert({
-                    "title": article["title"], "body": article["body"], "published_at": published,
-                    "fetched_at": published or datetime.now(UTC).isoformat(),
-                    "content_hash": hashlib.sha256(article["body"].encode()).hexdigest(),
-                }).last_pk
+                row_id = (
+                    db["articles"]
+                    .insert(
+                        {
+                            "title": article["title"],
+                            "body": article["body"],
+                            "published_at": published,
+                            "fetched_at": published or datetime.now(UTC).isoformat(),
+                            "content_hash": hashlib.sha256(article["body"].encode()).hexdigest(),
+                        }
+                    )
+                    .last_pk
+                )
                 story_of_row[row_id] = assign_story(db, row_id)
             row_of_index[index] = row_id
         db.close()
@@ -120,16 +131,22 @@ def print_margins(articles: list[dict], labelled: list[str]) -> None:
                 signals = story_signals(features[earlier], features[later], smoothed_idf(frequency, len(pool)))
                 pairs.append((signals, labelled[earlier] == labelled[later], earlier, later))
         print(f"[IDF from {regime} articles]")
-        for name, value in (("content", lambda s: s.content), ("names", lambda s: s.names),
-                            ("combined before time", lambda s: replace(s, gap_days=0.0).score),
-                            ("final score", lambda s: s.score)):
+        for name, value in (
+            ("content", lambda s: s.content),
+            ("names", lambda s: s.names),
+            ("combined before time", lambda s: replace(s, gap_days=0.0).score),
+            ("final score", lambda s: s.score),
+        ):
             same = min(((value(p[0]), p) for p in pairs if p[1]), key=lambda v: v[0])
-            near = max(((value(p[0]), p) for p in pairs if not p[1] and p[0].gap_days <= MAX_GAP_DAYS),
-                       key=lambda v: v[0])
+            near = max(
+                ((value(p[0]), p) for p in pairs if not p[1] and p[0].gap_days <= MAX_GAP_DAYS), key=lambda v: v[0]
+            )
             far = max(((value(p[0]), p) for p in pairs if not p[1]), key=lambda v: v[0])
-            print(f"  {name:>20}: same story >= {same[0]:.3f}; different within {MAX_GAP_DAYS:.0f} days "
-                  f"<= {near[0]:.3f} ({_pair_name(articles, near[1])}); any gap <= {far[0]:.3f} "
-                  f"({_pair_name(articles, far[1])})")
+            print(
+                f"  {name:>20}: same story >= {same[0]:.3f}; different within {MAX_GAP_DAYS:.0f} days "
+                f"<= {near[0]:.3f} ({_pair_name(articles, near[1])}); any gap <= {far[0]:.3f} "
+                f"({_pair_name(articles, far[1])})"
+            )
     print(f"threshold {THRESHOLD}")
 
 

@@ -75,8 +75,12 @@ def main() -> None:
     parser.add_argument("--db", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = kept_database(args.db or Path(tmp) / "topics.db", "bench_topics", f"{args.n}:{args.seed}",
-                           lambda path: build(path, args.n, args.seed))
+        db = kept_database(
+            args.db or Path(tmp) / "topics.db",
+            "bench_topics",
+            f"{args.n}:{args.seed}",
+            lambda path: build(path, args.n, args.seed),
+        )
         end = datetime.fromisoformat(db.execute("select max(fetched_at) from articles").fetchone()[0])
         day, week = end - timedelta(days=1), end - timedelta(days=7)
         first = datetime.fromisoformat(db.execute("select min(fetched_at) from articles").fetchone()[0])
@@ -93,15 +97,20 @@ def main() -> None:
             "digest_all_scan_ms": median_ms(lambda: scan_digest(db, first, end), args.rounds),
             "latest_ms": median_ms(lambda: service().find({0: ceasefire}, limit=5, count=False), args.rounds),
             "search_ms": median_ms(lambda: service().find({0: guarantees}, limit=5), args.rounds),
-            "subscribe_ms": median_ms(lambda: service().find(
-                {0: exchange}, window=Window(since=iso(week), by="fetched"), limit=0), args.rounds),
-            "trend_ms": median_ms(lambda: service().stories_per_day(ceasefire, Window(), "UTC", cap=10**9),
-                                  args.rounds),
+            "subscribe_ms": median_ms(
+                lambda: service().find({0: exchange}, window=Window(since=iso(week), by="fetched"), limit=0),
+                args.rounds,
+            ),
+            "trend_ms": median_ms(
+                lambda: service().stories_per_day(ceasefire, Window(), "UTC", cap=10**9), args.rounds
+            ),
         }
         total = db.execute("select count(*) from articles").fetchone()[0]
         days, complete = service().stories_per_day(ceasefire, Window(), "UTC", cap=10**9)
-        print(f"{total:,} articles; trend: {sum(map(len, days.values())):,} ceasefire stories on {len(days)} days "
-              f"(complete: {complete}); search total: {service().find({0: guarantees}, limit=0).total:,}")
+        print(
+            f"{total:,} articles; trend: {sum(map(len, days.values())):,} ceasefire stories on {len(days)} days "
+            f"(complete: {complete}); search total: {service().find({0: guarantees}, limit=0).total:,}"
+        )
         for name, value in figures.items():
             print(f"{name:>16} {value:9.1f} ms")
         db.close()

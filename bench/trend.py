@@ -63,8 +63,10 @@ def build(path: Path, n: int, seed: int) -> None:
     ids = {url: article_id for article_id, url in db.execute("select id, url from articles")}
     story = [ids[draft.url] for draft in drafts]  # stored URLs are the drafts' (no tracking parameters to drop...)
     with db.atomic():
-        db.conn.executemany("update articles set story_id = ? where id = ?",
-                       [(story[origin], story[index]) for index, origin in enumerate(generator.origin)])
+        db.conn.executemany(
+            "update articles set story_id = ? where id = ?",
+            [(story[origin], story[index]) for index, origin in enumerate(generator.origin)],
+        )
         db.execute("insert into meta (key, value) values ('bench_trend', ?)", [f"{n}:{seed}"])
     db.close()
 
@@ -77,18 +79,27 @@ def main() -> None:
     parser.add_argument("--db", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        db = kept_database(args.db or Path(tmp) / "trend.db", "bench_trend", f"{args.n}:{args.seed}",
-                           lambda path: build(path, args.n, args.seed))
+        db = kept_database(
+            args.db or Path(tmp) / "trend.db",
+            "bench_trend",
+            f"{args.n}:{args.seed}",
+            lambda path: build(path, args.n, args.seed),
+        )
         figures = measure(db, args.rounds)
         db.close()
     for name, value in figures.items():
         print(f"{name:>16} {value:9.1f} ms")
     ratio = figures["query_ms"] / figures["bare_ms"]
-    print(f"query / bare: {ratio:.2f} (target <= 2); whole reply {figures['reply_ms']:.0f} ms warm, "
-          f"{figures['reply_cold_ms']:.0f} ms cold (target < 1000)")
+    print(
+        f"query / bare: {ratio:.2f} (target <= 2); whole reply {figures['reply_ms']:.0f} ms warm, "
+        f"{figures['reply_cold_ms']:.0f} ms cold (target < 1000)"
+    )
     k = args.n // 1000
-    print("RESULT " + " ".join(f"{name.removesuffix('_ms')}_ms_{k}k={value:.0f}" for name, value in figures.items())
-          + f" query_vs_bare={ratio:.2f}")
+    print(
+        "RESULT "
+        + " ".join(f"{name.removesuffix('_ms')}_ms_{k}k={value:.0f}" for name, value in figures.items())
+        + f" query_vs_bare={ratio:.2f}"
+    )
 
 
 def measure(db: Database, rounds: int) -> dict[str, float]:
@@ -104,10 +115,21 @@ def measure(db: Database, rounds: int) -> dict[str, float]:
     days = warm.stories_per_day(ceasefire, since, now, TZ)  # remembers the verdicts
     total = db.execute("select count(*) from articles").fetchone()[0]
     candidates = len(trends.StoredTrendCorpus(db).candidates(fts, iso(since), iso(now)))
-    print(f"{total:,} articles; {DAYS} days to {last}: {candidates:,} ceasefire candidates, "
-          f"{sum(d.stories for d in days):,} stories on {len(days)} days")
-    series = tuple(build_series(text, MatchedStoryCounts(trends.StoredTrendCorpus(db), service()).stories_per_day(
-        parse_query(text), since, now, TZ), first, last) for text in TOPICS)
+    print(
+        f"{total:,} articles; {DAYS} days to {last}: {candidates:,} ceasefire candidates, "
+        f"{sum(d.stories for d in days):,} stories on {len(days)} days"
+    )
+    series = tuple(
+        build_series(
+            text,
+            MatchedStoryCounts(trends.StoredTrendCorpus(db), service()).stories_per_day(
+                parse_query(text), since, now, TZ
+            ),
+            first,
+            last,
+        )
+        for text in TOPICS
+    )
     chart = TrendChart(", ".join(TOPICS), f"{first}–{last} · per day", series)
     render_trend(chart)  # matplotlib's first import and font loading are start-up costs, not a chart's
     topic = [Topic("ceasefire", ceasefire)]
@@ -119,13 +141,26 @@ def measure(db: Database, rounds: int) -> dict[str, float]:
     trend_reply(db, topic, first, last, TZ, period="90d", until=now)
     return {
         "bare_ms": median_ms(lambda: trends.candidates_per_day(db, fts, iso(since), iso(now)), rounds),
-        "period_ms": median_ms(lambda: db.execute(
-            "select substr(published_at, 1, 10) as day, count(*) from articles where published_at >= ? and "
-            "published_at < ? group by day", [iso(since), iso(now)]).fetchall(), rounds),
-        "query_ms": median_ms(lambda: MatchedStoryCounts(trends.StoredTrendCorpus(db), service(), warm.verdicts)
-                              .stories_per_day(ceasefire, since, now, TZ), rounds),
-        "query_cold_ms": median_ms(lambda: MatchedStoryCounts(trends.StoredTrendCorpus(db), service(), Verdicts())
-                                   .stories_per_day(ceasefire, since, now, TZ), rounds),
+        "period_ms": median_ms(
+            lambda: db.execute(
+                "select substr(published_at, 1, 10) as day, count(*) from articles where published_at >= ? and "
+                "published_at < ? group by day",
+                [iso(since), iso(now)],
+            ).fetchall(),
+            rounds,
+        ),
+        "query_ms": median_ms(
+            lambda: MatchedStoryCounts(trends.StoredTrendCorpus(db), service(), warm.verdicts).stories_per_day(
+                ceasefire, since, now, TZ
+            ),
+            rounds,
+        ),
+        "query_cold_ms": median_ms(
+            lambda: MatchedStoryCounts(trends.StoredTrendCorpus(db), service(), Verdicts()).stories_per_day(
+                ceasefire, since, now, TZ
+            ),
+            rounds,
+        ),
         "chart_ms": median_ms(lambda: render_trend(chart), rounds),
         "reply_ms": median_ms(lambda: trend_reply(db, topic, first, last, TZ, period="90d", until=now), rounds),
         "reply_cold_ms": median_ms(cold_reply, rounds),

@@ -30,8 +30,13 @@ REMEMBERED_MAX = 10_000  # refused strangers remembered at once (oldest forgotte
 class Access:
     """Allow lists per platform, as `platform:id` keys (and lower-case `@username`s for Telegram)."""
 
-    def __init__(self, allowed: dict[str, frozenset[str]], *, quiet_s: float = QUIET_S,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        allowed: dict[str, frozenset[str]],
+        *,
+        quiet_s: float = QUIET_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.allowed = {platform: keys for platform, keys in allowed.items() if keys}
         self.quiet_s = quiet_s
         self._monotonic = monotonic
@@ -40,10 +45,12 @@ class Access:
     @classmethod
     def from_config(cls, config: Config) -> Access:
         tg, slack = config.telegram, config.slack
-        return cls({
-            "telegram": frozenset(_key("telegram", v) for v in (*tg.allowed_users, *tg.allowed_chats)),
-            "slack": frozenset(_key("slack", v) for v in (*slack.allowed_users, *slack.allowed_channels)),
-        })
+        return cls(
+            {
+                "telegram": frozenset(_key("telegram", v) for v in (*tg.allowed_users, *tg.allowed_chats)),
+                "slack": frozenset(_key("slack", v) for v in (*slack.allowed_users, *slack.allowed_channels)),
+            }
+        )
 
     def is_open(self, platform: str) -> bool:
         """Anyone on `platform` may use the bot (no allow list for it)."""
@@ -59,7 +66,7 @@ class Access:
         return not candidates.isdisjoint(keys)
 
     def check(self, msg: Incoming) -> Verdict:
-        """"ok" for an allowed sender; for anyone else "refuse" once, then "quiet" for `quiet_s`."""
+        """ "ok" for an allowed sender; for anyone else "refuse" once, then "quiet" for `quiet_s`."""
         if self.admits(msg):
             return "ok"
         now = self._monotonic()

@@ -12,8 +12,7 @@ from diplobot.handlers.reply import Button, Link, Paragraph, Reply, Text
 FIELD_NAMES = {"title": "the title", "summary": "the summary", "body": "the text"}
 
 
-def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str,
-                also_reported: int = 0) -> Reply:
+def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str, also_reported: int = 0) -> Reply:
     """The card for one article matching one or more of a chat's topics.
 
     `topics` items carry the subscription id, its described query and the first hit (phrase, field,
@@ -22,8 +21,7 @@ def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str,
     title = article["title"] or "(untitled)"
     head = Link(title, article["url"]) if article.get("url") else Text(title, "bold")
     meta = [source_label(article), local_date(article.get("published_at"), tz, with_time=True), language_tag(article)]
-    blocks = [Paragraph((head,), kind="heading"),
-              Paragraph((Text(" · ".join(m for m in meta if m)),), kind="context")]
+    blocks = [Paragraph((head,), kind="heading"), Paragraph((Text(" · ".join(m for m in meta if m)),), kind="context")]
     first = topics[0]
     text = article.get(first["field"]) or ""
     if first["field"] != "title" and text:
@@ -31,14 +29,19 @@ def alert_reply(article: dict[str, Any], topics: list[dict[str, Any]], tz: str,
         blocks.append(Paragraph((Text(before), Text(hit, "mark"), Text(after))))
     elif article.get("summary"):
         blocks.append(Paragraph((Text(_shorten(article["summary"], 220)),)))
-    why = "; ".join(f"{t['describe']} ({_found(article, t)!r} in {FIELD_NAMES.get(t['field'], t['field'])})"
-                    for t in topics)
+    why = "; ".join(
+        f"{t['describe']} ({_found(article, t)!r} in {FIELD_NAMES.get(t['field'], t['field'])})" for t in topics
+    )
     blocks.append(Paragraph((Text(f"Matched: {why}"),), kind="context"))
     if also_reported:
         outlets = f"{also_reported} more outlet{'s' if also_reported != 1 else ''}"
         blocks.append(Paragraph((Text(f"Also reported by {outlets}."),), kind="context"))
-    buttons = ((Button("Mute this topic 24h", f"/mute 24h #{first['id']}"),
-                Button("Unsubscribe", f"/unsubscribe #{first['id']}")),)
+    buttons = (
+        (
+            Button("Mute this topic 24h", f"/mute 24h #{first['id']}"),
+            Button("Unsubscribe", f"/unsubscribe #{first['id']}"),
+        ),
+    )
     return Reply(blocks=tuple(blocks), buttons=buttons, visibility="public", preview=True)
 
 
@@ -50,8 +53,7 @@ def folded_reply(items: list[tuple[dict[str, Any], list[dict[str, Any]]]], tz: s
         head = Link(title, article["url"]) if article.get("url") else Text(title)
         when = local_date(article.get("published_at"), tz)
         blocks.append(Paragraph((head, Text(f" — {source_label(article)} {when}".rstrip()))))
-        blocks.append(Paragraph((Text("Matched: " + "; ".join(t["describe"] for t in topics)),),
-                                kind="context"))
+        blocks.append(Paragraph((Text("Matched: " + "; ".join(t["describe"] for t in topics)),), kind="context"))
     return Reply(blocks=tuple(blocks), visibility="public")
 
 

@@ -55,8 +55,9 @@ def period_start(db: Database, chat: dict[str, Any], end: datetime) -> datetime:
     return end - timedelta(days=7 if chat["digest_weekday"] else 1)
 
 
-def digest_reply(db: Database, chat: dict[str, Any], start: datetime, end: datetime, *, default_tz: str,
-                 max_items: int = 5) -> Reply | None:
+def digest_reply(
+    db: Database, chat: dict[str, Any], start: datetime, end: datetime, *, default_tz: str, max_items: int = 5
+) -> Reply | None:
     """The digest for [start, end); None when empty and the chat asked to skip empty ones."""
     tz = chat["timezone"] or default_tz
     topics = _chat_queries(db, chat["id"])
@@ -98,16 +99,23 @@ def _chat_queries(db: Database, chat_id: str) -> dict[int, tuple[str, Query]]:
     return out
 
 
-def _stories_by_topic(db: Database, service: Topics, topics: dict[int, tuple[str, Query]], start: datetime,
-                      end: datetime) -> tuple[dict[int, list[dict[str, Any]]], bool]:
+def _stories_by_topic(
+    db: Database, service: Topics, topics: dict[int, tuple[str, Query]], start: datetime, end: datetime
+) -> tuple[dict[int, list[dict[str, Any]]], bool]:
     """Per topic, one row per story (its first article stored in the period), newest first; and whether every
     candidate article was read (see DIGEST_CAP)."""
     window = Window(since=iso(start), until=iso(end), by="fetched")
-    found, complete = service.stories({sub_id: query for sub_id, (_label, query) in topics.items()}, window,
-                                      cap=DIGEST_CAP)
+    found, complete = service.stories(
+        {sub_id: query for sub_id, (_label, query) in topics.items()}, window, cap=DIGEST_CAP
+    )
     outlets = articles.story_outlets(db, {hit.article["story_id"] for hits in found.values() for hit in hits})
-    return ({sub_id: [dict(hit.article, outlets=outlets.get(hit.article["story_id"], 1)) for hit in hits]
-             for sub_id, hits in found.items()}, complete)
+    return (
+        {
+            sub_id: [dict(hit.article, outlets=outlets.get(hit.article["story_id"], 1)) for hit in hits]
+            for sub_id, hits in found.items()
+        },
+        complete,
+    )
 
 
 def _topic_section(out: ReplyBuilder, label: str, rows: list[dict[str, Any]], tz: str, max_items: int) -> None:
@@ -125,6 +133,12 @@ def _topic_section(out: ReplyBuilder, label: str, rows: list[dict[str, Any]], tz
 def digest_now(ctx: Context, args: str) -> Reply:
     """The digest for the time since the last one, right now."""
     start = period_start(ctx.db, ctx.chat, ctx.now)
-    reply = digest_reply(ctx.db, dict(ctx.chat, digest_skip_empty=0), start, ctx.now,
-                         default_tz=ctx.config.timezone, max_items=ctx.config.digest.max_items_per_topic)
+    reply = digest_reply(
+        ctx.db,
+        dict(ctx.chat, digest_skip_empty=0),
+        start,
+        ctx.now,
+        default_tz=ctx.config.timezone,
+        max_items=ctx.config.digest.max_items_per_topic,
+    )
     return reply or Reply.text("Nothing new for your topics in this period.")

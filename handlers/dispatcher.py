@@ -74,10 +74,17 @@ class RateLimiter:
 class Dispatcher:
     """Runs chat commands for every platform."""
 
-    def __init__(self, store: Store, config: Config, clock: Clock | None = None,
-                 on_handled: Callable[[str], None] = lambda platform: None, *,
-                 commands: CommandRegistry | None = None, aliases: AliasesFile | None = None,
-                 access: Access | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        clock: Clock | None = None,
+        on_handled: Callable[[str], None] = lambda platform: None,
+        *,
+        commands: CommandRegistry | None = None,
+        aliases: AliasesFile | None = None,
+        access: Access | None = None,
+    ) -> None:
         self.store = store
         self.config = config
         self.clock = clock or Clock()
@@ -120,10 +127,18 @@ class Dispatcher:
 
     def _run(self, db: Database, cmd: Command, msg: Incoming, args: str) -> Reply:
         now = self.clock.now()
-        chat = ensure_chat(db, msg.chat_id, kind=msg.chat_kind, title=msg.chat_title,
-                           timezone=self.config.timezone, now=iso(now))
-        ctx = Context(db=db, chat=chat, user_id=msg.user_id, now=now, config=self.config, commands=self.commands,
-                      aliases=self.aliases)
+        chat = ensure_chat(
+            db, msg.chat_id, kind=msg.chat_kind, title=msg.chat_title, timezone=self.config.timezone, now=iso(now)
+        )
+        ctx = Context(
+            db=db,
+            chat=chat,
+            user_id=msg.user_id,
+            now=now,
+            config=self.config,
+            commands=self.commands,
+            aliases=self.aliases,
+        )
         # A command that changes the chat takes the write lock at once (store/db.py); any other only reads, in
         # one snapshot, and so never waits for batch work or another process that is writing.
         transaction = db.atomic() if cmd.changes_chat(args) else Database.atomic(db)

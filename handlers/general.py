@@ -17,14 +17,20 @@ from diplobot.handlers.who import who as who_reply
 @command("start", "/start")
 def start(ctx: Context, args: str) -> Reply:
     """What diplobot does and how to begin."""
-    return (ReplyBuilder()
-            .heading("diplobot: alerts for diplomacy news")
-            .para("Follow talks, envoys and agreements; I send an alert when a new article matches.")
-            .para("Start with /subscribe coalition of the willing or "
-                  '/subscribe "security guarantees" -loan, then /topics to see what you follow.')
-            .para("/who Yermak tells you who someone is; /latest and /search look through stored news; "
-                  "/settings sets your time zone and a daily digest. /help lists every command.")
-            .build())
+    return (
+        ReplyBuilder()
+        .heading("diplobot: alerts for diplomacy news")
+        .para("Follow talks, envoys and agreements; I send an alert when a new article matches.")
+        .para(
+            "Start with /subscribe coalition of the willing or "
+            '/subscribe "security guarantees" -loan, then /topics to see what you follow.'
+        )
+        .para(
+            "/who Yermak tells you who someone is; /latest and /search look through stored news; "
+            "/settings sets your time zone and a daily digest. /help lists every command."
+        )
+        .build()
+    )
 
 
 @command("help", "/help")
@@ -40,8 +46,10 @@ SEARCH_PAGE = 5
 _PAGE = re.compile(r"\s+page\s+(\d{1,4})$", re.IGNORECASE)
 
 
-@command("search", '/search <topic query> [page N]  e.g. /search "security guarantees" -loan, '
-         "/search ceasefire OR truce page 2")
+@command(
+    "search",
+    '/search <topic query> [page N]  e.g. /search "security guarantees" -loan, /search ceasefire OR truce page 2',
+)
 def search(ctx: Context, args: str) -> Reply:
     """Search stored articles, newest first, with the topic query language (as /subscribe reads it)."""
     if not args:
@@ -57,8 +65,10 @@ def search(ctx: Context, args: str) -> Reply:
         among = "" if found.complete else f" among the newest {SCAN_CAP:,} stored articles that mention its words"
         return Reply.text(f"No stored article matches {query.describe()}{among}.")
     if not found.hits:
-        return Reply.text(f"Page {page} is past the end: {count_text(found)} stored articles match "
-                          f"{query.describe()}. /search {text} shows the first page.")
+        return Reply.text(
+            f"Page {page} is past the end: {count_text(found)} stored articles match "
+            f"{query.describe()}. /search {text} shows the first page."
+        )
     first = (page - 1) * SEARCH_PAGE + 1
     shown = f"{first}–{first + len(found.hits) - 1}" if page > 1 else f"{len(found.hits)}"
     out = ReplyBuilder().heading(f"Search: {query.describe()}")
@@ -76,9 +86,9 @@ def search(ctx: Context, args: str) -> Reply:
 def _page(args: str) -> tuple[str, int]:
     """The query and the page asked for: a trailing `page N` (N from 1) is the page, the rest the query."""
     found = _PAGE.search(args)
-    if found is None or not args[:found.start()].strip():
+    if found is None or not args[: found.start()].strip():
         return args, 1
-    return args[:found.start()].strip(), max(1, int(found.group(1)))
+    return args[: found.start()].strip(), max(1, int(found.group(1)))
 
 
 def _hit_snippet(article: dict[str, Any], match: Match) -> tuple[Span, ...]:

@@ -9,6 +9,7 @@ from diplobot.texts import strip_invisible
 
 ChatKind = Literal["private", "group", "channel"]
 
+
 @dataclass(frozen=True)
 class Incoming:
     """A command as the user typed it (`/subscribe coalition of the willing`).

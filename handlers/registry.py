@@ -65,8 +65,9 @@ class Command:
 _SPEC = "__diplobot_command__"  # the attribute `@command` sets on a handler
 
 
-def command(name: str, usage: str, *, changes_chat: bool | Callable[[str], bool] = False
-            ) -> Callable[[Handler], Handler]:
+def command(
+    name: str, usage: str, *, changes_chat: bool | Callable[[str], bool] = False
+) -> Callable[[Handler], Handler]:
     """Describe a handler as the command `name`; its docstring's first line is its `/help` summary.
 
     The handler is returned unchanged; a `CommandRegistry` given it (or its module) answers the command.
@@ -98,8 +99,12 @@ class CommandRegistry(Mapping[str, Command]):
     @classmethod
     def from_modules(cls, *modules: ModuleType) -> CommandRegistry:
         """Every command handler defined in these modules, module by module, each in definition order."""
-        return cls(value for module in modules for value in vars(module).values()
-                   if described(value) is not None and getattr(value, "__module__", None) == module.__name__)
+        return cls(
+            value
+            for module in modules
+            for value in vars(module).values()
+            if described(value) is not None and getattr(value, "__module__", None) == module.__name__
+        )
 
     def add(self, handler: Handler) -> None:
         """Answer `handler`'s command too. Raises ValueError for a function that is not a command or a name

@@ -141,9 +141,7 @@ class ReplyBuilder:
         return self
 
     def context(self, *spans: Span | str) -> ReplyBuilder:
-        self.blocks.append(
-            Paragraph(tuple(Text(s) if isinstance(s, str) else s for s in spans), kind="context")
-        )
+        self.blocks.append(Paragraph(tuple(Text(s) if isinstance(s, str) else s for s in spans), kind="context"))
         return self
 
     def build(self, **kwargs: object) -> Reply:
@@ -156,8 +154,11 @@ def reply_to_json(reply: Reply) -> str:
     An image's bytes are base64 text."""
     data = asdict(replace(reply, image=None))
     if reply.image is not None:
-        data["image"] = {"png": base64.b64encode(reply.image.png).decode("ascii"), "alt": reply.image.alt,
-                         "filename": reply.image.filename}
+        data["image"] = {
+            "png": base64.b64encode(reply.image.png).decode("ascii"),
+            "alt": reply.image.alt,
+            "filename": reply.image.filename,
+        }
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -35,21 +35,27 @@ def _show(ctx: Context) -> Reply:
     digest = "off"
     if chat["digest_time"]:
         day = f"weekly on {chat['digest_weekday']} " if chat["digest_weekday"] else "daily "
-        digest = f"{day}at {chat['digest_time']} {ctx.tz}" + (" (skipped when empty)" if chat["digest_skip_empty"]
-                                                              else "")
+        digest = f"{day}at {chat['digest_time']} {ctx.tz}" + (
+            " (skipped when empty)" if chat["digest_skip_empty"] else ""
+        )
         if chat["digest_weekday"] or chat.get("digest_chart"):
             digest += ", with a chart of your topics"
     quiet = f"{chat['quiet_start']}-{chat['quiet_end']} {ctx.tz}" if chat["quiet_start"] else "off"
     muted = until_label(chat["muted_until"], ctx.tz) if (chat["muted_until"] or "") > iso(ctx.now) else "no"
-    return (ReplyBuilder().heading("Settings for this chat")
-            .para(f"Time zone: {chat['timezone'] or ctx.config.timezone}")
-            .para(f"Alerts: {chat['alerts_mode']}")
-            .para(f"Digest: {digest}")
-            .para(f"Quiet hours: {quiet}")
-            .para(f"Muted: {muted}")
-            .context("Change with /settings timezone Europe/Kyiv, /settings alerts instant|digest|off, "
-                     "/settings digest 08:00|off|weekly mon 08:00|chart on, /settings quiet 22:00-07:00|off")
-            .build())
+    return (
+        ReplyBuilder()
+        .heading("Settings for this chat")
+        .para(f"Time zone: {chat['timezone'] or ctx.config.timezone}")
+        .para(f"Alerts: {chat['alerts_mode']}")
+        .para(f"Digest: {digest}")
+        .para(f"Quiet hours: {quiet}")
+        .para(f"Muted: {muted}")
+        .context(
+            "Change with /settings timezone Europe/Kyiv, /settings alerts instant|digest|off, "
+            "/settings digest 08:00|off|weekly mon 08:00|chart on, /settings quiet 22:00-07:00|off"
+        )
+        .build()
+    )
 
 
 def _digest(ctx: Context, words: list[str]) -> str:
@@ -60,8 +66,11 @@ def _digest(ctx: Context, words: list[str]) -> str:
         if words[1:] not in (["on"], ["off"]):
             raise UsageError("Say /settings digest chart on, or /settings digest chart off")
         update_chat(ctx.db, ctx.chat_id, digest_chart=int(words[1] == "on"))
-        return ("Daily digests will carry a chart of your topics (weekly ones always do)." if words[1] == "on"
-                else "Daily digests will come without a chart (weekly ones keep theirs).")
+        return (
+            "Daily digests will carry a chart of your topics (weekly ones always do)."
+            if words[1] == "on"
+            else "Daily digests will come without a chart (weekly ones keep theirs)."
+        )
     if words and words[0] in ("skip-empty", "keep-empty"):
         update_chat(ctx.db, ctx.chat_id, digest_skip_empty=int(words[0] == "skip-empty"))
         return "Empty digests will be skipped." if words[0] == "skip-empty" else "Empty digests will say so."
@@ -90,8 +99,9 @@ def _quiet(ctx: Context, words: list[str]) -> str:
     update_chat(ctx.db, ctx.chat_id, quiet_start=start, quiet_end=end)
     until = quiet_until(ctx.now, ctx.tz, start, end)
     moved = release_held(ctx.db, ctx.chat_id, iso(until or ctx.now))
-    return (f"Quiet hours {start}-{end} ({ctx.tz}): alerts are held and arrive together afterwards."
-            + (_released(moved) if until is None else ""))
+    return f"Quiet hours {start}-{end} ({ctx.tz}): alerts are held and arrive together afterwards." + (
+        _released(moved) if until is None else ""
+    )
 
 
 def _released(count: int) -> str:
@@ -114,23 +124,27 @@ def parse_timezone(text: str) -> str:
         regions = sorted({n.split("/", 1)[0] for n in names.values() if "/" in n})
         region = next((r for r in regions if r.lower() == text.lower().rstrip("/")), None)
         if region:
-            raise UsageError(f"{region} is a region; add a city, e.g. /settings timezone {region}/"
-                             f"{_example(region)}")
+            raise UsageError(f"{region} is a region; add a city, e.g. /settings timezone {region}/{_example(region)}")
         close = difflib.get_close_matches(text.lower(), list(names), n=1, cutoff=0.8) if len(text) <= 60 else []
         hint = f" Did you mean {names[close[0]]}?" if close else ""
-        raise UsageError(f"{shown!r} is an unknown time zone.{hint} Use an IANA name such as Europe/Kyiv "
-                         "or America/New_York.")
+        raise UsageError(
+            f"{shown!r} is an unknown time zone.{hint} Use an IANA name such as Europe/Kyiv or America/New_York."
+        )
     try:
         return check_timezone(name)
     except (ValueError, OSError):
-        raise UsageError(f"The time zone {name!r} cannot be loaded here; try another city of the same zone.") \
-            from None
+        raise UsageError(f"The time zone {name!r} cannot be loaded here; try another city of the same zone.") from None
 
 
 def _example(region: str) -> str:
     cities = sorted(n.split("/", 1)[1] for n in _zone_names().values() if n.startswith(f"{region}/"))
-    preferred = {"Europe": "Kyiv", "America": "New_York", "Asia": "Tokyo", "Africa": "Cairo",
-                 "Australia": "Sydney"}.get(region)
+    preferred = {
+        "Europe": "Kyiv",
+        "America": "New_York",
+        "Asia": "Tokyo",
+        "Africa": "Cairo",
+        "Australia": "Sydney",
+    }.get(region)
     return preferred if preferred in cities else (cities[0] if cities else "")
 
 
@@ -148,8 +162,10 @@ def _change(ctx: Context, key: str, words: list[str]) -> str | Reply:
     if key == "digest":
         text = _digest(ctx, words)
         if words == ["off"] and _chat(ctx)["alerts_mode"] == "digest":
-            return _nothing_arrives(f"{text} Alerts are set to arrive in the digest only, so nothing will "
-                                    "arrive now.", Button("Instant alerts", "/settings alerts instant"))
+            return _nothing_arrives(
+                f"{text} Alerts are set to arrive in the digest only, so nothing will arrive now.",
+                Button("Instant alerts", "/settings alerts instant"),
+            )
         return text
     if key == "quiet" and words:
         return _quiet(ctx, words)
@@ -168,19 +184,27 @@ def _alerts(ctx: Context, mode: str) -> str | Reply:
         return _nothing_arrives(
             "No instant alerts: matches arrive in the digest only. But the digest is off, so nothing will "
             f"arrive until you turn it on, e.g. /settings digest {DEFAULT_DIGEST_TIME} ({ctx.tz}).",
-            Button(f"Daily digest at {DEFAULT_DIGEST_TIME}", f"/settings digest {DEFAULT_DIGEST_TIME}"))
-    return {"instant": "Alerts arrive as soon as articles match.",
-            "digest": "No instant alerts: matches arrive in the digest only.",
-            "off": "Alerts are off (the digest still comes)." if digest_on
-            else "Alerts are off, and so is the digest: nothing will arrive."}[mode]
+            Button(f"Daily digest at {DEFAULT_DIGEST_TIME}", f"/settings digest {DEFAULT_DIGEST_TIME}"),
+        )
+    return {
+        "instant": "Alerts arrive as soon as articles match.",
+        "digest": "No instant alerts: matches arrive in the digest only.",
+        "off": "Alerts are off (the digest still comes)."
+        if digest_on
+        else "Alerts are off, and so is the digest: nothing will arrive.",
+    }[mode]
 
 
 def _nothing_arrives(text: str, fix: Button) -> Reply:
     return ReplyBuilder().para(text).build(buttons=((fix,),))
 
 
-@command("settings", "/settings [timezone <Area/City> | alerts instant|digest|off | "
-         "digest HH:MM|off|weekly <day> HH:MM|chart on|off | quiet HH:MM-HH:MM|off]", changes_chat=bool)
+@command(
+    "settings",
+    "/settings [timezone <Area/City> | alerts instant|digest|off | "
+    "digest HH:MM|off|weekly <day> HH:MM|chart on|off | quiet HH:MM-HH:MM|off]",
+    changes_chat=bool,
+)
 def settings(ctx: Context, args: str) -> Reply:
     """Show or change this chat's time zone, alert mode, digest and quiet hours."""
     if not args:

@@ -73,13 +73,15 @@ def _key(text: str) -> str | None:
 def _already_followed(ctx: Context, query: Query) -> dict[str, Any] | None:
     """The chat's topic that is the same as `query` once normalised (case, diacritics, plurals, order)."""
     key = topic_key(query)
-    return next((t for t in subscriptions.chat_subscriptions(ctx.db, ctx.chat_id) if _key(t["query"]) == key),
-                None)
+    return next((t for t in subscriptions.chat_subscriptions(ctx.db, ctx.chat_id) if _key(t["query"]) == key), None)
 
 
-@command("subscribe", "/subscribe <topic>  e.g. /subscribe coalition of the willing, "
-         '/subscribe "security guarantees" Ukraine -loan, /subscribe "security guarantees" = "гарантії безпеки"',
-         changes_chat=True)
+@command(
+    "subscribe",
+    "/subscribe <topic>  e.g. /subscribe coalition of the willing, "
+    '/subscribe "security guarantees" Ukraine -loan, /subscribe "security guarantees" = "гарантії безпеки"',
+    changes_chat=True,
+)
 def subscribe(ctx: Context, args: str) -> Reply:
     """Follow a topic: get an alert when a new article matches it."""
     if not args:
@@ -94,21 +96,27 @@ def subscribe(ctx: Context, args: str) -> Reply:
     sub_id = None if same else subscriptions.add_subscription(ctx.db, ctx.chat_id, query.text, iso(ctx.now))
     if sub_id is None:
         same = same or _topic(ctx, query.text)
-        return Reply.text(f"This chat already follows {_describe(same['query'])} (topic {same['id']}): case, "
-                          "accents, plural forms and the order of AND/OR parts make no new topic. /topics lists them.")
+        return Reply.text(
+            f"This chat already follows {_describe(same['query'])} (topic {same['id']}): case, "
+            "accents, plural forms and the order of AND/OR parts make no new topic. /topics lists them."
+        )
     week = Window(since=iso(ctx.now - timedelta(days=7)), by="fetched")
     found = service.find({sub_id: query}, window=week, limit=0)
     out = ReplyBuilder().para(f"Subscribed (topic {sub_id}): {query.describe()}.")
     also = service.equivalents(query)
     if also:
         out.para(f"Also matching: {describe_equivalents(also)} (in any grammatical form).")
-    return (out.para(f"{count_text(found)} stored article{'s' if found.total != 1 else ''} of the last 7 days "
-                     f"match; see /latest {sub_id}. New matches will be sent here.")
-            .build(visibility="public"))
+    return out.para(
+        f"{count_text(found)} stored article{'s' if found.total != 1 else ''} of the last 7 days "
+        f"match; see /latest {sub_id}. New matches will be sent here."
+    ).build(visibility="public")
 
 
-@command("unsubscribe", "/unsubscribe <topic number, as 3 or #3, or its text>  e.g. /unsubscribe 3, "
-         "/unsubscribe ceasefire", changes_chat=True)
+@command(
+    "unsubscribe",
+    "/unsubscribe <topic number, as 3 or #3, or its text>  e.g. /unsubscribe 3, /unsubscribe ceasefire",
+    changes_chat=True,
+)
 def unsubscribe(ctx: Context, args: str) -> Reply:
     """Stop following a topic."""
     if not args:
@@ -131,12 +139,13 @@ def topics(ctx: Context, args: str) -> Reply:
     first = (page - 1) * TOPICS_PER_PAGE
     out = ReplyBuilder().heading("Topics followed here" + (f" (page {page} of {pages})" if pages > 1 else ""))
     buttons: list[tuple[Button, ...]] = []
-    for row in rows[first:first + TOPICS_PER_PAGE]:
+    for row in rows[first : first + TOPICS_PER_PAGE]:
         muted = f" (muted {until_label(row['muted_until'], ctx.tz)})" if _muted(ctx, row) else ""
         out.para(f"{row['id']}. {clip(_describe(row['query']), TOPIC_LABEL_MAX)}{muted}")
         buttons.append((Button(f"Unsubscribe {row['id']}", f"/unsubscribe #{row['id']}"),))
     nav = ((Button("« Previous", f"/topics {page - 1}"),) if page > 1 else ()) + (
-        (Button("Next »", f"/topics {page + 1}"),) if page < pages else ())
+        (Button("Next »", f"/topics {page + 1}"),) if page < pages else ()
+    )
     if nav:
         buttons.append(nav)
     return out.build(buttons=tuple(buttons), replaces=True)
@@ -184,16 +193,16 @@ def _stored_query(topic: dict[str, Any]) -> Query:
     try:
         return parse_query(topic["query"])
     except QueryError as exc:
-        raise UsageError(f"Topic {topic['id']} can no longer be read ({exc}); /unsubscribe {topic['id']} "
-                         "and subscribe again.") from None
+        raise UsageError(
+            f"Topic {topic['id']} can no longer be read ({exc}); /unsubscribe {topic['id']} and subscribe again."
+        ) from None
 
 
 def _is_topic_number(ctx: Context, word: str) -> bool:
     return any(t["id"] == int(word) for t in subscriptions.chat_subscriptions(ctx.db, ctx.chat_id))
 
 
-@command("mute", "/mute [duration like 2h or 1d] [topic number]  (no duration: until /unmute)",
-         changes_chat=True)
+@command("mute", "/mute [duration like 2h or 1d] [topic number]  (no duration: until /unmute)", changes_chat=True)
 def mute(ctx: Context, args: str) -> Reply:
     """Hold alerts for this chat (delivered after), or silence one topic for a while."""
     words = args.split()
@@ -208,8 +217,10 @@ def mute(ctx: Context, args: str) -> Reply:
     if words:
         topic = _topic(ctx, " ".join(words))
         subscriptions.mute_subscription(ctx.db, ctx.chat_id, topic["id"], until)
-        return Reply.text(f"Topic {parse_query(topic['query']).describe()} is muted {label}; "
-                          "matches meanwhile are skipped. /unmute ends it.").public()
+        return Reply.text(
+            f"Topic {parse_query(topic['query']).describe()} is muted {label}; "
+            "matches meanwhile are skipped. /unmute ends it."
+        ).public()
     chats.update_chat(ctx.db, ctx.chat_id, muted_until=until)
     return Reply.text(f"Alerts for this chat are held {label}; nothing is lost, they arrive after.").public()
 

@@ -71,8 +71,10 @@ def story_counts(db: Database, service: Topics | None = None) -> StoryCounts:
     return MatchedStoryCounts(trends.StoredTrendCorpus(db), service or Topics(articles.StoredArticles(db)), verdicts)
 
 
-@command("trend", "/trend <topic or #n>[, <topic>…] [30d|90d|1y|all]  e.g. /trend ceasefire, "
-         "/trend #2, truce 1y, /trend Witkoff all")
+@command(
+    "trend",
+    "/trend <topic or #n>[, <topic>…] [30d|90d|1y|all]  e.g. /trend ceasefire, /trend #2, truce 1y, /trend Witkoff all",
+)
 def trend(ctx: Context, args: str) -> Reply:
     """A chart of how many stories match topics or people, per day, with peaks and their headlines."""
     if not args:
@@ -89,8 +91,9 @@ def trend(ctx: Context, args: str) -> Reply:
     else:
         first = last - timedelta(days=days - 1)
     # up to and including the current second (stored times have whole seconds)
-    return trend_reply(ctx.db, topics, first, last, ctx.tz, period=period, until=ctx.now + timedelta(seconds=1),
-                       service=service)
+    return trend_reply(
+        ctx.db, topics, first, last, ctx.tz, period=period, until=ctx.now + timedelta(seconds=1), service=service
+    )
 
 
 def split_args(args: str) -> tuple[list[str], str]:
@@ -104,8 +107,9 @@ def split_args(args: str) -> tuple[list[str], str]:
     if not texts:
         raise UsageError("Which topic? For example: /trend ceasefire 1y")
     if len(texts) > MAX_TOPICS:
-        raise UsageError(f"At most {MAX_TOPICS} topics in one chart (you gave {len(texts)}), e.g. "
-                         "/trend ceasefire, truce, #2")
+        raise UsageError(
+            f"At most {MAX_TOPICS} topics in one chart (you gave {len(texts)}), e.g. /trend ceasefire, truce, #2"
+        )
     return texts, period
 
 
@@ -140,18 +144,27 @@ def _typed(service: Topics, text: str) -> Topic:
         raise UsageError(f"{clip(text, LABEL_CHARS)}: {exc}") from None
 
 
-def typed_trend(db: Database, text: str, first: date, last: date, tz: str, *, until: datetime | None = None
-                ) -> Reply:
+def typed_trend(db: Database, text: str, first: date, last: date, tz: str, *, until: datetime | None = None) -> Reply:
     """The chart for topics typed as text, comma-separated (the command line's `diplobot trend`); UsageError for
     a topic that cannot be read."""
     texts, _ = split_args(text)
     service = Topics(articles.StoredArticles(db))
-    return trend_reply(db, [_typed(service, one) for one in texts], first, last, tz, period=None, until=until,
-                       service=service)
+    return trend_reply(
+        db, [_typed(service, one) for one in texts], first, last, tz, period=None, until=until, service=service
+    )
 
 
-def trend_reply(db: Database, topics: Sequence[Topic], first: date, last: date, tz: str, *, period: str | None,
-                until: datetime | None = None, service: Topics | None = None) -> Reply:
+def trend_reply(
+    db: Database,
+    topics: Sequence[Topic],
+    first: date,
+    last: date,
+    tz: str,
+    *,
+    period: str | None,
+    until: datetime | None = None,
+    service: Topics | None = None,
+) -> Reply:
     """The chart of `topics` over the local days [first, last] (up to `until` on the last day) with its caption;
     a text reply when no story matches in the period."""
     window = _Window(first, last, tz, until)
@@ -161,9 +174,11 @@ def trend_reply(db: Database, topics: Sequence[Topic], first: date, last: date, 
         labels = " or ".join(topic.label for topic in topics)
         words, dates = period_label(first, last, period), window.dates
         within = f"the last {words} ({dates})" if PERIODS.get(period or "") else dates
-        return Reply.text(f"No stored story matches {labels} in {within.replace('last 1 year', 'last year')}, so "
-                          "there is nothing to chart. Try a longer period (1y or all, e.g. /trend ceasefire 1y) "
-                          "or other words.")
+        return Reply.text(
+            f"No stored story matches {labels} in {within.replace('last 1 year', 'last year')}, so "
+            "there is nothing to chart. Try a longer period (1y or all, e.g. /trend ceasefire 1y) "
+            "or other words."
+        )
     return _chart_reply(db, topics, series, window, period=period)
 
 
@@ -199,21 +214,39 @@ class _Window:
         return build_series(topic.label, days, self.first, self.last)
 
 
-def _chart_reply(db: Database, topics: Sequence[Topic], series: tuple[Series, ...], window: _Window, *,
-                 period: str | None, heading: str = "") -> Reply:
+def _chart_reply(
+    db: Database,
+    topics: Sequence[Topic],
+    series: tuple[Series, ...],
+    window: _Window,
+    *,
+    period: str | None,
+    heading: str = "",
+) -> Reply:
     """The chart and its caption: a line per topic in words, then the period, sources and how stories count."""
     year = spans_years(window.first, window.last)
     words = period_label(window.first, window.last, period)
     sources = trends.source_count(db, iso(window.since), iso(window.end))
-    facts = [window.dates + (" (last day so far)" if window.end < window.day_end else ""),
-             f"stories per {series[0].bucket}"]
+    facts = [
+        window.dates + (" (last day so far)" if window.end < window.day_end else ""),
+        f"stories per {series[0].bucket}",
+    ]
     if sources:
         facts.append(f"{sources:,} source{'s' if sources != 1 else ''}")
     lines = [caption_line(one, words, year=year) for one in series]
-    png = render_trend(TrendChart(title=clip(heading or ", ".join(t.label for t in topics), 60),
-                                  subtitle=" · ".join(facts), series=series, year_in_dates=year))
-    image = Image(png=png, alt=f"Line chart of stories per {series[0].bucket}: " + "; ".join(lines),
-                  filename=_filename(topics, window.last))
+    png = render_trend(
+        TrendChart(
+            title=clip(heading or ", ".join(t.label for t in topics), 60),
+            subtitle=" · ".join(facts),
+            series=series,
+            year_in_dates=year,
+        )
+    )
+    image = Image(
+        png=png,
+        alt=f"Line chart of stories per {series[0].bucket}: " + "; ".join(lines),
+        filename=_filename(topics, window.last),
+    )
     out = ReplyBuilder()
     if heading:
         out.heading(heading)
@@ -242,11 +275,16 @@ def digest_chart(db: Database, chat: dict[str, Any], end: datetime, *, default_t
     chosen = [measured[n] for n in sorted(busiest) if measured[n][1].total]
     if not chosen:
         return None
-    return _chart_reply(db, [topic for topic, _ in chosen], tuple(one for _, one in chosen), window,
-                        period=f"{DIGEST_DAYS}d", heading=f"Your topics, last {DIGEST_DAYS} days")
+    return _chart_reply(
+        db,
+        [topic for topic, _ in chosen],
+        tuple(one for _, one in chosen),
+        window,
+        period=f"{DIGEST_DAYS}d",
+        heading=f"Your topics, last {DIGEST_DAYS} days",
+    )
 
 
 def _filename(topics: Sequence[Topic], last: date) -> str:
     slug = "-".join(filter(None, (re.sub(r"[^a-z0-9]+", "-", t.label.lower()).strip("-") for t in topics)))
     return f"trend-{slug[:60].strip('-') or 'topics'}-{last.isoformat()}.png"
-

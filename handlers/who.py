@@ -64,8 +64,9 @@ def _unknown(db: Database, query: str) -> Reply:
     read = articles.article_total(db) - unread
     out = ReplyBuilder().para(f"I found nobody called {query} in {read} article{'s' if read != 1 else ''}.")
     if unread:
-        out.para(f"{unread} just-stored article{'s are' if unread != 1 else ' is'} still being read; "
-                 "ask again in a minute.")
+        out.para(
+            f"{unread} just-stored article{'s are' if unread != 1 else ' is'} still being read; ask again in a minute."
+        )
     closest = people.closest_names(db, query)
     if closest:
         out.para(f"Closest names: {', '.join(closest)}.")
@@ -130,8 +131,11 @@ def _roles(out: ReplyBuilder, roles: list[dict[str, Any]], tz: str) -> None:
 def _role_spans(role: dict[str, Any], tz: str, *, with_source: bool = True) -> tuple[Span, ...]:
     spans: list[Span] = [Text(people.format_role(role), "bold")]
     wording = role.get("role_text")
-    if wording and wording.casefold() not in role["role"].casefold() and role["role"].casefold() not in \
-            wording.casefold():
+    if (
+        wording
+        and wording.casefold() not in role["role"].casefold()
+        and role["role"].casefold() not in wording.casefold()
+    ):
         spans.append(Text(f" (“{wording}”)"))
     first, last = local_date(role["first_seen"], tz), local_date(role["last_seen"], tz)
     spans.append(Text(f", {first}" if first == last else f", {first} to {last}"))

@@ -22,8 +22,13 @@ from diplobot.ingest.sniff import sniff
 from diplobot.ingest.urls import check_public_url, redact_url, web_link
 
 # In order of preference: plain `application/json` is last, since sites also link JSON APIs that way
-FEED_LINK_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json",
-                   "application/json")
+FEED_LINK_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+    "application/json",
+)
 LINKS_TRIED = 3  # feeds a page links that are fetched before giving up on it
 _HEAD_BYTES = 512 * 1024  # where a page's <link> elements are looked for
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: `C:\feeds` is a Windows path
@@ -56,17 +61,22 @@ async def check_new_source(text: str, fetcher: Fetcher, *, allow_private: bool) 
         path = Path(text).expanduser()
         if path.exists():
             return NewSource(str(path.resolve()), "file", [f"a local {'folder' if path.is_dir() else 'file'}"])
-        if scheme and not text[len(scheme) + 1:][:1].isdigit():  # `localhost:8080/rss` is a host without scheme
-            raise IngestError(f"{scheme}: URLs are not supported: only http:// and https:// URLs are fetched "
-                              "(a local file or folder is given by its path)")
+        if scheme and not text[len(scheme) + 1 :][:1].isdigit():  # `localhost:8080/rss` is a host without scheme
+            raise IngestError(
+                f"{scheme}: URLs are not supported: only http:// and https:// URLs are fetched "
+                "(a local file or folder is given by its path)"
+            )
         hint = f" (did you mean https://{text}?)" if scheme or _HOST_LIKE.match(text) else ""
         raise IngestError(f"neither an http(s) URL nor an existing file or folder{hint}")
     check_public_url(text, allow_private=allow_private)
     try:
         fetched = await fetcher.get(text)
     except IngestError as exc:
-        return NewSource(text, "feed", warning=f"could not check it now ({exc}); added anyway: "
-                                               "`diplobot sources list` shows how its polls go")
+        return NewSource(
+            text,
+            "feed",
+            warning=f"could not check it now ({exc}); added anyway: `diplobot sources list` shows how its polls go",
+        )
     try:
         return NewSource(text, "feed", [_feed_note(fetched)])
     except IngestError:
@@ -87,18 +97,27 @@ async def _linked_feed(text: str, page: FetchResult, fetcher: Fetcher) -> NewSou
             continue
         others = [redact_url(u) for u in links if u != link]
         also = f" (it also links {', '.join(others)})" if others else ""
-        return NewSource(link, "feed", [f"{redact_url(text)} is a web page; it links its feed {redact_url(link)}, "
-                                        f"which is added instead{also}", note])
+        return NewSource(
+            link,
+            "feed",
+            [
+                f"{redact_url(text)} is a web page; it links its feed {redact_url(link)}, which is added instead{also}",
+                note,
+            ],
+        )
     if problems:
         raise IngestError(f"a web page, not a feed; the feeds it links could not be read: {'; '.join(problems)}")
-    raise IngestError("a web page, not a feed, and it links no feed: give the site's feed URL, or store this "
-                      "page once with `diplobot ingest URL`")
+    raise IngestError(
+        "a web page, not a feed, and it links no feed: give the site's feed URL, or store this "
+        "page once with `diplobot ingest URL`"
+    )
 
 
 def _feed_note(fetched: FetchResult) -> str:
     """'a feed, "Title", 12 items'; IngestError when the document is not a feed."""
-    parsed = parse_document(fetched.body, url=fetched.url, content_type=fetched.content_type, name=fetched.url,
-                            feeds_only=True)
+    parsed = parse_document(
+        fetched.body, url=fetched.url, content_type=fetched.content_type, name=fetched.url, feeds_only=True
+    )
     title = f', "{parsed.title}"' if parsed.title else ""
     return f"a feed{title}, {len(parsed.drafts)} item{'s' if len(parsed.drafts) != 1 else ''}"
 

@@ -47,8 +47,9 @@ class ParsedDocument:
         return self.drafts
 
 
-def parse_document(data: bytes, *, url: str | None = None, content_type: str = "", name: str = "",
-                   feeds_only: bool = False) -> ParsedDocument:
+def parse_document(
+    data: bytes, *, url: str | None = None, content_type: str = "", name: str = "", feeds_only: bool = False
+) -> ParsedDocument:
     """Read `data` as whatever it is; `url`/`content_type` are the response's, `name` a file name or URL.
 
     With `feeds_only` (a polled source), anything but a feed is an error that says what it is instead,
@@ -58,8 +59,7 @@ def parse_document(data: bytes, *, url: str | None = None, content_type: str = "
         raise IngestError("empty document: nothing to read")
     kind = sniff(data, content_type=content_type, name=name or url or "")
     if kind == "opml":
-        raise IngestError("an OPML subscription list, not articles: add its feeds with "
-                          "`diplobot sources import FILE`")
+        raise IngestError("an OPML subscription list, not articles: add its feeds with `diplobot sources import FILE`")
     if kind == "feed" or (feeds_only and kind == "html"):
         parsed = parse_feed(data, url=url, content_type=content_type)  # an HTML page: "not a feed", with a hint
         return ParsedDocument("feed", parsed.drafts, parsed.title, _listed(parsed.warning))
@@ -84,12 +84,16 @@ def parse_document(data: bytes, *, url: str | None = None, content_type: str = "
     return ParsedDocument("text", [text_article(decoded.text)], warnings=_listed(decoded.warning))
 
 
-_KIND_NAMES = {"html": "an HTML page", "markdown": "a Markdown document", "text": "plain text",
-               "json": "a JSON document", "jsonl": "JSON lines"}
+_KIND_NAMES = {
+    "html": "an HTML page",
+    "markdown": "a Markdown document",
+    "text": "plain text",
+    "json": "a JSON document",
+    "jsonl": "JSON lines",
+}
 
 
-def _json_document(data: bytes, kind: str, *, url: str | None, content_type: str,
-                   name: str) -> ParsedDocument | None:
+def _json_document(data: bytes, kind: str, *, url: str | None, content_type: str, name: str) -> ParsedDocument | None:
     """JSON Feed or JSON articles; None when the content only looked like JSON (a text starting "[")."""
     declared = suffix_of(name) in JSON_SUFFIXES | JSONL_SUFFIXES or "json" in content_type.lower()
     decoded = decode_text(data, declared=charset_param(content_type))

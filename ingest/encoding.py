@@ -51,14 +51,34 @@ _WESTERN = frozenset({"cp1252", "iso8859_1", "iso8859_15"})
 _CYRILLIC = frozenset({"cp1251", "koi8_r", "koi8_u", "iso8859_5"})
 _LANGUAGE_CODE_PAGES = {
     **dict.fromkeys(("Czech", "Polish", "Slovak", "Hungarian", "Slovene", "Croatian", "Romanian"), _LATIN2),
-    **dict.fromkeys(("English", "French", "German", "Spanish", "Portuguese", "Italian", "Dutch", "Danish",
-                     "Norwegian", "Swedish", "Finnish", "Indonesian"), _WESTERN),
+    **dict.fromkeys(
+        (
+            "English",
+            "French",
+            "German",
+            "Spanish",
+            "Portuguese",
+            "Italian",
+            "Dutch",
+            "Danish",
+            "Norwegian",
+            "Swedish",
+            "Finnish",
+            "Indonesian",
+        ),
+        _WESTERN,
+    ),
     **dict.fromkeys(("Russian", "Ukrainian", "Bulgarian", "Serbian", "Belarusian", "Macedonian"), _CYRILLIC),
-    "Turkish": frozenset({"cp1254", "iso8859_9"}), "Greek": frozenset({"cp1253", "iso8859_7"}),
-    "Hebrew": frozenset({"cp1255", "iso8859_8"}), "Arabic": frozenset({"cp1256", "iso8859_6"}),
-    "Farsi": frozenset({"cp1256"}), "Lithuanian": frozenset({"cp1257", "iso8859_13"}),
-    "Latvian": frozenset({"cp1257", "iso8859_13"}), "Estonian": frozenset({"cp1257", "iso8859_13"}),
-    "Vietnamese": frozenset({"cp1258"}), "Thai": frozenset({"cp874", "tis_620"}),
+    "Turkish": frozenset({"cp1254", "iso8859_9"}),
+    "Greek": frozenset({"cp1253", "iso8859_7"}),
+    "Hebrew": frozenset({"cp1255", "iso8859_8"}),
+    "Arabic": frozenset({"cp1256", "iso8859_6"}),
+    "Farsi": frozenset({"cp1256"}),
+    "Lithuanian": frozenset({"cp1257", "iso8859_13"}),
+    "Latvian": frozenset({"cp1257", "iso8859_13"}),
+    "Estonian": frozenset({"cp1257", "iso8859_13"}),
+    "Vietnamese": frozenset({"cp1258"}),
+    "Thai": frozenset({"cp874", "tis_620"}),
 }
 # With no language recognised at all (a few accented letters), the web's default legacy encoding (WHATWG).
 _DEFAULT_LEGACY = "cp1252"
@@ -122,8 +142,11 @@ def _detect(data: bytes, declared: str | None) -> Decoded | None:
         except (UnicodeDecodeError, LookupError):
             continue
         shown = _codec(encoding) or encoding
-        reason = (f"declared as {declared}, but it is not valid {declared}" if declared
-                  else "no character encoding declared and not UTF-8")
+        reason = (
+            f"declared as {declared}, but it is not valid {declared}"
+            if declared
+            else "no character encoding declared and not UTF-8"
+        )
         return Decoded(text, shown, f"{reason}; read as {shown} (detected)")
     return None
 
@@ -138,7 +161,7 @@ def _candidates(data: bytes) -> list[str]:
     sample = data
     if len(data) > _DETECT_BYTES:  # cut at a line end: no multi-byte character is split there
         cut = data.rfind(b"\n", 0, _DETECT_BYTES)
-        sample = data[:cut if cut > 0 else _DETECT_BYTES]
+        sample = data[: cut if cut > 0 else _DETECT_BYTES]
     # Markup is ASCII in every candidate encoding and drowns the language evidence: judge the text.
     results = [r for r in from_bytes(_MARKUP.sub(b" ", sample)) if r.encoding not in _NO_BOM_WIDE]
     if not results:
@@ -149,8 +172,14 @@ def _candidates(data: bytes) -> list[str]:
         return names
     if best.coherence == 0:
         return [_DEFAULT_LEGACY, *names]
-    consistent = next((r for r in results if r.chaos <= best.chaos + _NEAR_TIE
-                       and r.encoding in _LANGUAGE_CODE_PAGES.get(r.language, ())), None)
+    consistent = next(
+        (
+            r
+            for r in results
+            if r.chaos <= best.chaos + _NEAR_TIE and r.encoding in _LANGUAGE_CODE_PAGES.get(r.language, ())
+        ),
+        None,
+    )
     return [consistent.encoding, *names] if consistent else names
 
 

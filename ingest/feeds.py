@@ -76,8 +76,9 @@ def parse_feed(data: bytes, *, url: str | None = None, content_type: str = "") -
     return ParsedFeed(title=feed_title, drafts=drafts, warning="; ".join(warnings) or None)
 
 
-async def fetch_feed(fetcher: Fetcher, url: str, *, etag: str | None = None, last_modified: str | None = None,
-                     runner: Runner = THREADS) -> tuple[FetchResult, ParsedFeed | None]:
+async def fetch_feed(
+    fetcher: Fetcher, url: str, *, etag: str | None = None, last_modified: str | None = None, runner: Runner = THREADS
+) -> tuple[FetchResult, ParsedFeed | None]:
     """Fetch a feed and parse it with `runner`; the ParsedFeed is None when unchanged (304)."""
     fetched = await fetcher.get(url, etag=etag, last_modified=last_modified)
     if fetched.status == 304:
@@ -114,8 +115,11 @@ def _describe(exc: BaseException | None) -> str:
 def _draft(entry: Any, feed_title: str | None) -> ArticleDraft | None:
     title = clean_title(entry.get("title") or "")
     summary = _text(entry.get("summary") or "", (entry.get("summary_detail") or {}).get("type") or "text/html")
-    body = max((_text(c.get("value") or "", c.get("type") or "text/html") for c in entry.get("content") or []),
-               key=len, default="")
+    body = max(
+        (_text(c.get("value") or "", c.get("type") or "text/html") for c in entry.get("content") or []),
+        key=len,
+        default="",
+    )
     # Feedburner and similar proxies put their redirect (feeds.example.com/~r/...) in <link>.
     link = web_link(entry.get("feedburner_origlink")) or web_link(entry.get("link"))
     if not (title or summary or body or link):

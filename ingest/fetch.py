@@ -61,9 +61,17 @@ class Fetcher:
     A `transport` given by the caller (tests) replaces that guard.
     """
 
-    def __init__(self, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 20.0, max_redirects: int = 5,
-                 user_agent: str = USER_AGENT, allow_private: bool = True,
-                 transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        timeout: float = 20.0,
+        max_redirects: int = 5,
+        user_agent: str = USER_AGENT,
+        allow_private: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.max_redirects = max_redirects
@@ -136,17 +144,22 @@ class Fetcher:
         if status != 304 and not 200 <= status < 300:
             raise IngestError(f"unexpected HTTP {_status_text(status)} from {where}")
         body = b"" if status == 304 else await read_capped(response, self.max_bytes)
-        return FetchResult(status=status, body=body, url=str(response.url),
-                           etag=safe_validator(response.headers.get("etag")),
-                           last_modified=safe_validator(response.headers.get("last-modified")),
-                           content_type=response.headers.get("content-type", ""))
+        return FetchResult(
+            status=status,
+            body=body,
+            url=str(response.url),
+            etag=safe_validator(response.headers.get("etag")),
+            last_modified=safe_validator(response.headers.get("last-modified")),
+            content_type=response.headers.get("content-type", ""),
+        )
 
 
 def _redirect_target(response: httpx.Response) -> str:
     location = response.headers.get("location")
     if not location:
-        raise IngestError(f"HTTP {response.status_code} redirect without a Location from "
-                          f"{redact_url(str(response.url))}")
+        raise IngestError(
+            f"HTTP {response.status_code} redirect without a Location from {redact_url(str(response.url))}"
+        )
     return str(response.url.join(location))
 
 
@@ -173,8 +186,9 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
         if inflater:
             body += inflater.flush()
     except zlib.error as exc:
-        raise IngestError(f"response from {redact_url(str(response.url))} is not valid {encoding} data: "
-                          f"{exc}") from None
+        raise IngestError(
+            f"response from {redact_url(str(response.url))} is not valid {encoding} data: {exc}"
+        ) from None
     if len(body) > max_bytes:
         raise too_big
     return bytes(body)

@@ -136,28 +136,75 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 # skipped with what it is ("PDF is not supported"), never read as text in a guessed encoding nor called binary.
 _ARTICLE_SUFFIXES = FEED_SUFFIXES | HTML_SUFFIXES | MARKDOWN_SUFFIXES | TEXT_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
 _SAVE_AS = "save it as text, Markdown or HTML to read it"
-_DOCUMENTS = {".pdf": "PDF", ".docx": "a Word document (.docx)", ".doc": "a Word document (.doc)",
-              ".odt": "an OpenDocument text (.odt)", ".rtf": "an RTF document", ".epub": "an e-book (.epub)",
-              ".pages": "a Pages document", ".xlsx": "a spreadsheet (.xlsx)", ".xls": "a spreadsheet (.xls)",
-              ".ods": "a spreadsheet (.ods)", ".csv": "a CSV table", ".pptx": "a presentation (.pptx)",
-              ".ppt": "a presentation (.ppt)", ".odp": "a presentation (.odp)"}
+_DOCUMENTS = {
+    ".pdf": "PDF",
+    ".docx": "a Word document (.docx)",
+    ".doc": "a Word document (.doc)",
+    ".odt": "an OpenDocument text (.odt)",
+    ".rtf": "an RTF document",
+    ".epub": "an e-book (.epub)",
+    ".pages": "a Pages document",
+    ".xlsx": "a spreadsheet (.xlsx)",
+    ".xls": "a spreadsheet (.xls)",
+    ".ods": "a spreadsheet (.ods)",
+    ".csv": "a CSV table",
+    ".pptx": "a presentation (.pptx)",
+    ".ppt": "a presentation (.ppt)",
+    ".odp": "a presentation (.odp)",
+}
 _NOT_ARTICLES = {
-    **dict.fromkeys((".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".svg", ".ico"),
-                    "an image"),
-    **dict.fromkeys((".mp3", ".wav", ".ogg", ".m4a", ".flac", ".mp4", ".mov", ".avi", ".mkv", ".webm"),
-                    "audio or video"),
+    **dict.fromkeys(
+        (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".svg", ".ico"), "an image"
+    ),
+    **dict.fromkeys(
+        (".mp3", ".wav", ".ogg", ".m4a", ".flac", ".mp4", ".mov", ".avi", ".mkv", ".webm"), "audio or video"
+    ),
     **dict.fromkeys((".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar"), "an archive"),
-    **dict.fromkeys((".py", ".pyc", ".pyo", ".js", ".mjs", ".ts", ".css", ".scss", ".sh", ".bash", ".c", ".h",
-                     ".cpp", ".java", ".go", ".rs", ".rb", ".pl", ".lua", ".sql"), "source code"),
+    **dict.fromkeys(
+        (
+            ".py",
+            ".pyc",
+            ".pyo",
+            ".js",
+            ".mjs",
+            ".ts",
+            ".css",
+            ".scss",
+            ".sh",
+            ".bash",
+            ".c",
+            ".h",
+            ".cpp",
+            ".java",
+            ".go",
+            ".rs",
+            ".rb",
+            ".pl",
+            ".lua",
+            ".sql",
+        ),
+        "source code",
+    ),
     **dict.fromkeys((".toml", ".yaml", ".yml", ".ini", ".cfg", ".lock"), "a configuration file"),
     **dict.fromkeys((".db", ".sqlite", ".sqlite3"), "a database"),
     **dict.fromkeys((".exe", ".dll", ".so", ".dylib", ".bin", ".o"), "a program"),
 }
-_MAGIC = ((b"%PDF-", "PDF"), (b"PK\x03\x04", "a ZIP archive or Office document"),
-          (b"\xd0\xcf\x11\xe0", "an old Office document"), (b"{\\rtf", "an RTF document"))
-_MAGIC_NOT_ARTICLES = ((b"\x89PNG", "an image (PNG)"), (b"\xff\xd8\xff", "an image (JPEG)"),
-                       (b"GIF8", "an image (GIF)"), (b"\x1f\x8b", "a gzip archive"), (b"7z\xbc\xaf", "an archive"),
-                       (b"Rar!", "an archive"), (b"SQLite format 3", "a database"), (b"\x7fELF", "a program"))
+_MAGIC = (
+    (b"%PDF-", "PDF"),
+    (b"PK\x03\x04", "a ZIP archive or Office document"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document"),
+    (b"{\\rtf", "an RTF document"),
+)
+_MAGIC_NOT_ARTICLES = (
+    (b"\x89PNG", "an image (PNG)"),
+    (b"\xff\xd8\xff", "an image (JPEG)"),
+    (b"GIF8", "an image (GIF)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf", "an archive"),
+    (b"Rar!", "an archive"),
+    (b"SQLite format 3", "a database"),
+    (b"\x7fELF", "a program"),
+)
 
 
 def _refuse_non_article(suffix: str, head: bytes) -> None:
@@ -165,8 +212,9 @@ def _refuse_non_article(suffix: str, head: bytes) -> None:
     what = _DOCUMENTS.get(suffix) or next((name for magic, name in _MAGIC if head.startswith(magic)), None)
     if what:
         raise IngestError(f"{what} is not supported: {_SAVE_AS}")
-    what = _NOT_ARTICLES.get(suffix) or next((name for magic, name in _MAGIC_NOT_ARTICLES
-                                              if head.startswith(magic)), None)
+    what = _NOT_ARTICLES.get(suffix) or next(
+        (name for magic, name in _MAGIC_NOT_ARTICLES if head.startswith(magic)), None
+    )
     if what:
         shown = f"{what} ({suffix})" if suffix and "(" not in what else what
         raise IngestError(f"{shown} is not an article")

@@ -28,18 +28,22 @@ def is_json_feed(value: Any) -> TypeGuard[dict[str, Any]]:
     if not isinstance(value, dict):
         return False
     version = value.get("version")
-    if isinstance(version, str) and version.startswith(("https://jsonfeed.org/version/",
-                                                        "http://jsonfeed.org/version/")):
+    if isinstance(version, str) and version.startswith(
+        ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
+    ):
         return True
-    return (version is None and isinstance(value.get("items"), list)
-            and any(key in value for key in ("home_page_url", "feed_url")))
+    return (
+        version is None
+        and isinstance(value.get("items"), list)
+        and any(key in value for key in ("home_page_url", "feed_url"))
+    )
 
 
 def parse_json_feed(feed: dict[str, Any], *, url: str | None = None) -> ParsedFeed:
     """The items of a JSON Feed object (already decoded), in document order."""
     items = feed.get("items")
     if not isinstance(items, list):
-        raise IngestError("not a JSON Feed: it has no list of \"items\"")
+        raise IngestError('not a JSON Feed: it has no list of "items"')
     title = clean_title(_string(feed.get("title"))) or None
     base = web_link(_string(feed.get("feed_url"))) or url or web_link(_string(feed.get("home_page_url"))) or ""
     drafts, skipped = [], 0

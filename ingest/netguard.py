@@ -37,14 +37,20 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self._resolver = resolver or system_resolver
         self._inner = inner or httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         addresses = _interleaved(await self._checked(host, port))
 
         def attempt(address: IPAddress) -> Awaitable[httpcore.AsyncNetworkStream]:
-            return self._inner.connect_tcp(str(address), port, timeout=timeout, local_address=local_address,
-                                           socket_options=socket_options)
+            return self._inner.connect_tcp(
+                str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            )
 
         if len(addresses) == 1:
             return await attempt(addresses[0])
@@ -55,8 +61,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             return public_addresses(host, port, self._resolver)
         return await asyncio.to_thread(public_addresses, host, port, self._resolver)
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
         raise IngestError("refusing to connect to a local socket")
 
     async def sleep(self, seconds: float) -> None:
@@ -68,11 +75,12 @@ def _interleaved(addresses: list[IPAddress]) -> list[IPAddress]:
     first = [a for a in addresses if a.version == addresses[0].version]
     other = [a for a in addresses if a.version != addresses[0].version]
     mixed = [a for pair in zip(first, other, strict=False) for a in pair]
-    return mixed + first[len(other):] + other[len(first):]
+    return mixed + first[len(other) :] + other[len(first) :]
 
 
-async def _first_connection(attempts: list[Callable[[], Awaitable[httpcore.AsyncNetworkStream]]]
-                            ) -> httpcore.AsyncNetworkStream:
+async def _first_connection(
+    attempts: list[Callable[[], Awaitable[httpcore.AsyncNetworkStream]]],
+) -> httpcore.AsyncNetworkStream:
     """Happy eyeballs, as anyio does for a host name: start the next attempt when the previous one failed
     or has not connected within HAPPY_EYEBALLS_DELAY_S; the first connection wins, the rest are closed."""
     waiting = list(attempts)
@@ -83,8 +91,9 @@ async def _first_connection(attempts: list[Callable[[], Awaitable[httpcore.Async
         while (waiting or running) and not winners:
             if waiting:
                 running.add(asyncio.ensure_future(waiting.pop(0)()))
-            done, running = await asyncio.wait(running, timeout=HAPPY_EYEBALLS_DELAY_S if waiting else None,
-                                               return_when=asyncio.FIRST_COMPLETED)
+            done, running = await asyncio.wait(
+                running, timeout=HAPPY_EYEBALLS_DELAY_S if waiting else None, return_when=asyncio.FIRST_COMPLETED
+            )
             for task in done:
                 if task.exception() is None:
                     winners.append(task.result())
@@ -117,6 +126,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
             raise RuntimeError("this httpx version keeps its connection pool elsewhere: update GuardedTransport")
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
-            max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_KEEPALIVE,
-            keepalive_expiry=_KEEPALIVE_EXPIRY_S, network_backend=GuardedBackend(resolver, inner),
+            max_connections=_MAX_CONNECTIONS,
+            max_keepalive_connections=_MAX_KEEPALIVE,
+            keepalive_expiry=_KEEPALIVE_EXPIRY_S,
+            network_backend=GuardedBackend(resolver, inner),
         )

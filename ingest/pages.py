@@ -32,13 +32,39 @@ _DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True, "e
 
 # Attributes that point at images, scripts, styles and media: a date in such a path is when a file was
 # uploaded (/uploads/2019/05/photo.jpg), not when the article was published, so htmldate must not see it.
-_ASSET_ATTRIBUTES = frozenset({"src", "srcset", "data-src", "data-srcset", "data-original", "data-lazy-src",
-                               "poster", "data-bg", "data-background"})
-_ASSET_PATH = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|ico|bmp|tiff?|css|js|mjs|json|woff2?|ttf|otf|eot|mp[34]|"
-                         r"m4[av]|webm|ogg|ogv|mov|avi|wav|pdf)(?:[?#]|$)", re.I)
+_ASSET_ATTRIBUTES = frozenset(
+    {
+        "src",
+        "srcset",
+        "data-src",
+        "data-srcset",
+        "data-original",
+        "data-lazy-src",
+        "poster",
+        "data-bg",
+        "data-background",
+    }
+)
+_ASSET_PATH = re.compile(
+    r"\.(?:jpe?g|png|gif|webp|avif|svg|ico|bmp|tiff?|css|js|mjs|json|woff2?|ttf|otf|eot|mp[34]|"
+    r"m4[av]|webm|ogg|ogv|mov|avi|wav|pdf)(?:[?#]|$)",
+    re.I,
+)
 _PAGE_LINKS = frozenset({"canonical", "alternate", "amphtml", "shortlink"})
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 @dataclass(frozen=True)
@@ -72,8 +98,13 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str = 
         hints = _title_hints(tree) if tree is not None else {}
         if tree is not None:
             _drop_asset_urls(tree)
-        doc = trafilatura.bare_extraction(tree if tree is not None else html, url=url, with_metadata=True,
-                                          include_comments=False, date_extraction_params=_DATE_PARAMS)
+        doc = trafilatura.bare_extraction(
+            tree if tree is not None else html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            date_extraction_params=_DATE_PARAMS,
+        )
     except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
         raise IngestError(f"cannot parse the page as HTML: {exc}") from None
     if not isinstance(doc, trafilatura.settings.Document):  # None: nothing found (a dict only on request)
@@ -81,11 +112,11 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str = 
     paragraphs = (doc.text or "").split("\n")
     body = join_paragraphs(paragraphs)
     if len(body) >= MIN_TEXT_CHARS and len(without_notices(body)) < MIN_TEXT_CHARS:
-        raise IngestError("no article text found on the page: only a script, cookie, paywall or "
-                          "bot-check notice")
+        raise IngestError("no article text found on the page: only a script, cookie, paywall or bot-check notice")
     page_url = url or doc.url
-    title = page_title([doc.title, *hints.get("titles", [])], site_names=[doc.sitename, *hints.get("sites", [])],
-                       url=page_url)
+    title = page_title(
+        [doc.title, *hints.get("titles", [])], site_names=[doc.sitename, *hints.get("sites", [])], url=page_url
+    )
     headings = {title, clean_title(doc.title or "")}
     lead = 0
     while lead < 2 and lead < len(paragraphs) and clean_title(paragraphs[lead]) in headings:
@@ -97,8 +128,13 @@ def read_page(html: bytes | str, *, url: str | None = None, content_type: str = 
     published = _parse_date(doc.date)
     if published and not _day_is_known(published, doc.date, tree, page_url):
         published = None  # only a year or a month was found: no date rather than a made-up 1st
-    draft = ArticleDraft(title=title or lead_title(body), url=page_url, body=body, published_at=published,
-                         source_title=clean_title(doc.sitename or "") or None)
+    draft = ArticleDraft(
+        title=title or lead_title(body),
+        url=page_url,
+        body=body,
+        published_at=published,
+        source_title=clean_title(doc.sitename or "") or None,
+    )
     return ReadPage(draft, warning)
 
 
@@ -116,6 +152,7 @@ def _is_binary(data: bytes) -> bool:
 def _title_hints(tree: lxml.html.HtmlElement) -> dict[str, list[str]]:
     """Headline candidates after trafilatura's own (og:title, twitter:title, the first <h1>s, <title>) and
     the names the page gives its site, read before extraction changes anything."""
+
     def meta(*keys: str) -> Iterator[str]:
         for key in keys:
             for node in tree.xpath(f'//meta[@property="{key}" or @name="{key}"]/@content')[:1]:

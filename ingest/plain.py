@@ -23,8 +23,15 @@ _DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})(?:\s|$)")
 _MD_TITLE = re.compile(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.M)
 _LOOKS_LIKE_HTML = re.compile(r"</?(?:p|br|div)\b", re.I)
 _HEADING_MAX = 150
-_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
-               bool: "a boolean", type(None): "null"}
+_JSON_TYPES = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
 
 
 def decode_text(data: bytes, *, declared: str | None = None) -> Decoded:
@@ -42,8 +49,10 @@ def decode_text(data: bytes, *, declared: str | None = None) -> Decoded:
             data.decode("utf-16" if wide else "utf-8")
         except UnicodeDecodeError as exc:
             name = "UTF-16" if wide else "UTF-8"
-            raise IngestError(f"not valid {name} text (byte 0x{data[exc.start]:02x} at offset {exc.start}) "
-                              "and no other encoding fits; save it as UTF-8") from None
+            raise IngestError(
+                f"not valid {name} text (byte 0x{data[exc.start]:02x} at offset {exc.start}) "
+                "and no other encoding fits; save it as UTF-8"
+            ) from None
         raise IngestError("no character encoding fits the text; save it as UTF-8")  # pragma: no cover
     return decoded
 
@@ -68,8 +77,13 @@ def text_article(text: str) -> ArticleDraft:
 def _is_heading(lines: list[str]) -> bool:
     first = lines[0].strip()
     rest = "\n".join(lines[2:]).strip()
-    return (len(lines) > 2 and 0 < len(first) <= _HEADING_MAX and not lines[1].strip() and bool(rest)
-            and not first.endswith((".", ",", ";", ":")))
+    return (
+        len(lines) > 2
+        and 0 < len(first) <= _HEADING_MAX
+        and not lines[1].strip()
+        and bool(rest)
+        and not first.endswith((".", ",", ";", ":"))
+    )
 
 
 def markdown_article(text: str) -> ArticleDraft:
@@ -85,7 +99,7 @@ def markdown_article(text: str) -> ArticleDraft:
     title = ""
     if heading:
         title = markdown.renderInline(heading.group(1))
-        text = text[: heading.start()] + text[heading.end():]
+        text = text[: heading.start()] + text[heading.end() :]
     return _article(clean_title(title), html_to_text(markdown.render(text)), published)
 
 
@@ -129,8 +143,10 @@ def json_articles(value: Any) -> list[ArticleDraft]:
 
 def _json_article(item: Any, n: int) -> ArticleDraft:
     if not isinstance(item, dict):
-        raise IngestError(f"expected JSON objects with title, url, published and body, but item {n} is "
-                          f"{_JSON_TYPES.get(type(item), type(item).__name__)}")
+        raise IngestError(
+            f"expected JSON objects with title, url, published and body, but item {n} is "
+            f"{_JSON_TYPES.get(type(item), type(item).__name__)}"
+        )
     fields = {key: _json_string(item, key, n) for key in ("title", "url", "published", "body", "summary", "guid")}
     body = fields["body"]
     body = html_to_text(body) if _LOOKS_LIKE_HTML.search(body) else plain_text(body)
@@ -138,8 +154,14 @@ def _json_article(item: Any, n: int) -> ArticleDraft:
     title = clean_title(fields["title"]) or lead_title(body or summary)
     if not title:
         raise IngestError(f"item {n} has neither a title nor a body")
-    return ArticleDraft(title=title, url=web_link(fields["url"]), guid=one_line(fields["guid"]) or None,
-                        summary=summary, body=body, published_at=_when(fields["published"], n))
+    return ArticleDraft(
+        title=title,
+        url=web_link(fields["url"]),
+        guid=one_line(fields["guid"]) or None,
+        summary=summary,
+        body=body,
+        published_at=_when(fields["published"], n),
+    )
 
 
 def _json_string(item: dict[str, Any], key: str, n: int) -> str:
@@ -158,6 +180,7 @@ def _when(value: str, n: int) -> datetime | None:
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise IngestError(f"item {n}: cannot read the date {value!r}: use ISO 8601, e.g. 2025-09-04 or "
-                          "2025-09-04T10:00:00Z") from None
+        raise IngestError(
+            f"item {n}: cannot read the date {value!r}: use ISO 8601, e.g. 2025-09-04 or 2025-09-04T10:00:00Z"
+        ) from None
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

@@ -31,11 +31,43 @@ _FEED_ROOTS = frozenset({"rss", "rdf", "feed"})
 # Roots of a whole HTML document (decisive whatever the suffix) and of an HTML fragment (decisive
 # unless the name says Markdown or plain text, which may legitimately start with a tag).
 _HTML_DOCUMENT_ROOTS = frozenset({"html", "head", "body", "frameset"})
-_HTML_FRAGMENT_ROOTS = frozenset({
-    "a", "article", "b", "base", "br", "center", "div", "font", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "i", "iframe", "img", "link", "main", "meta", "nav", "noscript", "ol", "p", "script", "section",
-    "span", "style", "table", "title", "ul",
-})
+_HTML_FRAGMENT_ROOTS = frozenset(
+    {
+        "a",
+        "article",
+        "b",
+        "base",
+        "br",
+        "center",
+        "div",
+        "font",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "i",
+        "iframe",
+        "img",
+        "link",
+        "main",
+        "meta",
+        "nav",
+        "noscript",
+        "ol",
+        "p",
+        "script",
+        "section",
+        "span",
+        "style",
+        "table",
+        "title",
+        "ul",
+    }
+)
 _FEED_TYPES = ("rss", "atom", "rdf", "/xml", "+xml")
 _JSON_TYPES = ("/json", "+json")
 _JSONL_TYPES = ("ndjson", "jsonl", "json-seq")
@@ -67,7 +99,7 @@ def ascii_view(data: bytes) -> bytes:
     (UTF-16 and UTF-32 markup is ASCII with NULs in between; an attacker's stray NUL hides nothing)."""
     for bom in _UNICODE_BOMS:
         if data.startswith(bom):
-            data = data[len(bom):]
+            data = data[len(bom) :]
             break
     return data.replace(b"\x00", b"") if b"\x00" in data else data
 
@@ -89,7 +121,7 @@ def scan_prolog(view: bytes) -> Prolog:
         elif view.startswith(b"<!--", pos):
             end = view.find(b"-->", pos + 4)
             pos = end + 3
-        elif view[pos:pos + 9].upper() == b"<!DOCTYPE":
+        elif view[pos : pos + 9].upper() == b"<!DOCTYPE":
             doctype, end, subset = _doctype(view, pos + 9)
             if subset:
                 return Prolog(None, doctype, True)
@@ -116,7 +148,7 @@ def _doctype(view: bytes, pos: int) -> tuple[str, int, bool]:
         stop = _DOCTYPE_STOP.search(view, pos)
         if stop is None:
             return name, -1, False
-        char = view[stop.start():stop.start() + 1]
+        char = view[stop.start() : stop.start() + 1]
         if char == b"[":
             return name, -1, True
         if char == b">":
@@ -135,11 +167,14 @@ def refuse_dtd(view: bytes) -> None:
     passes the document decoded and re-encoded as UTF-8, so no exotic encoding (UTF-16, EBCDIC) hides one.
     """
     if _ENTITY_BYTES.search(view):
-        raise IngestError("refused: the document declares XML entities "
-                          "(used for entity-expansion bombs and local file disclosure)")
+        raise IngestError(
+            "refused: the document declares XML entities (used for entity-expansion bombs and local file disclosure)"
+        )
     if scan_prolog(view).internal_subset:
-        raise IngestError("refused: the document's DOCTYPE has an internal DTD subset "
-                          "(diplobot reads no DTDs: they carry entity-expansion bombs)")
+        raise IngestError(
+            "refused: the document's DOCTYPE has an internal DTD subset "
+            "(diplobot reads no DTDs: they carry entity-expansion bombs)"
+        )
 
 
 def suffix_of(name: str) -> str:
@@ -154,7 +189,7 @@ def sniff(data: bytes, *, content_type: str = "", name: str = "") -> Kind:
     view = ascii_view(data)
     suffix = suffix_of(name)
     start = _after_space(view, 0)
-    head = view[start:start + 1]
+    head = view[start : start + 1]
     if head == b"<":
         kind = _markup_kind(scan_prolog(view), suffix)
         if kind:

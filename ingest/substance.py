@@ -45,11 +45,40 @@ NOTICE_PATTERNS = (
     r"request (?:was )?blocked|403 forbidden|404 not found|page not found)\b",
 )
 # Feed filler standing in for a description: the whole paragraph, ignoring case, brackets and punctuation.
-FILLER_PARAGRAPHS = frozenset({"comments", "comment", "read more", "continue reading", "more", "link", "permalink",
-                               "link comments", "read the full article", "full story"})
+FILLER_PARAGRAPHS = frozenset(
+    {
+        "comments",
+        "comment",
+        "read more",
+        "continue reading",
+        "more",
+        "link",
+        "permalink",
+        "link comments",
+        "read the full article",
+        "full story",
+    }
+)
 # Every notice pattern needs one of these words: most paragraphs are cleared by a cheap substring test.
-_NOTICE_WORDS = ("javascript", "browser", "cookie", "subscri", "sign in", "log in", "register", "member", "premium",
-                 "robot", "human", "access", "blocked", "forbidden", "not found", "limit", "free articles")
+_NOTICE_WORDS = (
+    "javascript",
+    "browser",
+    "cookie",
+    "subscri",
+    "sign in",
+    "log in",
+    "register",
+    "member",
+    "premium",
+    "robot",
+    "human",
+    "access",
+    "blocked",
+    "forbidden",
+    "not found",
+    "limit",
+    "free articles",
+)
 _NOTICE = re.compile("|".join(f"(?:{p})" for p in NOTICE_PATTERNS), re.I)
 _WORD = re.compile(r"\w+")
 _NOT_WORD = re.compile(r"[\W_]+")

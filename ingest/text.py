@@ -25,11 +25,43 @@ _SPACES = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*\n")
 _SENTENCE_END = re.compile(r"(?<![A-Z])[.!?][\"”»']?(?=\s+[\"“«(]?[A-Z0-9]|\s*$)")
 
-_BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figure", "footer", "h1", "h2",
-    "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody",
-    "td", "th", "thead", "tr", "ul",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 # Not article text: code, and photo captions (a file's caption sits on its date line and is dropped too).
 _SKIPPED_TAGS = frozenset({"figcaption", "head", "noscript", "script", "style", "template"})
 _BREAK = "\x00"  # paragraph marker while walking the tree; real NULs were removed before parsing

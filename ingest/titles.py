@@ -19,8 +19,27 @@ from diplobot.ingest.text import clean_title
 _SEPARATOR = re.compile(r"\s+[|\-–—·•»«~/]\s+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 # Words a site's name adds to its host's label: "BBC News", "CNN.com", "Reuters UK", "The Guardian".
-_SITE_WORDS = ("", "news", "com", "couk", "online", "live", "world", "international", "uk", "us", "media",
-               "tv", "org", "net", "daily", "today", "magazine", "mag", "the")
+_SITE_WORDS = (
+    "",
+    "news",
+    "com",
+    "couk",
+    "online",
+    "live",
+    "world",
+    "international",
+    "uk",
+    "us",
+    "media",
+    "tv",
+    "org",
+    "net",
+    "daily",
+    "today",
+    "magazine",
+    "mag",
+    "the",
+)
 # Second-level labels under which the registrable name is one label further left (bbc.co.uk).
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "or", "ne", "go", "gv"})
 _MAX_SITE_WORDS = 5

@@ -21,12 +21,45 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # HubSpot, comScore, AT Internet as in BBC feed links), ad and social click ids, newsletter ids, and the
 # feed markers some outlets append to every item link (Reuters' feedType/feedName).
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "ns_", "at_", "_hs")
-_TRACKING_KEYS = frozenset({
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "ttclid", "li_fat_id", "igshid",
-    "mc_cid", "mc_eid", "_ga", "_gl", "oly_anon_id", "oly_enc_id", "vero_id", "mkt_tok", "wt.mc_id", "wt_mc",
-    "xtor", "ocid", "ncid", "cmpid", "cmp", "smid", "smtyp", "ito", "ref_src", "ref_url", "sr_share",
-    "feedtype", "feedname", "rss", "spm",
-})
+_TRACKING_KEYS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "mkt_tok",
+        "wt.mc_id",
+        "wt_mc",
+        "xtor",
+        "ocid",
+        "ncid",
+        "cmpid",
+        "cmp",
+        "smid",
+        "smtyp",
+        "ito",
+        "ref_src",
+        "ref_url",
+        "sr_share",
+        "feedtype",
+        "feedname",
+        "rss",
+        "spm",
+    }
+)
 _NOT_WORD = re.compile(r"[\W_]+")
 _ASCII_NOT_WORD = {c: " " for c in range(128) if not chr(c).isalnum()}
 
@@ -92,12 +125,45 @@ def display_url(text: str) -> str:
 
 
 # Query keys (split into words: `api_key`, `apiKey`, `X-Amz-Signature`) whose values are secrets.
-_SECRET_WORDS = frozenset({
-    "key", "apikey", "token", "secret", "password", "passwd", "pwd", "pass", "passphrase", "sig", "signature",
-    "auth", "authorization", "credential", "credentials", "session", "sessionid", "sid", "jwt", "bearer",
-    "hmac", "otp", "accesstoken", "authtoken", "apitoken", "clientsecret", "privatekey", "secretkey",
-    "accesskey", "refreshtoken", "idtoken", "appkey", "appsecret", "consumerkey", "consumersecret",
-})
+_SECRET_WORDS = frozenset(
+    {
+        "key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "sig",
+        "signature",
+        "auth",
+        "authorization",
+        "credential",
+        "credentials",
+        "session",
+        "sessionid",
+        "sid",
+        "jwt",
+        "bearer",
+        "hmac",
+        "otp",
+        "accesstoken",
+        "authtoken",
+        "apitoken",
+        "clientsecret",
+        "privatekey",
+        "secretkey",
+        "accesskey",
+        "refreshtoken",
+        "idtoken",
+        "appkey",
+        "appsecret",
+        "consumerkey",
+        "consumersecret",
+    }
+)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -143,8 +209,10 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Ranges `is_global` lets through in Python 3.11 although they reach IPv4 (or legacy) hosts: NAT64
 # (64:ff9b::/96, local-use 64:ff9b:1::/48), 6to4 (2002::/16), IPv4-compatible (::/96) and
 # IPv4-translated (::ffff:0:0:0/96) addresses, and deprecated site-local fec0::/10.
-_NON_PUBLIC_V6 = tuple(ipaddress.IPv6Network(n) for n in (
-    "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "::ffff:0:0:0/96", "fec0::/10"))
+_NON_PUBLIC_V6 = tuple(
+    ipaddress.IPv6Network(n)
+    for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96", "::ffff:0:0:0/96", "fec0::/10")
+)
 
 
 def system_resolver(host: str, port: int) -> list[str]:

@@ -33,8 +33,9 @@ class DeliveryError(Exception):
     `moved_to`: the chat lives on under this native id (a Telegram group became a supergroup).
     """
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, chat_gone: bool = False,
-                 moved_to: str | None = None) -> None:
+    def __init__(
+        self, reason: str, *, retry_after: float | None = None, chat_gone: bool = False, moved_to: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
@@ -106,8 +107,7 @@ class Platform(Messenger, Protocol):
     """A chat platform over its whole life: the runtime starts it, hands it to an outbox worker, stops it."""
 
     @property
-    def capabilities(self) -> Capabilities:
-        ...
+    def capabilities(self) -> Capabilities: ...
 
     async def start(self) -> None:
         """Connect and start taking commands. Raises RuntimeError with a message fit for the user:
@@ -152,8 +152,11 @@ class InFlightSends:
         if self._sends:
             _done, hung = await asyncio.wait(set(self._sends), timeout=self.grace_s)
             if hung:
-                log.warning("%s: stopping with %d send(s) still unanswered; they are retried after the restart",
-                            self.platform, len(hung))
+                log.warning(
+                    "%s: stopping with %d send(s) still unanswered; they are retried after the restart",
+                    self.platform,
+                    len(hung),
+                )
 
 
 class RecordedCheck:

@@ -73,9 +73,15 @@ class ConsolePlatform:
     platform = "console"
     capabilities = Capabilities(buttons=False, admin_checks=False, listens=False)
 
-    def __init__(self, dispatcher: Dispatcher, chat_id: str = "console:local", *,
-                 stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 on_eof: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        chat_id: str = "console:local",
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        on_eof: Callable[[], None] | None = None,
+    ) -> None:
         self.dispatcher = dispatcher
         self.chat_id = chat_id
         self.stdin = stdin or sys.stdin

@@ -124,8 +124,12 @@ def request_key(request: AsyncBoltRequest) -> str | None:
 class RecentIds:
     """Requests seen lately (bounded, expiring), so a redelivered or replayed one runs once."""
 
-    def __init__(self, max_size: int = SEEN_EVENTS_MAX, ttl_s: float = SEEN_EVENTS_TTL_S,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_size: int = SEEN_EVENTS_MAX,
+        ttl_s: float = SEEN_EVENTS_TTL_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_size = max_size
         self.ttl_s = ttl_s
         self._monotonic = monotonic
@@ -150,8 +154,9 @@ class RefusalLog:
     """Logs refused HTTP requests at most once per interval, with counts, so a flood of junk cannot
     flood the log (nothing the sender controls is logged)."""
 
-    def __init__(self, interval_s: float = REFUSAL_LOG_INTERVAL_S,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, interval_s: float = REFUSAL_LOG_INTERVAL_S, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.interval_s = interval_s
         self._monotonic = monotonic
         self._counts: Counter[str] = Counter()
@@ -174,8 +179,14 @@ class SlackPlatform:
     platform = "slack"
     capabilities = Capabilities(buttons=True, admin_checks=True, listens=True)
 
-    def __init__(self, config: Config, dispatcher: Dispatcher, *, request_timeout: float = 10.0,
-                 stop_grace_s: float = STOP_GRACE_S) -> None:
+    def __init__(
+        self,
+        config: Config,
+        dispatcher: Dispatcher,
+        *,
+        request_timeout: float = 10.0,
+        stop_grace_s: float = STOP_GRACE_S,
+    ) -> None:
         self.settings = config.slack
         self.dispatcher = dispatcher
         self.connected = False
@@ -187,13 +198,18 @@ class SlackPlatform:
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         # No retry handlers: the outbox owns pacing and retries, and a command's user can ask again.
-        self.client = AsyncWebClient(token=self.settings.bot_token, base_url=self.settings.api_url,
-                                     timeout=int(request_timeout), retry_handlers=[])
+        self.client = AsyncWebClient(
+            token=self.settings.bot_token,
+            base_url=self.settings.api_url,
+            timeout=int(request_timeout),
+            retry_handlers=[],
+        )
         self.app = self._build_app()
 
     def _build_app(self) -> AsyncApp:
-        app = AsyncApp(client=self.client, signing_secret=self.settings.signing_secret,
-                       logger=logging.getLogger("slack_bolt"))
+        app = AsyncApp(
+            client=self.client, signing_secret=self.settings.signing_secret, logger=logging.getLogger("slack_bolt")
+        )
         app.middleware(self._once)
         app.command(self.settings.command)(self._on_command)
         app.event("app_mention")(self._on_mention)
@@ -224,21 +240,34 @@ class SlackPlatform:
         image = reply.image
         if image is None:
             return await self._post(channel, render(reply), **({"thread_ts": thread_ts} if thread_ts else {}))
-        done = await self._call("files.completeUploadExternal", self.client.files_upload_v2(
-            channel=channel, file=image.png, filename=image.filename, title=image.filename,
-            alt_txt=image.alt[:ALT_TEXT_MAX], initial_comment=render(reply).text, thread_ts=thread_ts))
+        done = await self._call(
+            "files.completeUploadExternal",
+            self.client.files_upload_v2(
+                channel=channel,
+                file=image.png,
+                filename=image.filename,
+                title=image.filename,
+                alt_txt=image.alt[:ALT_TEXT_MAX],
+                initial_comment=render(reply).text,
+                thread_ts=thread_ts,
+            ),
+        )
         return str(done["files"][0]["id"])
 
     async def _post(self, channel: str, message: SlackMessage, **extra: Any) -> str:
-        sent = await self._call("chat.postMessage", self.client.chat_postMessage(
-            channel=channel, **message.content(), unfurl_links=message.unfurl, unfurl_media=message.unfurl,
-            **extra))
+        sent = await self._call(
+            "chat.postMessage",
+            self.client.chat_postMessage(
+                channel=channel, **message.content(), unfurl_links=message.unfurl, unfurl_media=message.unfurl, **extra
+            ),
+        )
         return str(sent["ts"])
 
     async def edit(self, native_chat_id: str, message_id: str, reply: Reply) -> None:
         """Replace a message with the reply."""
-        await self._call("chat.update", self.client.chat_update(
-            channel=native_chat_id, ts=message_id, **render(reply).content()))
+        await self._call(
+            "chat.update", self.client.chat_update(channel=native_chat_id, ts=message_id, **render(reply).content())
+        )
 
     async def _call(self, method: str, request: Awaitable[Any]) -> Any:
         try:
@@ -255,18 +284,24 @@ class SlackPlatform:
         try:
             identity = await self.client.auth_test()
         except SlackApiError as exc:
-            raise RuntimeError(f"Slack rejected the bot token ({delivery_error('auth.test', exc).reason}); "
-                               "check [slack] bot_token") from None
+            raise RuntimeError(
+                f"Slack rejected the bot token ({delivery_error('auth.test', exc).reason}); check [slack] bot_token"
+            ) from None
         except NETWORK_ERRORS as exc:
-            raise PlatformUnreachable(f"cannot reach the Slack Web API at {self.settings.api_url}: "
-                                      f"{exc.__class__.__name__}") from None
+            raise PlatformUnreachable(
+                f"cannot reach the Slack Web API at {self.settings.api_url}: {exc.__class__.__name__}"
+            ) from None
         if self.settings.mode == "http":
             await self._start_http()
         else:
             await self._start_socket()
         self.connected = True
-        log.info("slack app %s running (%s, command %s)", identity.get("user") or identity.get("user_id"),
-                 self.settings.mode, self.settings.command)
+        log.info(
+            "slack app %s running (%s, command %s)",
+            identity.get("user") or identity.get("user_id"),
+            self.settings.mode,
+            self.settings.command,
+        )
 
     async def _start_http(self) -> None:
         """Events, slash commands and interactivity on one path; bodies are capped and signatures
@@ -287,8 +322,9 @@ class SlackPlatform:
             reason = delivery_error("apps.connections.open", exc).reason
             raise RuntimeError(f"Slack rejected the app-level token ({reason}); check [slack] app_token") from None
         except NETWORK_ERRORS as exc:
-            raise PlatformUnreachable(f"cannot reach the Slack Web API at {self.settings.api_url}: "
-                                      f"{exc.__class__.__name__}") from None
+            raise PlatformUnreachable(
+                f"cannot reach the Slack Web API at {self.settings.api_url}: {exc.__class__.__name__}"
+            ) from None
         self._socket = AsyncSocketModeHandler(self.app, self.settings.app_token)
         try:
             await asyncio.wait_for(self._socket.connect_async(), SOCKET_CONNECT_TIMEOUT_S)
@@ -296,7 +332,8 @@ class SlackPlatform:
             await self._socket.close_async()  # not stop(): start may run again
             self._socket = None
             raise PlatformUnreachable(
-                f"no Slack Socket Mode connection within {SOCKET_CONNECT_TIMEOUT_S:.0f} s") from None
+                f"no Slack Socket Mode connection within {SOCKET_CONNECT_TIMEOUT_S:.0f} s"
+            ) from None
 
     async def stop(self) -> None:
         """The reverse of start: finish the sends in flight, then close the socket or the HTTP server."""
@@ -326,16 +363,18 @@ class SlackPlatform:
         fresh = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
         if not fresh or not self._verifier.is_valid(body, timestamp, signature):
             return self._refuse(401, "unsigned or stale")
-        response = await self.app.async_dispatch(AsyncBoltRequest(
-            body=body, query=request.query_string, headers=request.headers))  # type: ignore[arg-type]
+        response = await self.app.async_dispatch(
+            AsyncBoltRequest(body=body, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        )
         return await to_aiohttp_response(response)
 
     def _refuse(self, status: int, reason: str) -> web.Response:
         self.refusals.refused(reason)
         return web.json_response({"error": "invalid request"}, status=status)
 
-    async def _once(self, request: AsyncBoltRequest, context: AsyncBoltContext,
-                    next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+    async def _once(
+        self, request: AsyncBoltRequest, context: AsyncBoltContext, next_: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
         """Each request runs once. Seen before (a replay, or Slack's retry of something that ran or
         is running): only acknowledged. A retry of something that never arrived runs like a first
         delivery, and an event whose handling failed is forgotten (`_attempt`), so its retry runs."""
@@ -359,8 +398,13 @@ class SlackPlatform:
                 self.seen_events.forget(key)
             raise
 
-    async def _on_command(self, ack: Callable[[], Awaitable[None]], command: dict[str, Any],
-                          respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    async def _on_command(
+        self,
+        ack: Callable[[], Awaitable[None]],
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
         await ack()
         async with self._attempt(context):
             channel, user = command["channel_id"], command["user_id"]
@@ -378,8 +422,14 @@ class SlackPlatform:
             reply = await self.dispatcher.handle(incoming, may_manage=self._manage_check(channel, user))
             await self._answer_mention(channel, user, reply, event.get("thread_ts"))
 
-    async def _on_button(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], action: dict[str, Any],
-                         respond: AsyncRespond, context: AsyncBoltContext) -> None:
+    async def _on_button(
+        self,
+        ack: Callable[[], Awaitable[None]],
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        context: AsyncBoltContext,
+    ) -> None:
         """A press runs the button's command as the presser typed it; the pressed message shows the
         result, unless it was refused or is private while the message is shared."""
         await ack()
@@ -419,8 +469,13 @@ class SlackPlatform:
             await self._announce(respond, user, reply)
 
     def _incoming(self, channel: str, user: str, text: str, title: str | None = None) -> Incoming:
-        return Incoming(chat_id=f"slack:{channel}", user_id=f"slack:{user}", text=text,
-                        chat_kind=chat_kind(channel), chat_title=title)
+        return Incoming(
+            chat_id=f"slack:{channel}",
+            user_id=f"slack:{user}",
+            text=text,
+            chat_kind=chat_kind(channel),
+            chat_title=title,
+        )
 
     def _manage_check(self, channel: str, user: str) -> ManageCheck | None:
         """With admins_only, only workspace admins and owners (or listed users) change a channel."""
@@ -466,15 +521,23 @@ class SlackPlatform:
         return True
 
     async def _announce(self, respond: AsyncRespond, user: str, reply: Reply) -> None:
-        await self._send_response(respond, {**announcement(user, reply).content(), "response_type": "in_channel",
-                                            "replace_original": False})
+        await self._send_response(
+            respond, {**announcement(user, reply).content(), "response_type": "in_channel", "replace_original": False}
+        )
 
     async def _respond(self, respond: AsyncRespond, reply: Reply, *, in_channel: bool) -> None:
         """Answer through the response_url, in one message: only the asker sees it unless `in_channel`."""
         message = render(reply)
-        await self._send_response(respond, {
-            **message.content(), "response_type": "in_channel" if in_channel else "ephemeral",
-            "replace_original": False, "unfurl_links": message.unfurl, "unfurl_media": message.unfurl})
+        await self._send_response(
+            respond,
+            {
+                **message.content(),
+                "response_type": "in_channel" if in_channel else "ephemeral",
+                "replace_original": False,
+                "unfurl_links": message.unfurl,
+                "unfurl_media": message.unfurl,
+            },
+        )
 
     async def _send_response(self, respond: AsyncRespond, payload: dict[str, Any]) -> None:
         """A failed answer is logged; the user can simply ask again."""
@@ -498,8 +561,10 @@ class SlackPlatform:
             if chat_kind(channel) == "private":
                 await self._post(channel, render(reply), **extra)
                 return
-            await self._call("chat.postEphemeral", self.client.chat_postEphemeral(
-                channel=channel, user=user, **render(reply).content(), **extra))
+            await self._call(
+                "chat.postEphemeral",
+                self.client.chat_postEphemeral(channel=channel, user=user, **render(reply).content(), **extra),
+            )
             if reply.visibility == "public":
                 await self._post(channel, announcement(user, reply), **extra)
         except DeliveryError as exc:

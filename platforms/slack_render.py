@@ -65,7 +65,7 @@ def escape(text: str) -> str:
 def render(reply: Reply) -> SlackMessage:
     """The reply as one message within Slack's limits, buttons last."""
     elements = buttons(reply.buttons)
-    actions = [elements[i:i + ACTIONS_ELEMENTS] for i in range(0, len(elements), ACTIONS_ELEMENTS)]
+    actions = [elements[i : i + ACTIONS_ELEMENTS] for i in range(0, len(elements), ACTIONS_ELEMENTS)]
     out = _Message(max_blocks=MAX_BLOCKS - len(actions))
     paragraphs = list(reply.blocks)
     for index, paragraph in enumerate(paragraphs):
@@ -88,8 +88,12 @@ def buttons(rows: tuple[tuple[Button, ...], ...]) -> list[Block]:
 
 def button_element(label: str, command: str, number: int) -> Block:
     label = shown(label, BUTTON_TEXT_MAX).strip()
-    return {"type": "button", "text": {"type": "plain_text", "text": label or EMPTY},
-            "value": command, "action_id": f"{ACTION_PREFIX}{number}"}
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label or EMPTY},
+        "value": command,
+        "action_id": f"{ACTION_PREFIX}{number}",
+    }
 
 
 def announcement(user_id: str, reply: Reply) -> SlackMessage:
@@ -146,6 +150,7 @@ def _renumber(blocks: list[Block]) -> list[Block]:
 
 # ---- one paragraph as mrkdwn, within a section's limit ---------------------------------------------
 
+
 def paragraph_mrkdwn(p: Paragraph) -> tuple[str, str]:
     """The paragraph as mrkdwn of at most 3,000 characters (with its plain text), cut inside the
     span that crosses the limit; no more than `PARAGRAPH_VISIBLE` visible characters."""
@@ -200,8 +205,12 @@ def _wrap(mark: str, inner: str) -> str:
 
 def _linkable(url: str) -> bool:
     parts = urlsplit(url[: LINK_URL_MAX + 1])
-    return (parts.scheme.lower() in LINK_SCHEMES and bool(parts.netloc) and len(url) <= LINK_URL_MAX
-            and not any(ch.isspace() for ch in url))
+    return (
+        parts.scheme.lower() in LINK_SCHEMES
+        and bool(parts.netloc)
+        and len(url) <= LINK_URL_MAX
+        and not any(ch.isspace() for ch in url)
+    )
 
 
 def _link_url(url: str) -> str:
@@ -218,6 +227,7 @@ def _overhead(span: Span) -> int:
 
 # ---- paragraphs into one message ---------------------------------------------------------------------
 
+
 class _Message:
     """Fills one message with blocks up to the block and character limits, keeping room for the
     "and N more" block; consecutive context paragraphs share one context block."""
@@ -232,11 +242,17 @@ class _Message:
         """Add a paragraph; False (and nothing added) when it does not fit."""
         text = {"type": "mrkdwn", "text": mrkdwn}
         previous = self.blocks[-1] if self.blocks else None
-        joins = (kind == "context" and previous is not None and previous["type"] == "context"
-                 and len(previous["elements"]) < CONTEXT_ELEMENTS)
+        joins = (
+            kind == "context"
+            and previous is not None
+            and previous["type"] == "context"
+            and len(previous["elements"]) < CONTEXT_ELEMENTS
+        )
         reserve_blocks, reserve_chars = (0, 0) if last else (1, MORE_ROOM)
-        if (len(self.blocks) + (0 if joins else 1) > self.max_blocks - reserve_blocks
-                or self.chars + len(mrkdwn) > MESSAGE_CHARS - reserve_chars):
+        if (
+            len(self.blocks) + (0 if joins else 1) > self.max_blocks - reserve_blocks
+            or self.chars + len(mrkdwn) > MESSAGE_CHARS - reserve_chars
+        ):
             return False
         if joins and previous is not None:
             previous["elements"].append(text)

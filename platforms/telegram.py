@@ -98,11 +98,17 @@ CAPTION_LIMIT = 1000
 MAX_BOT_COMMANDS = 100
 BOT_COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 COMMAND_HEAD = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?P<rest>.*)$", re.DOTALL)
-GONE_PHRASES = ("chat not found", "bot was kicked", "not enough rights to send", "have no rights to send",
-                "chat_write_forbidden", "user is deactivated", "group chat was deactivated")
+GONE_PHRASES = (
+    "chat not found",
+    "bot was kicked",
+    "not enough rights to send",
+    "have no rights to send",
+    "chat_write_forbidden",
+    "user is deactivated",
+    "group chat was deactivated",
+)
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
-COMMAND_MESSAGES = ((filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST)
-                    & filters.TEXT & filters.Regex(r"^/"))
+COMMAND_MESSAGES = (filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST) & filters.TEXT & filters.Regex(r"^/")
 
 LIBRARY_LOGGERS = ("telegram", "httpx", "httpcore")
 T = TypeVar("T")
@@ -202,8 +208,12 @@ def pressed_data(message: MaybeInaccessibleMessage) -> set[str] | None:
     if not isinstance(message, Message):
         return None
     markup = message.reply_markup
-    return {b.callback_data for row in (markup.inline_keyboard if markup else ()) for b in row
-            if isinstance(b.callback_data, str)}
+    return {
+        b.callback_data
+        for row in (markup.inline_keyboard if markup else ())
+        for b in row
+        if isinstance(b.callback_data, str)
+    }
 
 
 def without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:
@@ -220,8 +230,15 @@ class TelegramPlatform:
     platform = "telegram"
     capabilities = Capabilities(buttons=True, admin_checks=True, listens=True)
 
-    def __init__(self, config: Config, dispatcher: Dispatcher, *, poll_timeout: float = 10.0,
-                 request_timeout: float = 10.0, stop_grace_s: float = STOP_GRACE_S) -> None:
+    def __init__(
+        self,
+        config: Config,
+        dispatcher: Dispatcher,
+        *,
+        poll_timeout: float = 10.0,
+        request_timeout: float = 10.0,
+        stop_grace_s: float = STOP_GRACE_S,
+    ) -> None:
         self.settings = config.telegram
         self.dispatcher = dispatcher
         self.poll_timeout = poll_timeout
@@ -236,9 +253,15 @@ class TelegramPlatform:
 
     def _build_app(self, request_timeout: float) -> Application:
         base_url = self.settings.base_url
-        builder = (Application.builder().token(self.settings.token).base_url(base_url)
-                   .read_timeout(request_timeout).write_timeout(request_timeout)
-                   .concurrent_updates(True).job_queue(None))
+        builder = (
+            Application.builder()
+            .token(self.settings.token)
+            .base_url(base_url)
+            .read_timeout(request_timeout)
+            .write_timeout(request_timeout)
+            .concurrent_updates(True)
+            .job_queue(None)
+        )
         if base_url.endswith("/bot"):  # a self-hosted server serves files next to the API
             builder = builder.base_file_url(base_url.removesuffix("bot") + "file/bot")
         if self.settings.mode == "webhook":
@@ -278,24 +301,42 @@ class TelegramPlatform:
         if reply.image is not None:
             caption = render(reply, sign=self._signer(native_chat_id), limit=CAPTION_LIMIT)
             photo = InputFile(reply.image.png, filename=reply.image.filename)
-            sent = await self._call(self.app.bot.send_photo(
-                chat_id=native_chat_id, photo=photo, caption=caption.html, parse_mode=ParseMode.HTML,
-                reply_markup=caption.keyboard))
+            sent = await self._call(
+                self.app.bot.send_photo(
+                    chat_id=native_chat_id,
+                    photo=photo,
+                    caption=caption.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=caption.keyboard,
+                )
+            )
             return str(sent.message_id)
         message = self._render(native_chat_id, reply)
-        sent = await self._call(self.app.bot.send_message(
-            chat_id=native_chat_id, text=message.html, parse_mode=ParseMode.HTML,
-            link_preview_options=message.link_preview_options, reply_markup=message.keyboard))
+        sent = await self._call(
+            self.app.bot.send_message(
+                chat_id=native_chat_id,
+                text=message.html,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=message.link_preview_options,
+                reply_markup=message.keyboard,
+            )
+        )
         return str(sent.message_id)
 
     async def edit(self, native_chat_id: str, message_id: str, reply: Reply) -> None:
         """Replace a message with the reply (an unchanged message is not an error)."""
         message = self._render(native_chat_id, reply)
         try:
-            await self._call(self.app.bot.edit_message_text(
-                chat_id=native_chat_id, message_id=int(message_id), text=message.html,
-                parse_mode=ParseMode.HTML, link_preview_options=message.link_preview_options,
-                reply_markup=message.keyboard))
+            await self._call(
+                self.app.bot.edit_message_text(
+                    chat_id=native_chat_id,
+                    message_id=int(message_id),
+                    text=message.html,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=message.link_preview_options,
+                    reply_markup=message.keyboard,
+                )
+            )
         except DeliveryError as exc:
             if "message is not modified" not in exc.reason.lower():
                 raise
@@ -337,8 +378,10 @@ class TelegramPlatform:
             await self._start_webhook()
         else:
             await self.app.updater.start_polling(  # type: ignore[union-attr]
-                timeout=timedelta(seconds=self.poll_timeout), allowed_updates=ALLOWED_UPDATES,
-                error_callback=self._on_poll_error)
+                timeout=timedelta(seconds=self.poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                error_callback=self._on_poll_error,
+            )
 
     async def stop(self) -> None:
         """The reverse of start: finish the sends in flight (up to `stop_grace_s`), stop receiving,
@@ -363,13 +406,14 @@ class TelegramPlatform:
     async def _start_webhook(self) -> None:
         """An aiohttp endpoint that accepts only Telegram's requests (by secret token)."""
         if not self.settings.webhook_url:
-            raise RuntimeError("telegram mode = \"webhook\" needs telegram.webhook_url")
+            raise RuntimeError('telegram mode = "webhook" needs telegram.webhook_url')
         self._webhook_secret = self.settings.secret_token or secrets.token_urlsafe(32)
         web_app = web.Application()
         web_app.router.add_post(urlsplit(self.settings.webhook_url).path or "/", self._on_webhook)
         self._webhook_runner, self.webhook_port = await serve(web_app, self.settings.listen)
-        await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self._webhook_secret,
-                                       allowed_updates=ALLOWED_UPDATES)
+        await self.app.bot.set_webhook(
+            self.settings.webhook_url, secret_token=self._webhook_secret, allowed_updates=ALLOWED_UPDATES
+        )
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -390,13 +434,19 @@ class TelegramPlatform:
             return
         command = address(message.text, self.app.bot.username)
         kind = chat_kind(chat)
-        if command is None or (kind != "private" and not command.explicit
-                               and command.name not in self.dispatcher.commands):
+        if command is None or (
+            kind != "private" and not command.explicit and command.name not in self.dispatcher.commands
+        ):
             return  # meant for another bot in this chat
         sender = message.from_user.id if message.from_user else (message.sender_chat or chat).id
-        incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{sender}", text=command.text,
-                            chat_kind=kind, chat_title=chat.effective_name,
-                            username=message.from_user.username if message.from_user else None)
+        incoming = Incoming(
+            chat_id=f"telegram:{chat.id}",
+            user_id=f"telegram:{sender}",
+            text=command.text,
+            chat_kind=kind,
+            chat_title=chat.effective_name,
+            username=message.from_user.username if message.from_user else None,
+        )
         check = self._manage_check(chat, message.from_user, message.sender_chat)
         reply = await self.dispatcher.handle(incoming, may_manage=check)
         await self._reply(str(chat.id), reply)
@@ -425,9 +475,14 @@ class TelegramPlatform:
             await self._answer_callback(query.answer(STALE_BUTTON))
             return
         chat = message.chat
-        incoming = Incoming(chat_id=f"telegram:{chat.id}", user_id=f"telegram:{query.from_user.id}",
-                            text=command, chat_kind=chat_kind(chat), chat_title=chat.effective_name,
-                            username=query.from_user.username)
+        incoming = Incoming(
+            chat_id=f"telegram:{chat.id}",
+            user_id=f"telegram:{query.from_user.id}",
+            text=command,
+            chat_kind=chat_kind(chat),
+            chat_title=chat.effective_name,
+            username=query.from_user.username,
+        )
         admitted = self.dispatcher.access.check(incoming)
         if admitted != "ok":  # a stranger: one refusal, then only the bare answer a press needs
             await self._answer_callback(query.answer(refusal(incoming) if admitted == "refuse" else None))
@@ -465,8 +520,9 @@ class TelegramPlatform:
         command = signed or unsigned_command(data)
         return command if command.startswith("/") else None
 
-    def _manage_check(self, chat: Chat, user: User | None, sender_chat: Chat | None, *,
-                      for_button: bool = False) -> ManageCheck | None:
+    def _manage_check(
+        self, chat: Chat, user: User | None, sender_chat: Chat | None, *, for_button: bool = False
+    ) -> ManageCheck | None:
         """May this sender change the chat? Asked only for group commands (and channel buttons,
         which any channel subscriber can press)."""
         kind = chat_kind(chat)
@@ -501,12 +557,18 @@ class TelegramPlatform:
         else:
             text, markup = result.html, result.keyboard
         try:
-            await self.app.bot.edit_message_text(chat_id=pressed.chat.id, message_id=pressed.message_id,
-                                                 text=text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                                 link_preview_options=result.link_preview_options)
+            await self.app.bot.edit_message_text(
+                chat_id=pressed.chat.id,
+                message_id=pressed.message_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=result.link_preview_options,
+            )
         except TelegramError as exc:
-            log.info("could not update a pressed message in telegram:%s: %s", pressed.chat.id,
-                     self._redact(exc.message))
+            log.info(
+                "could not update a pressed message in telegram:%s: %s", pressed.chat.id, self._redact(exc.message)
+            )
 
     async def _reply(self, native_chat_id: str, reply: Reply) -> None:
         """Answer a command directly; after a short flood wait (429) once more, else the failure is

@@ -115,11 +115,12 @@ def keyboard(reply: Reply, sign: Signer | None = None) -> InlineKeyboardMarkup |
                 label = shown(button.label, BUTTON_LABEL_MAX).strip() or EMPTY
                 fitting.append(InlineKeyboardButton(label, callback_data=data))
                 total += 1
-        rows.extend(fitting[i:i + BUTTONS_PER_ROW] for i in range(0, len(fitting), BUTTONS_PER_ROW))
+        rows.extend(fitting[i : i + BUTTONS_PER_ROW] for i in range(0, len(fitting), BUTTONS_PER_ROW))
     return InlineKeyboardMarkup(rows) if rows else None
 
 
 # ---- signed button data ---------------------------------------------------------------------------
+
 
 def signing_key(token: str) -> bytes:
     """The per-install key for button data, derived from the bot token (a new token voids old buttons)."""
@@ -151,6 +152,7 @@ def verify_data(key: bytes, chat_id: str, data: str) -> str | None:
 
 
 # ---- paragraphs -----------------------------------------------------------------------------------
+
 
 def _paragraph_html(p: Paragraph) -> str:
     outer = _KIND_TAGS[p.kind]

@@ -13,8 +13,17 @@ from typing import Any
 from sqlite_utils import Database
 
 
-def create_alert(db: Database, *, chat_id: str, article_id: int, story_id: int,
-                 topics: list[dict[str, Any]], next_attempt_at: str, now: str, held: bool = False) -> int | None:
+def create_alert(
+    db: Database,
+    *,
+    chat_id: str,
+    article_id: int,
+    story_id: int,
+    topics: list[dict[str, Any]],
+    next_attempt_at: str,
+    now: str,
+    held: bool = False,
+) -> int | None:
     """Queue an alert; None when this chat already has one for the story.
 
     A later copy of an already-sent story flags that alert for an edit instead ("also reported by").
@@ -54,17 +63,27 @@ def create_alerts(db: Database, *, article_id: int, story_id: int, new: list[New
     if not new:
         return 0
     listed = json.dumps([a.chat_id for a in new])
-    have = {row[0] for row in db.execute(
-        "select chat_id from alerts where story_id = ? and chat_id in (select value from json_each(?))",
-        [story_id, listed],
-    ).fetchall()}
-    rows = [(a.chat_id, article_id, story_id, a.topics, a.next_attempt_at, now, int(a.held))
-            for a in new if a.chat_id not in have]
-    created = db.conn.executemany(
-        """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held)
+    have = {
+        row[0]
+        for row in db.execute(
+            "select chat_id from alerts where story_id = ? and chat_id in (select value from json_each(?))",
+            [story_id, listed],
+        ).fetchall()
+    }
+    rows = [
+        (a.chat_id, article_id, story_id, a.topics, a.next_attempt_at, now, int(a.held))
+        for a in new
+        if a.chat_id not in have
+    ]
+    created = (
+        db.conn.executemany(
+            """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held)
            values (?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
-        rows,
-    ).rowcount if rows else 0
+            rows,
+        ).rowcount
+        if rows
+        else 0
+    )
     if have:
         db.execute(
             """update alerts set edit_pending = 1 where chat_id in (select value from json_each(?))
@@ -101,8 +120,9 @@ def clear_edit(db: Database, alert_id: int) -> None:
 CANDIDATES_PER_SLOT = 10  # due alerts looked at per alert returned
 
 
-def due_alerts(db: Database, platform: str, now: str, limit: int = 500, *, per_chat: int = 50,
-               exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def due_alerts(
+    db: Database, platform: str, now: str, limit: int = 500, *, per_chat: int = 50, exclude: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """Pending alerts whose time has come, for active, unmuted chats of one platform.
 
     At most `per_chat` per chat and none for `exclude` (chats already being served), so one chat's
@@ -132,6 +152,26 @@ def due_alerts(db: Database, platform: str, now: str, limit: int = 500, *, per_c
     return [dict(r, topics=json.loads(r["topics"])) for r in rows]
 
 
+NEWEST = 20  # alerts the outbox's quick look considers
+
+
+def newest_due_alerts(db: Database, platform: str, now: str, *, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The newest due alerts (index alerts_pending_id), one per chat, for active, unmuted chats not in `exclude`."""
+    rows = db.query(
+        f"""select al.*, c.kind as chat_kind from (
+                select * from alerts where state = 'pending' and next_attempt_at <= ? order by id desc limit ?) al
+            join chats c on c.id = al.chat_id
+            where c.platform = ? and c.active = 1 and (c.muted_until is null or c.muted_until <= ?)
+              and c.id not in ({",".join("?" * len(exclude))})
+            order by al.id desc""",
+        [now, NEWEST, platform, now, *exclude],
+    )
+    first: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        first.setdefault(row["chat_id"], dict(row, topics=json.loads(row["topics"])))
+    return list(first.values())
+
+
 def mark_sent(db: Database, alert_id: int, *, message_id: str, now: str) -> None:
     db.execute(
         """update alerts set state = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1,
@@ -140,8 +180,7 @@ def mark_sent(db: Database, alert_id: int, *, message_id: str, now: str) -> None
     )
 
 
-def mark_retry(db: Database, alert_id: int, *, error: str, next_attempt_at: str,
-               count_attempt: bool = True) -> int:
+def mark_retry(db: Database, alert_id: int, *, error: str, next_attempt_at: str, count_attempt: bool = True) -> int:
     """Schedule another try; returns the attempts made so far."""
     db.execute(
         """update alerts set attempts = attempts + ?, last_error = ?, next_attempt_at = ?
@@ -152,8 +191,9 @@ def mark_retry(db: Database, alert_id: int, *, error: str, next_attempt_at: str,
 
 
 def mark_failed(db: Database, alert_id: int, *, error: str) -> None:
-    db.execute("update alerts set state = 'failed', last_error = ?, attempts = attempts + 1 where id = ?",
-               [error, alert_id])
+    db.execute(
+        "update alerts set state = 'failed', last_error = ?, attempts = attempts + 1 where id = ?", [error, alert_id]
+    )
 
 
 def delay_chat(db: Database, chat_id: str, until: str) -> None:
@@ -164,8 +204,10 @@ def delay_chat(db: Database, chat_id: str, until: str) -> None:
                where chat_id = ? and state = 'pending'""",
             [until, chat_id],
         )
-        db.execute("update digests set next_attempt_at = max(next_attempt_at, ?) where chat_id = ? and state = 'ready'",
-                   [until, chat_id])
+        db.execute(
+            "update digests set next_attempt_at = max(next_attempt_at, ?) where chat_id = ? and state = 'ready'",
+            [until, chat_id],
+        )
 
 
 def alert_counts(db: Database) -> dict[str, int]:
@@ -176,15 +218,19 @@ def alert_counts(db: Database) -> dict[str, int]:
 
 
 def recent_failures(db: Database, limit: int = 5) -> list[dict[str, Any]]:
-    return list(db.query(
-        "select id, chat_id, article_id, last_error from alerts where state = 'failed' order by id desc limit ?",
-        [limit],
-    ))
+    return list(
+        db.query(
+            "select id, chat_id, article_id, last_error from alerts where state = 'failed' order by id desc limit ?",
+            [limit],
+        )
+    )
 
 
 def chat_alerts(db: Database, chat_id: str) -> list[dict[str, Any]]:
-    return [dict(r, topics=json.loads(r["topics"]))
-            for r in db.query("select * from alerts where chat_id = ? order by id", [chat_id])]
+    return [
+        dict(r, topics=json.loads(r["topics"]))
+        for r in db.query("select * from alerts where chat_id = ? order by id", [chat_id])
+    ]
 
 
 def release_held(db: Database, chat_id: str, at: str) -> int:

@@ -48,10 +48,14 @@ def find_duplicate(db: Database, article: NewArticle) -> int | None:
 def stored_links(db: Database, links: Iterable[str]) -> set[str]:
     """Which of these links (canonical URLs or feed guids) a stored article has."""
     listed = json.dumps(list(links))
-    return {row[0] for row in db.execute(
-        """select canonical_url from articles where canonical_url in (select value from json_each(?))
+    return {
+        row[0]
+        for row in db.execute(
+            """select canonical_url from articles where canonical_url in (select value from json_each(?))
            union select guid from articles where guid in (select value from json_each(?))""",
-        [listed, listed])}
+            [listed, listed],
+        )
+    }
 
 
 _COLUMNS = "source_id, url, canonical_url, guid, title, summary, body, published_at, fetched_at, content_hash, lang"
@@ -61,8 +65,19 @@ _CHUNK = 500  # rows per INSERT at most, fewer if this SQLite allows fewer varia
 
 
 def _values(article: NewArticle) -> tuple[Any, ...]:
-    return (article.source_id, article.url, article.canonical_url, article.guid, article.title, article.summary,
-            article.body, article.published_at, article.fetched_at, article.content_hash, article.lang)
+    return (
+        article.source_id,
+        article.url,
+        article.canonical_url,
+        article.guid,
+        article.title,
+        article.summary,
+        article.body,
+        article.published_at,
+        article.fetched_at,
+        article.content_hash,
+        article.lang,
+    )
 
 
 def insert_article(db: Database, article: NewArticle) -> int | None:
@@ -70,8 +85,7 @@ def insert_article(db: Database, article: NewArticle) -> int | None:
     if find_duplicate(db, article) is not None:
         return None
     try:
-        cursor = db.execute(f"insert into articles ({_COLUMNS}) values {_MARKS}",
-                            list(_values(article)))
+        cursor = db.execute(f"insert into articles ({_COLUMNS}) values {_MARKS}", list(_values(article)))
     except sqlite3.IntegrityError:  # another process stored it between our check and insert
         return None
     article_id = cursor.lastrowid
@@ -92,8 +106,11 @@ def insert_articles(db: Database, batch: Iterable[NewArticle]) -> list[int | Non
     seen: set[tuple[str, str]] = set()
     fresh: list[int] = []
     for index, article in enumerate(batch):
-        keys = {(kind, value) for kind, value in (("hash", article.content_hash), ("url", article.canonical_url),
-                                                  ("guid", article.guid)) if value is not None}
+        keys = {
+            (kind, value)
+            for kind, value in (("hash", article.content_hash), ("url", article.canonical_url), ("guid", article.guid))
+            if value is not None
+        }
         if keys & seen or find_duplicate(db, article) is not None:
             continue
         seen |= keys
@@ -101,7 +118,7 @@ def insert_articles(db: Database, batch: Iterable[NewArticle]) -> list[int | Non
     size = min(_CHUNK, db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _WIDTH)
     chunks = -(-len(fresh) // size)
     for n in range(chunks):  # equal chunks: 100 rows go in as 50 + 50, not 99 + 1
-        chunk = fresh[n * len(fresh) // chunks:(n + 1) * len(fresh) // chunks]
+        chunk = fresh[n * len(fresh) // chunks : (n + 1) * len(fresh) // chunks]
         for index, article_id in zip(chunk, _insert_chunk(db, [batch[i] for i in chunk]), strict=True):
             ids[index] = article_id
     return ids
@@ -117,8 +134,10 @@ def _insert_chunk(db: Database, chunk: list[NewArticle]) -> list[int | None]:
         ).fetchall()
     except sqlite3.IntegrityError:  # stored meanwhile by a caller that holds no write lock: one by one
         return [insert_article(db, article) for article in chunk]
-    db.execute("update articles set story_id = id where id in (select value from json_each(?))",
-               [json.dumps([article_id for _, article_id in returned])])
+    db.execute(
+        "update articles set story_id = id where id in (select value from json_each(?))",
+        [json.dumps([article_id for _, article_id in returned])],
+    )
     by_hash = dict(returned)  # RETURNING gives no order guarantee; content_hash is unique
     return [by_hash[article.content_hash] for article in chunk]
 
@@ -134,15 +153,35 @@ _ARTICLE_SELECT = """select a.id, a.title, a.summary, a.body, a.url, a.published
 
 
 def unenriched_ids(db: Database, limit: int = 500) -> list[int]:
-    """Articles stored but not yet enriched (story, people), oldest first."""
-    rows = db.execute("select id from articles where enriched_at is null order by id limit ?", [limit])
-    return [r[0] for r in rows.fetchall()]
+    """Articles stored but not yet enriched (story, people): those of polled sources first, then the rest (files
+    and pages a person ingested, maybe thousands at once), each oldest first, so news never waits for an import."""
+    return _polled_first(db, "enriched_at is null", limit)
+
+
+def _polled_first(db: Database, pending: str, limit: int) -> list[int]:
+    ids = [
+        r[0]
+        for r in db.execute(
+            f"select id from articles where {pending} and source_id is not null order by id limit ?", [limit]
+        )
+    ]
+    if len(ids) < limit:
+        ids += [
+            r[0]
+            for r in db.execute(
+                f"select id from articles where {pending} and source_id is null order by id limit ?", [limit - len(ids)]
+            )
+        ]
+    return ids
 
 
 def unenriched_among(db: Database, ids: list[int]) -> list[int]:
     """Those of `ids` not enriched yet (another process may have done some meanwhile), in id order."""
-    rows = db.execute("""select id from articles where enriched_at is null
-                         and id in (select value from json_each(?)) order by id""", [json.dumps(ids)])
+    rows = db.execute(
+        """select id from articles where enriched_at is null
+                         and id in (select value from json_each(?)) order by id""",
+        [json.dumps(ids)],
+    )
     return [r[0] for r in rows.fetchall()]
 
 
@@ -156,19 +195,18 @@ def mark_enriched(db: Database, article_id: int, now: str) -> None:
 
 def mark_enrich_failed(db: Database, article_id: int, now: str, reason: str) -> None:
     """The article keeps its own story and no people, but goes on to matching: it must not block the stage."""
-    db.execute("update articles set enriched_at = ?, enrich_error = ? where id = ? and enriched_at is null",
-               [now, reason, article_id])
+    db.execute(
+        "update articles set enriched_at = ?, enrich_error = ? where id = ? and enriched_at is null",
+        [now, reason, article_id],
+    )
 
 
 def unmatched_ids(db: Database, limit: int = 500) -> list[int]:
-    """Articles enriched but not yet matched against subscriptions, oldest first.
+    """Articles enriched but not yet matched against subscriptions, polled sources' first (as `unenriched_ids`).
 
     Matching needs the story (alerts are one per chat and story), so it waits for the enrichment stage.
     """
-    rows = db.execute(
-        "select id from articles where matched_at is null and enriched_at is not null order by id limit ?", [limit]
-    )
-    return [r[0] for r in rows.fetchall()]
+    return _polled_first(db, "matched_at is null and enriched_at is not null", limit)
 
 
 def mark_matched(db: Database, article_id: int, now: str) -> bool:
@@ -183,8 +221,7 @@ def max_article_id(db: Database) -> int:
 
 def articles_since(db: Database, since: str, limit: int = 5000) -> list[dict[str, Any]]:
     """Articles fetched at or after `since` (ISO), newest first."""
-    return list(db.query(_ARTICLE_SELECT + " where a.fetched_at >= ? order by a.id desc limit ?",
-                         [since, limit]))
+    return list(db.query(_ARTICLE_SELECT + " where a.fetched_at >= ? order by a.id desc limit ?", [since, limit]))
 
 
 def latest_articles(db: Database, limit: int = 10, offset: int = 0) -> list[dict[str, Any]]:
@@ -196,8 +233,15 @@ def latest_articles(db: Database, limit: int = 10, offset: int = 0) -> list[dict
 _PUBLISHED = "min(coalesce(a.published_at, a.fetched_at), a.fetched_at)"
 
 
-def topic_candidates(db: Database, fts: str | None, *, since: str | None, until: str | None,
-                     by: Literal["fetched", "published"], limit: int) -> list[int]:
+def topic_candidates(
+    db: Database,
+    fts: str | None,
+    *,
+    since: str | None,
+    until: str | None,
+    by: Literal["fetched", "published"],
+    limit: int,
+) -> list[int]:
     """Ids of the articles that pass an FTS5 expression (all articles when None) and fall in [since, until) by
     fetch or publication date (`_PUBLISHED`), newest first by that date; at most `limit`.
 
@@ -221,8 +265,9 @@ def topic_candidates(db: Database, fts: str | None, *, since: str | None, until:
         where.append(f"{when} < ?")
         params.append(until)
     condition = f"where {' and '.join(where)}" if where else ""
-    rows = db.execute(f"{found}select a.id from articles a {condition} order by {when} desc, a.id desc limit ?",
-                      [*params, limit])
+    rows = db.execute(
+        f"{found}select a.id from articles a {condition} order by {when} desc, a.id desc limit ?", [*params, limit]
+    )
     return [row[0] for row in rows.fetchall()]
 
 
@@ -232,8 +277,10 @@ def _recent_candidates(db: Database, fts: str, *, since: str, until: str | None,
     (`articles_prunable`: the fetch date of every article not pruned yet), and only the pruned articles the
     expression finds are read (their text is gone, so that is cheap)."""
     until = until or "9999"
-    return [row[0] for row in db.execute(
-        """with found(id) as materialized (select rowid from articles_fts where articles_fts match ?)
+    return [
+        row[0]
+        for row in db.execute(
+            """with found(id) as materialized (select rowid from articles_fts where articles_fts match ?)
            select id from (
                select a.id, a.fetched_at from articles a
                 where a.pruned_at is null and a.fetched_at >= ? and a.fetched_at < ? and +a.id in found
@@ -242,13 +289,19 @@ def _recent_candidates(db: Database, fts: str, *, since: str, until: str | None,
                 where a.id in (select id from found except select id from articles where pruned_at is null)
                   and a.fetched_at >= ? and a.fetched_at < ?)
            order by fetched_at desc, id desc limit ?""",
-        [fts, since, until, since, until, limit]).fetchall()]
+            [fts, since, until, since, until, limit],
+        ).fetchall()
+    ]
 
 
 def articles_by_ids(db: Database, ids: Sequence[int]) -> list[dict[str, Any]]:
     """These articles (as `get_article` gives them), in the order of `ids`; ids not stored are left out."""
-    rows = {row["id"]: row for row in db.query(
-        _ARTICLE_SELECT + " where a.id in (select value from json_each(?))", [json.dumps(list(ids))])}
+    rows = {
+        row["id"]: row
+        for row in db.query(
+            _ARTICLE_SELECT + " where a.id in (select value from json_each(?))", [json.dumps(list(ids))]
+        )
+    }
     return [rows[article_id] for article_id in ids if article_id in rows]
 
 
@@ -281,14 +334,16 @@ def search_articles(db: Database, text: str, limit: int = 10) -> list[dict[str, 
     if not query.strip('" '):
         return []
     try:
-        return list(db.query(
-            """select a.id, a.title, a.url, a.published_at, coalesce(s.title, s.url) as source,
+        return list(
+            db.query(
+                """select a.id, a.title, a.url, a.published_at, coalesce(s.title, s.url) as source,
                    snippet(articles_fts, -1, char(2), char(3), '…', 12) as snippet
                from articles_fts join articles a on a.id = articles_fts.rowid
                left join sources s on s.id = a.source_id
                where articles_fts match ? order by rank limit ?""",
-            [query, limit],
-        ))
+                [query, limit],
+            )
+        )
     except sqlite3.OperationalError:
         return []
 
@@ -311,8 +366,13 @@ def article_counts(db: Database) -> dict[str, int]:
         """select count(*), count(distinct story_id), sum(matched_at is null), sum(enriched_at is null),
                   sum(enrich_error is not null) from articles"""
     ).fetchone()
-    return {"articles": row[0], "stories": row[1], "unmatched": row[2] or 0, "unenriched": row[3] or 0,
-            "enrichment failed": row[4] or 0}
+    return {
+        "articles": row[0],
+        "stories": row[1],
+        "unmatched": row[2] or 0,
+        "unenriched": row[3] or 0,
+        "enrichment failed": row[4] or 0,
+    }
 
 
 def article_total(db: Database) -> int:

@@ -32,8 +32,9 @@ class BackupResult:
     counts: dict[str, int]
 
 
-def backup_database(source: Path, target: Path, *, step_pages: int = STEP_PAGES,
-                    progress: Callable[[int, int], None] | None = None) -> BackupResult:
+def backup_database(
+    source: Path, target: Path, *, step_pages: int = STEP_PAGES, progress: Callable[[int, int], None] | None = None
+) -> BackupResult:
     """Copy the live database at `source` to `target`, verify the copy, and return its size and counts.
 
     `progress(done_pages, total_pages)` is called after each step. Raises BackupError.
@@ -69,8 +70,7 @@ def _check_paths(source: Path, target: Path) -> None:
         raise BackupError(f"no folder {target.parent}")
 
 
-def _copy(source: Path, tmp: Path, step_pages: int, progress: Callable[[int, int], None] | None
-          ) -> dict[str, int]:
+def _copy(source: Path, tmp: Path, step_pages: int, progress: Callable[[int, int], None] | None) -> dict[str, int]:
     """Copy one snapshot of `source` into `tmp` (mode 0600: it holds chat ids); the snapshot's counts."""
     fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     os.close(fd)

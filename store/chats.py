@@ -8,12 +8,25 @@ from sqlite_utils import Database
 
 from diplobot.store.subscriptions import bump_revision
 
-SETTINGS = ("timezone", "muted_until", "alerts_mode", "digest_time", "digest_weekday",
-            "digest_skip_empty", "digest_since", "quiet_start", "quiet_end", "title", "kind", "digest_chart")
+SETTINGS = (
+    "timezone",
+    "muted_until",
+    "alerts_mode",
+    "digest_time",
+    "digest_weekday",
+    "digest_skip_empty",
+    "digest_since",
+    "quiet_start",
+    "quiet_end",
+    "title",
+    "kind",
+    "digest_chart",
+)
 
 
-def ensure_chat(db: Database, chat_id: str, *, kind: str = "private", title: str | None = None,
-                timezone: str, now: str) -> dict[str, Any]:
+def ensure_chat(
+    db: Database, chat_id: str, *, kind: str = "private", title: str | None = None, timezone: str, now: str
+) -> dict[str, Any]:
     """The chat's row, created on first contact. A chat that comes back is active again.
 
     Writes only when something changed, so that a command in a known chat needs no write lock.
@@ -65,12 +78,15 @@ def move_chat(db: Database, old_id: str, new_native_id: str, *, kind: str = "sup
     new_id = f"{old_id.split(':', 1)[0]}:{new_native_id}"
     copied = ", ".join(s for s in SETTINGS if s != "kind")
     with db.atomic():
-        db.execute(f"""insert or ignore into chats (id, platform, kind, {copied}, created_at)
+        db.execute(
+            f"""insert or ignore into chats (id, platform, kind, {copied}, created_at)
                        select ?, platform, ?, {copied}, created_at from chats where id = ?""",
-                   [new_id, kind, old_id])
-        moved = sum(db.execute(f"update or ignore {table} set chat_id = ? where chat_id = ?",
-                               [new_id, old_id]).rowcount
-                    for table in ("subscriptions", "alerts", "digests"))
+            [new_id, kind, old_id],
+        )
+        moved = sum(
+            db.execute(f"update or ignore {table} set chat_id = ? where chat_id = ?", [new_id, old_id]).rowcount
+            for table in ("subscriptions", "alerts", "digests")
+        )
         if moved:
             bump_revision(db)
         if get_chat(db, old_id):

@@ -21,8 +21,9 @@ def claim_digest(db: Database, chat_id: str, period_key: str, start: str, end: s
     return cursor.lastrowid
 
 
-def finish_digest(db: Database, digest_id: int, *, now: str, message_id: str | None = None,
-                  error: str | None = None) -> None:
+def finish_digest(
+    db: Database, digest_id: int, *, now: str, message_id: str | None = None, error: str | None = None
+) -> None:
     """The digest went out (or, with `error`, never will); its built text is no longer needed."""
     db.execute(
         "update digests set state = ?, sent_at = ?, message_id = ?, last_error = ?, reply = null where id = ?",
@@ -32,20 +33,24 @@ def finish_digest(db: Database, digest_id: int, *, now: str, message_id: str | N
 
 def queue_digest(db: Database, digest_id: int, *, reply_json: str, now: str) -> None:
     """A built digest goes to the outbox: state 'ready' until a delivery worker sends it."""
-    db.execute("update digests set state = 'ready', reply = ?, next_attempt_at = ? where id = ?",
-               [reply_json, now, digest_id])
+    db.execute(
+        "update digests set state = 'ready', reply = ?, next_attempt_at = ? where id = ?", [reply_json, now, digest_id]
+    )
 
 
-def due_digests(db: Database, platform: str, now: str, *, exclude: tuple[str, ...] = (),
-                limit: int = 100) -> list[dict[str, Any]]:
+def due_digests(
+    db: Database, platform: str, now: str, *, exclude: tuple[str, ...] = (), limit: int = 100
+) -> list[dict[str, Any]]:
     """Built digests whose time has come, for active chats of one platform not in `exclude`."""
-    return list(db.query(
-        f"""select d.*, c.kind as chat_kind from digests d join chats c on c.id = d.chat_id
+    return list(
+        db.query(
+            f"""select d.*, c.kind as chat_kind from digests d join chats c on c.id = d.chat_id
             where d.state = 'ready' and d.next_attempt_at <= ? and c.platform = ? and c.active = 1
               and d.chat_id not in ({",".join("?" * len(exclude))})
             order by d.next_attempt_at, d.id limit ?""",
-        [now, platform, *exclude, limit],
-    ))
+            [now, platform, *exclude, limit],
+        )
+    )
 
 
 def retry_digest(db: Database, digest_id: int, *, error: str, next_attempt_at: str) -> None:
@@ -61,9 +66,7 @@ def release_digest(db: Database, digest_id: int) -> None:
 
 
 def last_digest_end(db: Database, chat_id: str) -> str | None:
-    row = db.execute(
-        "select max(period_end) from digests where chat_id = ? and state = 'sent'", [chat_id]
-    ).fetchone()
+    row = db.execute("select max(period_end) from digests where chat_id = ? and state = 'sent'", [chat_id]).fetchone()
     return row[0]
 
 

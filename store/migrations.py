@@ -277,8 +277,10 @@ def m012_articles_when(db: Database) -> None:
     # Trend charts (store/trends.py) list a period's articles by publication date (never later than the fetch date,
     # as store/articles.py's _PUBLISHED) with story and source from this index alone: reading the dates from the
     # table would walk each long article's overflow pages, since they come after the body.
-    db.execute("create index articles_when on articles(min(coalesce(published_at, fetched_at), fetched_at), "
-               "story_id, source_id)")
+    db.execute(
+        "create index articles_when on articles(min(coalesce(published_at, fetched_at), fetched_at), "
+        "story_id, source_id)"
+    )
 
 
 @MIGRATIONS()
@@ -293,8 +295,10 @@ def m013_article_language(db: Database) -> None:
 @MIGRATIONS()
 def m014_topic_lexicon(db: Database) -> None:
     # A deployment's own cross-language lexicon entries (store/lexicon.py), written at start-up from the config.
-    db.execute("create table topic_lexicon (id integer primary key, en text not null, uk text not null, "
-               "ru text not null, domain text not null default '')")
+    db.execute(
+        "create table topic_lexicon (id integer primary key, en text not null, uk text not null, "
+        "ru text not null, domain text not null default '')"
+    )
 
 
 @MIGRATIONS()

@@ -60,18 +60,29 @@ def index_article_people(db: Database, article_id: int, aliases: Aliases | None 
     groups: dict[str, list[Mention]] = {}
     cyrillic = is_cyrillic_text(title or "", text or "")  # Ukrainian and Russian: analysis/cyrillic_people.py
     for mention in (extract_cyrillic_people if cyrillic else partial(extract_people, aliases=aliases))(
-            title or "", text or ""):
+        title or "", text or ""
+    ):
         groups.setdefault(mention.name, []).append(mention)
     writes = _Writes()
     for name, mentions in groups.items():
         strong = any(not m.weak for m in mentions)
         person_id, created, known = _resolve(db, name, aliases, create=strong, writes=writes)
         if person_id is not None:
-            _store_mentions(db, writes, person_id, article_id, name=name, mentions=mentions, when=when or "",
-                            created=created, known=known)
+            _store_mentions(
+                db,
+                writes,
+                person_id,
+                article_id,
+                name=name,
+                mentions=mentions,
+                when=when or "",
+                created=created,
+                known=known,
+            )
     writes.flush(db)
-    db.execute("update articles set people_at = ? where id = ?",
-               [datetime.now(UTC).isoformat(timespec="seconds"), article_id])
+    db.execute(
+        "update articles set people_at = ? where id = ?", [datetime.now(UTC).isoformat(timespec="seconds"), article_id]
+    )
 
 
 def _article_body(summary: str, body: str) -> str:
@@ -81,8 +92,9 @@ def _article_body(summary: str, body: str) -> str:
     return body if not summary or summary[:60] in body else f"{summary}\n\n{body}"
 
 
-def reindex_all(db: Database, on_progress: Callable[[int, int], None] | None = None, *,
-                aliases: Aliases | None = None) -> None:
+def reindex_all(
+    db: Database, on_progress: Callable[[int, int], None] | None = None, *, aliases: Aliases | None = None
+) -> None:
     """Forget every person and extract them again from all stored articles, oldest first."""
     with db.atomic():
         db.execute("delete from person_mentions")
@@ -97,7 +109,7 @@ def reindex_all(db: Database, on_progress: Callable[[int, int], None] | None = N
         on_progress(0, total)
     for start in range(0, total, REINDEX_BATCH):
         with db.atomic():
-            for article_id in ids[start:start + REINDEX_BATCH]:
+            for article_id in ids[start : start + REINDEX_BATCH]:
                 index_article_people(db, article_id, aliases)
         if on_progress:
             on_progress(min(start + REINDEX_BATCH, total), total)
@@ -116,8 +128,9 @@ def _surname_keys(parsed: Name, aliases: Aliases | None) -> list[str]:
     return sorted(keys)
 
 
-def _resolve(db: Database, name: str, aliases: Aliases | None, *, create: bool,
-             writes: _Writes) -> tuple[int | None, bool, set[str] | None]:
+def _resolve(
+    db: Database, name: str, aliases: Aliases | None, *, create: bool, writes: _Writes
+) -> tuple[int | None, bool, set[str] | None]:
     """The stored person this name refers to; whether it was created for it (when `create` and none fits); and
     the spellings it had, when the look-up read them (None: not read)."""
     parsed = _latin(name)
@@ -146,20 +159,24 @@ def _resolve(db: Database, name: str, aliases: Aliases | None, *, create: bool,
         marked = spellings.split("\x1f") if spellings else []
         known[person_id] = {s[1:] for s in marked}
         rows.append((person_id, person_name, given_key, articles, [s[1:] for s in marked if s[0] == "1"]))
-    person_id = (_resolve_full(db, name, rows, aliases, writes) if parsed.is_full
-                 else _resolve_surname(name, rows, aliases))
+    person_id = (
+        _resolve_full(db, name, rows, aliases, writes) if parsed.is_full else _resolve_surname(name, rows, aliases)
+    )
     if person_id is None and create:
-        return db.execute(
-            "insert into people (name, given_key, surname_key, alias_key) values (?, ?, ?, ?)",
-            [name, parsed.given_key, parsed.surname_key, alias_key],
-        ).lastrowid, True, None
+        return (
+            db.execute(
+                "insert into people (name, given_key, surname_key, alias_key) values (?, ?, ?, ?)",
+                [name, parsed.given_key, parsed.surname_key, alias_key],
+            ).lastrowid,
+            True,
+            None,
+        )
     if person_id is not None and alias_key is not None:
         db.execute("update people set alias_key = ? where id = ? and alias_key is null", [alias_key, person_id])
     return person_id, False, known.get(person_id) if person_id is not None else None
 
 
-def _resolve_full(db: Database, name: str, rows: list[tuple], aliases: Aliases | None,
-                  writes: _Writes) -> int | None:
+def _resolve_full(db: Database, name: str, rows: list[tuple], aliases: Aliases | None, writes: _Writes) -> int | None:
     full_matches, surname_only = [], []
     for person_id, person_name, given_key, articles, spellings in rows:
         if not given_key:
@@ -192,8 +209,14 @@ def _same_surname(a: str, b: str) -> bool:
 
 
 def _resolve_surname(name: str, rows: list[tuple], aliases: Aliases | None) -> int | None:
-    matches = sorted(((articles, person_id, given_key) for person_id, person_name, given_key, articles, _ in rows
-                      if same_person(name, person_name, aliases)), reverse=True)
+    matches = sorted(
+        (
+            (articles, person_id, given_key)
+            for person_id, person_name, given_key, articles, _ in rows
+            if same_person(name, person_name, aliases)
+        ),
+        reverse=True,
+    )
     if not matches:
         return None
     if len(matches) == 1 or matches[0][0] >= DOMINANT * max(matches[1][0], 1):
@@ -212,8 +235,12 @@ class _Writes:
     roles: list[tuple[Any, ...]] = field(default_factory=list)
 
     def flush(self, db: Database) -> None:
-        for sql, rows in ((_INSERT_MENTION, self.mentions), (_INSERT_SPELLING, self.spellings),
-                          (_UPDATE_PERSON, self.people), (_INSERT_ROLE, self.roles)):
+        for sql, rows in (
+            (_INSERT_MENTION, self.mentions),
+            (_INSERT_SPELLING, self.spellings),
+            (_UPDATE_PERSON, self.people),
+            (_INSERT_ROLE, self.roles),
+        ):
             if rows:
                 db.conn.executemany(sql, rows)
                 rows.clear()
@@ -243,29 +270,49 @@ _INSERT_ROLE = """insert into person_roles (person_id, role_key, state, role, ro
                       last_seen = max(last_seen, excluded.last_seen), articles = articles + 1"""
 
 
-def _store_mentions(db: Database, writes: _Writes, person_id: int, article_id: int, *, name: str,
-                    mentions: list[Mention], when: str, created: bool = False,
-                    known: set[str] | None = None) -> None:
-    writes.mentions.extend((person_id, article_id, m.surface, m.role, m.role_text, m.state, m.sentence, m.start)
-                           for m in mentions)
+def _store_mentions(
+    db: Database,
+    writes: _Writes,
+    person_id: int,
+    article_id: int,
+    *,
+    name: str,
+    mentions: list[Mention],
+    when: str,
+    created: bool = False,
+    known: set[str] | None = None,
+) -> None:
+    writes.mentions.extend(
+        (person_id, article_id, m.surface, m.role, m.role_text, m.state, m.sentence, m.start) for m in mentions
+    )
     counts = Counter(m.surface for m in mentions)
     counts[name] += 0
     if not created:  # a new spelling of a known person changes what topics match (a new person has none yet)
         if known is None:
-            known = {r[0] for r in db.execute("select spelling from person_spellings where person_id = ?",
-                                              [person_id])}
+            known = {r[0] for r in db.execute("select spelling from person_spellings where person_id = ?", [person_id])}
         if known and counts.keys() - known:
             _bump_variants_revision(db)
-    writes.spellings.extend((person_id, spelling, _latin(spelling).key, _latin(spelling).surname_key,
-                             int(_latin(spelling).is_full), count, when) for spelling, count in counts.items())
+    writes.spellings.extend(
+        (
+            person_id,
+            spelling,
+            _latin(spelling).key,
+            _latin(spelling).surname_key,
+            int(_latin(spelling).is_full),
+            count,
+            when,
+        )
+        for spelling, count in counts.items()
+    )
     writes.people.append((len(mentions), when, when, when, when, person_id))
     roles: dict[tuple[str, str], tuple[str, str | None]] = {}
     for mention in mentions:
         if mention.role:
             key, _ = role_key(base_role(mention.role))
             roles.setdefault((key or mention.role.casefold(), mention.state or ""), (mention.role, mention.role_text))
-    writes.roles.extend((person_id, key, state, role, text, when, when, article_id)
-                        for (key, state), (role, text) in roles.items())
+    writes.roles.extend(
+        (person_id, key, state, role, text, when, when, article_id) for (key, state), (role, text) in roles.items()
+    )
 
 
 def _bump_variants_revision(db: Database) -> None:
@@ -346,17 +393,24 @@ def find_people(db: Database, query: str, limit: int = 5, *, aliases: Aliases | 
     full = [f.key for f in forms if f.is_full]
     if full:
         marks = ",".join("?" * len(full))
-        for (person_id,) in db.execute(f"select distinct person_id from person_spellings where key in ({marks})",
-                                       full).fetchall():
+        for (person_id,) in db.execute(
+            f"select distinct person_id from person_spellings where key in ({marks})", full
+        ).fetchall():
             scores[person_id] = 100.0
     if not scores:
         surnames = sorted({f.surname_key for f in forms})
         marks = ",".join("?" * len(surnames))
-        rows = db.execute(f"select distinct person_id from person_spellings where surname_key in ({marks})",
-                          surnames).fetchall()
+        rows = db.execute(
+            f"select distinct person_id from person_spellings where surname_key in ({marks})", surnames
+        ).fetchall()
         if full:
-            rows = [r for r in rows if any(same_person(query_form.text, name, aliases)
-                                           for query_form in forms for name in _names_of(db, r[0]))]
+            rows = [
+                r
+                for r in rows
+                if any(
+                    same_person(query_form.text, name, aliases) for query_form in forms for name in _names_of(db, r[0])
+                )
+            ]
         for (person_id,) in rows:
             scores[person_id] = 100.0 if not full else 95.0
     if not scores and not full:
@@ -380,8 +434,7 @@ def _fuzzy(db: Database, forms: list[Name]) -> dict[int, float]:
         column = 1 if form.is_full else 2
         choices = [r[column] for r in rows]
         query = form.key if form.is_full else form.surname_key
-        for _, score, index in process.extract(query, choices, scorer=fuzz.ratio, limit=20,
-                                               score_cutoff=FUZZY_MIN):
+        for _, score, index in process.extract(query, choices, scorer=fuzz.ratio, limit=20, score_cutoff=FUZZY_MIN):
             person_id = rows[index][0]
             scores[person_id] = max(scores.get(person_id, 0.0), score)
     return scores
@@ -410,16 +463,28 @@ def closest_names(db: Database, query: str, limit: int = 3) -> list[str]:
 
 def person(db: Database, person_id: int) -> dict[str, Any] | None:
     """A person's name, other spellings (most used first), counts and roles (latest first)."""
-    row = db.execute("select id, name, articles, mentions, first_seen, last_seen from people where id = ?",
-                     [person_id]).fetchone()
+    row = db.execute(
+        "select id, name, articles, mentions, first_seen, last_seen from people where id = ?", [person_id]
+    ).fetchone()
     if row is None:
         return None
-    spellings = [r[0] for r in db.execute(
-        "select spelling from person_spellings where person_id = ? order by full desc, mentions desc, spelling",
-        [person_id])]
-    return {"id": row[0], "name": row[1], "articles": row[2], "mentions": row[3], "first_seen": row[4],
-            "last_seen": row[5], "spellings": [s for s in spellings if s != row[1]],
-            "roles": person_roles(db, person_id)}
+    spellings = [
+        r[0]
+        for r in db.execute(
+            "select spelling from person_spellings where person_id = ? order by full desc, mentions desc, spelling",
+            [person_id],
+        )
+    ]
+    return {
+        "id": row[0],
+        "name": row[1],
+        "articles": row[2],
+        "mentions": row[3],
+        "first_seen": row[4],
+        "last_seen": row[5],
+        "spellings": [s for s in spellings if s != row[1]],
+        "roles": person_roles(db, person_id),
+    }
 
 
 def person_roles(db: Database, person_id: int) -> list[dict[str, Any]]:
@@ -445,9 +510,19 @@ def person_roles(db: Database, person_id: int) -> list[dict[str, Any]]:
         if item is not None and office != key and state and item["state"] not in (None, state):
             office, item = key, merged.get(key)  # a wording of that office, but of another state's
         if item is None:
-            merged[office] = {"role": role, "role_text": role_text, "state": state or None, "first_seen": first,
-                              "last_seen": last, "articles": articles, "article_id": article_id, "title": title,
-                              "url": url, "source": source, "official": key == office}
+            merged[office] = {
+                "role": role,
+                "role_text": role_text,
+                "state": state or None,
+                "first_seen": first,
+                "last_seen": last,
+                "articles": articles,
+                "article_id": article_id,
+                "title": title,
+                "url": url,
+                "source": source,
+                "official": key == office,
+            }
             continue
         item["state"] = item["state"] or state or None
         item["first_seen"] = min(item["first_seen"], first)
@@ -467,13 +542,15 @@ def current_role(roles: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def person_headlines(db: Database, person_id: int, limit: int = 5) -> list[dict[str, Any]]:
     """The latest articles naming the person, newest first."""
-    return list(db.query(
-        """select a.id, a.title, a.url, a.published_at, a.fetched_at, coalesce(s.title, s.url) as source
+    return list(
+        db.query(
+            """select a.id, a.title, a.url, a.published_at, a.fetched_at, coalesce(s.title, s.url) as source
            from articles a left join sources s on s.id = a.source_id
            where a.id in (select article_id from person_mentions where person_id = ?)
            order by coalesce(a.published_at, a.fetched_at) desc, a.id desc limit ?""",
-        [person_id, limit],
-    ))
+            [person_id, limit],
+        )
+    )
 
 
 def co_mentioned(db: Database, person_id: int, limit: int = 5) -> list[tuple[str, int]]:
@@ -517,8 +594,12 @@ def phrase_variants(db: Database, phrase: str) -> list[str]:
     else:
         keys = sorted({f.key for f in forms})
         marks = ",".join("?" * len(keys))
-        ids = [r[0] for r in db.execute(
-            f"select distinct person_id from person_spellings where key in ({marks})", keys).fetchall()]
+        ids = [
+            r[0]
+            for r in db.execute(
+                f"select distinct person_id from person_spellings where key in ({marks})", keys
+            ).fetchall()
+        ]
         if len(ids) != 1:
             return []
         rows = db.execute("select spelling, full from person_spellings where person_id = ?", ids).fetchall()
@@ -568,8 +649,9 @@ def iter_article_people(db: Database, article_id: int) -> Iterable[dict[str, Any
     ).fetchall()
     people: dict[int, dict[str, Any]] = {}
     for person_id, name, surface, role_text, state in rows:
-        item = people.setdefault(person_id, {"id": person_id, "name": name, "surfaces": [], "role_text": None,
-                                             "state": None})
+        item = people.setdefault(
+            person_id, {"id": person_id, "name": name, "surfaces": [], "role_text": None, "state": None}
+        )
         if surface not in item["surfaces"]:
             item["surfaces"].append(surface)
         if item["role_text"] is None and role_text:

@@ -67,23 +67,31 @@ def cutoff_for(now: datetime, keep_days: int) -> str | None:
 def prune_batch(db: Database, cutoff: str, now: str, limit: int = PRUNE_BATCH) -> int:
     """Remove the text of up to `limit` articles stored and published before `cutoff`; how many were pruned."""
     with db.atomic():
-        ids = [row[0] for row in db.execute(
-            """select id from articles
+        ids = [
+            row[0]
+            for row in db.execute(
+                """select id from articles
                where pruned_at is null and fetched_at < ? and coalesce(published_at, fetched_at) < ?
                    and enriched_at is not null and matched_at is not null
                order by fetched_at limit ?""",
-            [cutoff, cutoff, limit],
-        ).fetchall()]
+                [cutoff, cutoff, limit],
+            ).fetchall()
+        ]
         if not ids:
             return 0
         listed = json.dumps(ids)
         # The update trigger takes the old text out of the FTS5 index and puts the title back in.
-        db.execute("""update articles set summary = '', body = '', pruned_at = ?
-                      where id in (select value from json_each(?))""", [now, listed])
+        db.execute(
+            """update articles set summary = '', body = '', pruned_at = ?
+                      where id in (select value from json_each(?))""",
+            [now, listed],
+        )
         db.execute("delete from story_vectors where article_id in (select value from json_each(?))", [listed])
-        db.execute("""insert into meta (key, value) values (?, ?)
+        db.execute(
+            """insert into meta (key, value) values (?, ?)
                       on conflict(key) do update set value = cast(value as integer) + excluded.value""",
-                   [_TOTAL, len(ids)])
+            [_TOTAL, len(ids)],
+        )
     return len(ids)
 
 
@@ -114,8 +122,12 @@ def vacuum_step(db: Database, pages: int = VACUUM_STEP_PAGES) -> int:
 def record_run(db: Database, report: PruneReport, now: str) -> None:
     """Remember the last run for `diplobot stats` (the running total is kept by `prune_batch`)."""
     with db.atomic():
-        for key, value in ((_LAST_RUN, now), (_LAST_PRUNED, report.pruned), (_LAST_CUTOFF, report.cutoff),
-                           (_LAST_FREED, report.freed_bytes)):
+        for key, value in (
+            (_LAST_RUN, now),
+            (_LAST_PRUNED, report.pruned),
+            (_LAST_CUTOFF, report.cutoff),
+            (_LAST_FREED, report.freed_bytes),
+        ):
             db.execute("insert or replace into meta (key, value) values (?, ?)", [key, str(value)])
 
 
@@ -124,8 +136,10 @@ def retention_summary(db: Database) -> dict[str, str]:
     meta = dict(db.execute("select key, value from meta where key like 'retention_%'").fetchall())
     summary = {"article texts pruned": meta.get(_TOTAL, "0")}
     if _LAST_RUN in meta:
-        summary["last prune"] = (f"{meta[_LAST_RUN][:16].replace('T', ' ')}: {meta[_LAST_PRUNED]} articles "
-                                 f"older than {meta[_LAST_CUTOFF][:10]}, {_mib(int(meta[_LAST_FREED]))} returned")
+        summary["last prune"] = (
+            f"{meta[_LAST_RUN][:16].replace('T', ' ')}: {meta[_LAST_PRUNED]} articles "
+            f"older than {meta[_LAST_CUTOFF][:10]}, {_mib(int(meta[_LAST_FREED]))} returned"
+        )
     else:
         summary["last prune"] = "never"
     mode = "incremental" if auto_vacuum_mode(db) == INCREMENTAL else "off (see README, Backups)"
@@ -137,8 +151,9 @@ def _mib(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MiB"
 
 
-async def prune_old_text(store: Store, keep_days: int, now: datetime, *, batch: int = PRUNE_BATCH,
-                         pause: float = BATCH_PAUSE_S) -> PruneReport | None:
+async def prune_old_text(
+    store: Store, keep_days: int, now: datetime, *, batch: int = PRUNE_BATCH, pause: float = BATCH_PAUSE_S
+) -> PruneReport | None:
     """The daily job: prune article text older than `keep_days` batch by batch, then return the freed space.
 
     Each batch and each vacuum step is its own `store.run` call, so other work queued on the store and other
@@ -161,8 +176,12 @@ async def prune_old_text(store: Store, keep_days: int, now: datetime, *, batch: 
     report = PruneReport(cutoff, pruned, freed_pages * await store.run(page_size))
     await store.run(record_run, report, iso(now))
     if pruned or freed_pages:
-        log.info("retention: removed the text of %d article(s) older than %s; %s returned", pruned, cutoff[:10],
-                 _mib(report.freed_bytes))
+        log.info(
+            "retention: removed the text of %d article(s) older than %s; %s returned",
+            pruned,
+            cutoff[:10],
+            _mib(report.freed_bytes),
+        )
     return report
 
 

@@ -11,8 +11,17 @@ from sqlite_utils import Database
 from diplobot.clock import from_iso, iso
 
 
-def upsert_source(db: Database, url: str, *, kind: str, every_s: int, full_text: bool,
-                  title: str | None, now: str, origin: str = "cli") -> int:
+def upsert_source(
+    db: Database,
+    url: str,
+    *,
+    kind: str,
+    every_s: int,
+    full_text: bool,
+    title: str | None,
+    now: str,
+    origin: str = "cli",
+) -> int:
     """Add a source, or update the settings of the one with this URL; returns its id.
 
     `origin`: "config" or "sample" for sources synced from the config at start-up, "cli" for the rest.
@@ -56,15 +65,25 @@ def get_source(db: Database, source_id: int) -> dict[str, Any] | None:
 
 def due_sources(db: Database, now: str) -> list[dict[str, Any]]:
     """Sources not paused whose next poll time has come."""
-    return list(db.query(
-        "select * from sources where paused = 0 and (next_poll_at is null or next_poll_at <= ?) order by id",
-        [now],
-    ))
+    return list(
+        db.query(
+            "select * from sources where paused = 0 and (next_poll_at is null or next_poll_at <= ?) order by id",
+            [now],
+        )
+    )
 
 
-def record_success(db: Database, source_id: int, *, now: str, next_poll_at: str,
-                   etag: str | None = None, last_modified: str | None = None,
-                   title: str | None = None, warning: str | None = None) -> None:
+def record_success(
+    db: Database,
+    source_id: int,
+    *,
+    now: str,
+    next_poll_at: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    title: str | None = None,
+    warning: str | None = None,
+) -> None:
     db.execute(
         """update sources set last_polled_at = ?, last_ok_at = ?, next_poll_at = ?, error_count = 0,
                last_error = ?, etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
@@ -73,8 +92,7 @@ def record_success(db: Database, source_id: int, *, now: str, next_poll_at: str,
     )
 
 
-def record_failure(db: Database, source_id: int, *, error: str, now: str, retry_in_s: float,
-                   max_failures: int) -> bool:
+def record_failure(db: Database, source_id: int, *, error: str, now: str, retry_in_s: float, max_failures: int) -> bool:
     """Count a failure and schedule a retry; pause after `max_failures` in a row. True if paused."""
     row = db.execute("select error_count from sources where id = ?", [source_id]).fetchone()
     if row is None:
@@ -85,8 +103,15 @@ def record_failure(db: Database, source_id: int, *, error: str, now: str, retry_
     db.execute(
         """update sources set last_polled_at = ?, error_count = ?, last_error = ?, next_poll_at = ?,
                paused = ?, paused_reason = ? where id = ?""",
-        [now, count, error, next_poll, int(paused),
-         f"paused after {count} failures in a row: {error}" if paused else None, source_id],
+        [
+            now,
+            count,
+            error,
+            next_poll,
+            int(paused),
+            f"paused after {count} failures in a row: {error}" if paused else None,
+            source_id,
+        ],
     )
     return paused
 

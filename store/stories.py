@@ -11,8 +11,8 @@ What is kept per article, so that no candidate's text is read or tokenised again
 * `story_vectors`: its story features (term counts and names, as JSON), written when it is enriched;
 * `story_terms`: document frequencies of those terms for IDF, counted once per article (`story_documents` records
   which), because the FTS5 vocabulary holds porter stems that the Python side does not reproduce. A copy of the
-  frequencies read so far, and of the stories this connection assigned, stays in memory while no other connection
-  counts (`_Cache`).
+  frequencies read so far, and of the stories this connection assigned, stays in memory; what another connection
+  (another worker) counted since is added to it, and anything else starts it over (`_Cache`).
 
 Two halves, so that the enrichment stage can do most of the work in parallel worker processes and hold the write
 lock only for the decisions:
@@ -137,15 +137,17 @@ def _prepare(db: Database, article_id: int, *, rank: bool) -> Prepared:
     cache = _cache(db)  # a worker's: kept up with what the others counted (_Cache.check), so few terms are read
     cache.check(db)
     cache.read(db, set(features.terms))
-    frequency = dict(zip(features.terms, map((1).__add__, map(cache.known.get, features.terms, repeat(0))),
-                         strict=True))
+    frequency = dict(
+        zip(features.terms, map((1).__add__, map(cache.known.get, features.terms, repeat(0))), strict=True)
+    )
     top = _query_terms(features.terms, frequency, cache.documents + 1)
     first_id = _first_id(db, cache, features.published_at)
     ranked = _ranked(db, article_id, features, top, first_id)
     others = _other_language(db, article_id, first_id)
     candidates = tuple(
         Candidate(candidate_id, loaded, None if loaded is None else spelling_map(features.names, loaded.names))
-        for candidate_id, loaded in _candidate_rows(db, features, ranked, others=others))
+        for candidate_id, loaded in _candidate_rows(db, features, ranked, others=others)
+    )
     terms = frozenset(features.terms).union(*(c.features.terms for c in candidates if c.features is not None))
     return replace(prepared, query=tuple(sorted(top)), first_id=first_id, candidates=candidates, terms=terms)
 
@@ -170,10 +172,13 @@ class StoryAssigner:
             prepared = prepare(db, article_id, rank=False)
         features = prepared.features
         with db.atomic():  # a savepoint: an error leaves nothing of this article behind ...
-            db.execute("insert or replace into story_vectors (article_id, features) values (?, ?)",
-                       [article_id, prepared.vector])
-            counted = db.execute("insert or ignore into story_documents (article_id) values (?)",
-                                 [article_id]).rowcount > 0
+            db.execute(
+                "insert or replace into story_vectors (article_id, features) values (?, ?)",
+                [article_id, prepared.vector],
+            )
+            counted = (
+                db.execute("insert or ignore into story_documents (article_id) values (?)", [article_id]).rowcount > 0
+            )
             cache.read(db, set(features.terms))
             before = cache.state()
             if counted:
@@ -218,8 +223,10 @@ class StoryAssigner:
         if candidates is None or (prepared.query, prepared.first_id) != (tuple(sorted(top)), first_id):
             ranked = _ranked(db, article_id, features, top, first_id)
             others = _other_language(db, article_id, first_id)
-            candidates = tuple(Candidate(candidate_id, loaded, None) for candidate_id, loaded
-                               in _candidate_rows(db, features, ranked, cache.recent, others))
+            candidates = tuple(
+                Candidate(candidate_id, loaded, None)
+                for candidate_id, loaded in _candidate_rows(db, features, ranked, cache.recent, others)
+            )
         stories = self._stories([c.article_id for c in candidates])
         chosen = []
         for candidate in candidates:
@@ -232,8 +239,12 @@ class StoryAssigner:
         else:
             terms = frozenset(features.terms).union(*(loaded.terms for _, loaded, _ in chosen))
         cache.read(db, terms)
-        match = best_match(features, [(story_id, loaded) for story_id, loaded, _ in chosen],
-                           idf_table(cache.known, cache.documents, terms), [spelling for *_, spelling in chosen])
+        match = best_match(
+            features,
+            [(story_id, loaded) for story_id, loaded, _ in chosen],
+            idf_table(cache.known, cache.documents, terms),
+            [spelling for *_, spelling in chosen],
+        )
         return article_id if match is None else match
 
     def _stories(self, article_ids: list[int]) -> dict[int, int]:
@@ -242,10 +253,12 @@ class StoryAssigner:
         stories = {article_id: known[article_id] for article_id in article_ids if article_id in known}
         missing = [article_id for article_id in article_ids if article_id not in stories]
         if missing:
-            stories.update(self.db.execute(
-                "select id, coalesce(story_id, id) from articles where id in (select value from json_each(?))",
-                [json.dumps(missing)],
-            ).fetchall())
+            stories.update(
+                self.db.execute(
+                    "select id, coalesce(story_id, id) from articles where id in (select value from json_each(?))",
+                    [json.dumps(missing)],
+                ).fetchall()
+            )
         return stories
 
 
@@ -402,8 +415,7 @@ def _window(features: StoryFeatures) -> tuple[str, str]:
     return iso(features.published_at - window), iso(features.published_at + window)
 
 
-def _ranked(db: Database, article_id: int, features: StoryFeatures, top: list[str],
-            first_id: int | None) -> list[int]:
+def _ranked(db: Database, article_id: int, features: StoryFeatures, top: list[str], first_id: int | None) -> list[int]:
     """The best FTS5 rows for the query terms among the articles stored before this one, from `first_id` on.
 
     The ranking reads only the FTS5 index; the articles table is read afterwards for the `_RANKED` best rows alone.
@@ -413,11 +425,14 @@ def _ranked(db: Database, article_id: int, features: StoryFeatures, top: list[st
     # In term order: the ranking depends on the set of terms alone, so work prepared for the same set is reused even
     # when the frequencies of the moment rank the terms in another order.
     query = " OR ".join('"{}"'.format(term.replace('"', '""')) for term in sorted(top))
-    return [rowid for (rowid,) in db.execute(
-        """select rowid from articles_fts where articles_fts match ? and rowid >= ? and rowid < ?
+    return [
+        rowid
+        for (rowid,) in db.execute(
+            """select rowid from articles_fts where articles_fts match ? and rowid >= ? and rowid < ?
            order by rank limit ?""",
-        [query, first_id, article_id, _RANKED],
-    ).fetchall()]
+            [query, first_id, article_id, _RANKED],
+        ).fetchall()
+    ]
 
 
 def _other_language(db: Database, article_id: int, first_id: int | None) -> list[int]:
@@ -426,13 +441,18 @@ def _other_language(db: Database, article_id: int, first_id: int | None) -> list
     ranking cannot find them for an English article (partial index articles_cyrillic, m013)."""
     if first_id is None or first_id >= article_id:
         return []
-    return [row[0] for row in db.execute(
-        """select id from articles where lang in ('uk', 'ru') and id >= ? and id < ? order by id desc limit ?""",
-        [first_id, article_id, _OTHER_LANGUAGE]).fetchall()]
+    return [
+        row[0]
+        for row in db.execute(
+            """select id from articles where lang in ('uk', 'ru') and id >= ? and id < ? order by id desc limit ?""",
+            [first_id, article_id, _OTHER_LANGUAGE],
+        ).fetchall()
+    ]
 
 
-def _candidate_rows(db: Database, features: StoryFeatures, ranked: list[int], skip: Container[int] = (),
-                    others: list[int] | None = None) -> list[tuple[int, StoryFeatures | None]]:
+def _candidate_rows(
+    db: Database, features: StoryFeatures, ranked: list[int], skip: Container[int] = (), others: list[int] | None = None
+) -> list[tuple[int, StoryFeatures | None]]:
     """(id, stored features or None) of the first `CANDIDATES` ranked rows published in the window, then those of
     `others` (other-language articles, see `_other_language`) in the window.
 
@@ -442,12 +462,15 @@ def _candidate_rows(db: Database, features: StoryFeatures, ranked: list[int], sk
     if not ranked and not others:
         return []
     start, end = _window(features)
-    rows = {row[0]: row[1:] for row in db.execute(
-        """select a.id, coalesce(a.published_at, a.fetched_at), v.features
+    rows = {
+        row[0]: row[1:]
+        for row in db.execute(
+            """select a.id, coalesce(a.published_at, a.fetched_at), v.features
            from articles a left join story_vectors v on v.article_id = a.id
            where a.id in (select value from json_each(?)) and coalesce(a.published_at, a.fetched_at) between ? and ?""",
-        [json.dumps(ranked + others), start, end],
-    ).fetchall()}
+            [json.dumps(ranked + others), start, end],
+        ).fetchall()
+    }
     chosen: list[tuple[int, StoryFeatures | None]] = []
     for candidate_id in [rowid for rowid in ranked if rowid in rows][:CANDIDATES] + [o for o in others if o in rows]:
         when, stored = rows[candidate_id]
@@ -465,8 +488,10 @@ def _first_id(db: Database, cache: _Cache, published_at: datetime) -> int | None
     """
     window = timedelta(days=MAX_GAP_DAYS)
     start, end = published_at - window, published_at + window
-    hours = (iso(start.replace(minute=0, second=0, microsecond=0)),
-             iso(end.replace(minute=59, second=59, microsecond=999_999)))
+    hours = (
+        iso(start.replace(minute=0, second=0, microsecond=0)),
+        iso(end.replace(minute=59, second=59, microsecond=999_999)),
+    )
     first_id = cache.first_ids.get(hours)
     if first_id is None:
         first_id = db.execute("select min(id) from articles where published_at between ? and ?", hours).fetchone()[0]
@@ -481,7 +506,8 @@ def _stored_features(db: Database, article_id: int) -> StoryFeatures:
     """A candidate's features: its stored vector, or from its text (enriched before vectors existed, or not yet)."""
     title, summary, body, when, stored = db.execute(
         """select title, summary, body, coalesce(published_at, fetched_at), v.features
-           from articles a left join story_vectors v on v.article_id = a.id where a.id = ?""", [article_id]
+           from articles a left join story_vectors v on v.article_id = a.id where a.id = ?""",
+        [article_id],
     ).fetchone()
     if stored is not None:
         return _load_vector(stored, _parse_time(when))

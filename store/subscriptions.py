@@ -43,8 +43,7 @@ def add_subscription(db: Database, chat_id: str, query: str, now: str) -> int | 
 
 def remove_subscription(db: Database, chat_id: str, subscription_id: int) -> bool:
     with db.atomic():
-        cursor = db.execute("delete from subscriptions where chat_id = ? and id = ?",
-                            [chat_id, subscription_id])
+        cursor = db.execute("delete from subscriptions where chat_id = ? and id = ?", [chat_id, subscription_id])
         if cursor.rowcount:
             bump_revision(db)
     return cursor.rowcount > 0
@@ -57,15 +56,18 @@ def chat_subscriptions(db: Database, chat_id: str) -> list[dict[str, Any]]:
 
 def all_subscriptions(db: Database) -> list[dict[str, Any]]:
     """Every subscription of an active chat (what the matcher needs)."""
-    return list(db.query(
-        """select s.id, s.chat_id, s.query, s.since_article_id, s.muted_until from subscriptions s
+    return list(
+        db.query(
+            """select s.id, s.chat_id, s.query, s.since_article_id, s.muted_until from subscriptions s
            join chats c on c.id = s.chat_id where c.active = 1"""
-    ))
+        )
+    )
 
 
 def mute_subscription(db: Database, chat_id: str, subscription_id: int, until: str | None) -> bool:
-    cursor = db.execute("update subscriptions set muted_until = ? where chat_id = ? and id = ?",
-                        [until, chat_id, subscription_id])
+    cursor = db.execute(
+        "update subscriptions set muted_until = ? where chat_id = ? and id = ?", [until, chat_id, subscription_id]
+    )
     return cursor.rowcount > 0
 
 

@@ -32,25 +32,32 @@ class StoredTrendCorpus:
             where += " and id in (select rowid from articles_fts where articles_fts match ?)"
             params.append(fts)
         rows = self.db.execute(
-            f"select id, story_id, {_WHEN} as w from articles indexed by articles_when where {where} order by w",
-            params)
+            f"select id, story_id, {_WHEN} as w from articles indexed by articles_when where {where} order by w", params
+        )
         return rows.fetchall()
 
     def texts(self, ids: Sequence[int], *, body: bool = True) -> list[tuple[int, str, str, str]]:
         """(id, title, summary, body) of these articles; without `body` the body is '' and its pages are not read."""
         column = "body" if body else "''"
-        return self.db.execute(f"select id, title, summary, {column} from articles "
-                               "where id in (select value from json_each(?))", [json.dumps(list(ids))]).fetchall()
+        return self.db.execute(
+            f"select id, title, summary, {column} from articles where id in (select value from json_each(?))",
+            [json.dumps(list(ids))],
+        ).fetchall()
 
     def titles(self, ids: Sequence[int]) -> dict[int, str]:
-        return dict(self.db.execute("select id, title from articles where id in (select value from json_each(?))",
-                                    [json.dumps(list(ids))]).fetchall())
+        return dict(
+            self.db.execute(
+                "select id, title from articles where id in (select value from json_each(?))", [json.dumps(list(ids))]
+            ).fetchall()
+        )
 
 
 def source_count(db: Database, since: str, until: str) -> int:
     """How many sources have articles published in [since, until) (files ingested without a source not counted)."""
-    return db.execute(f"select count(distinct source_id) from articles indexed by articles_when "
-                      f"where {_WHEN} >= ? and {_WHEN} < ?", [since, until]).fetchone()[0]
+    return db.execute(
+        f"select count(distinct source_id) from articles indexed by articles_when where {_WHEN} >= ? and {_WHEN} < ?",
+        [since, until],
+    ).fetchone()[0]
 
 
 def first_published(db: Database) -> str | None:
@@ -67,5 +74,8 @@ def candidates_per_day(db: Database, fts: str | None, since: str, until: str) ->
     if fts is not None:
         where += " and id in (select rowid from articles_fts where articles_fts match ?)"
         params.append(fts)
-    return db.execute(f"select substr(w, 1, 10) as day, count(*) from (select {_WHEN} as w from articles indexed by "
-                      f"articles_when where {where} order by w) group by day", params).fetchall()
+    return db.execute(
+        f"select substr(w, 1, 10) as day, count(*) from (select {_WHEN} as w from articles indexed by "
+        f"articles_when where {where} order by w) group by day",
+        params,
+    ).fetchall()

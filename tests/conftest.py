@@ -86,8 +86,9 @@ def chat(dispatcher):
     """Send a command as the user of chat `test:1` and get the reply's plain text."""
 
     async def say(text: str, chat_id: str = "test:1", kind: str = "private", may_manage=None) -> str:
-        reply = await dispatcher.handle(Incoming(chat_id=chat_id, user_id="test:u1", text=text, chat_kind=kind),
-                                        may_manage=may_manage)
+        reply = await dispatcher.handle(
+            Incoming(chat_id=chat_id, user_id="test:u1", text=text, chat_kind=kind), may_manage=may_manage
+        )
         return reply.plain()
 
     return say

@@ -57,6 +57,7 @@ class Call:
 
 def visible(mrkdwn: str) -> str:
     """The text a Slack client shows for mrkdwn (links by label, entities decoded, no `*`)."""
+
     def label(m: re.Match[str]) -> str:
         inner = m.group(1)
         return inner.split("|", 1)[1] if "|" in inner else inner
@@ -121,16 +122,24 @@ def _one_block_errors(block: dict[str, Any]) -> list[str]:
         elements = block.get("elements", [])
         bad = [e for e in elements if not 0 < len(e.get("text", "")) <= MAX_TEXT]
         return ([f"{len(elements)} context elements"] if not 0 < len(elements) <= MAX_CONTEXT else []) + (
-            ["context text length"] if bad else [])
+            ["context text length"] if bad else []
+        )
     if kind == "actions":
         elements = block.get("elements", [])
         errors = [f"{len(elements)} actions elements"] if not 0 < len(elements) <= MAX_ACTIONS else []
-        errors += [f"button text {e['text']['text']!r}" for e in elements
-                   if not 0 < len(e["text"]["text"]) <= MAX_BUTTON_TEXT]
-        errors += [f"button value of {len(e.get('value', ''))} characters" for e in elements
-                   if len(e.get("value", "")) > MAX_BUTTON_VALUE]
-        return errors + [f"action_id of {len(str(e.get('action_id', '')))} characters" for e in elements
-                         if not 0 < len(str(e.get("action_id", ""))) <= MAX_ACTION_ID]
+        errors += [
+            f"button text {e['text']['text']!r}" for e in elements if not 0 < len(e["text"]["text"]) <= MAX_BUTTON_TEXT
+        ]
+        errors += [
+            f"button value of {len(e.get('value', ''))} characters"
+            for e in elements
+            if len(e.get("value", "")) > MAX_BUTTON_VALUE
+        ]
+        return errors + [
+            f"action_id of {len(str(e.get('action_id', '')))} characters"
+            for e in elements
+            if not 0 < len(str(e.get("action_id", ""))) <= MAX_ACTION_ID
+        ]
     return [f"unknown block type {kind!r}"]
 
 
@@ -179,8 +188,9 @@ class FakeSlack:
 
     # ---- test controls ------------------------------------------------------------------------
 
-    def fail(self, channel: str, error: str = "channel_not_found", *, status: int = 200,
-             retry_after: float | None = None) -> None:
+    def fail(
+        self, channel: str, error: str = "channel_not_found", *, status: int = 200, retry_after: float | None = None
+    ) -> None:
         """Make posts to `channel` fail with `error` (status 429 adds Retry-After)."""
         self.failures[channel] = (status, error, retry_after)
 
@@ -230,22 +240,34 @@ class FakeSlack:
         return web.json_response(handler(params))
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "diplobot",
-                "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID}
+        return {
+            "ok": True,
+            "url": "https://test.slack.com/",
+            "team": "Test",
+            "user": "diplobot",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+        }
 
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
 
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         ts = f"{1700000000 + next(self._ts)}.000100"
-        message = {"channel": params["channel"], "ts": ts, "text": params.get("text", ""),
-                   "blocks": _blocks(params)}
+        message = {"channel": params["channel"], "ts": ts, "text": params.get("text", ""), "blocks": _blocks(params)}
         self.messages[(params["channel"], ts)] = message
         return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        self.ephemeral.append({"channel": params["channel"], "user": params.get("user"),
-                               "text": params.get("text", ""), "blocks": _blocks(params)})
+        self.ephemeral.append(
+            {
+                "channel": params["channel"],
+                "user": params.get("user"),
+                "text": params.get("text", ""),
+                "blocks": _blocks(params),
+            }
+        )
         return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -259,8 +281,12 @@ class FakeSlack:
         if not params.get("filename") or not str(params.get("length", "")).isdigit():
             return {"ok": False, "error": "invalid_arguments"}
         file_id = f"F{next(self._file_ids):08d}"
-        self.uploads[file_id] = {"filename": params["filename"], "length": int(params["length"]),
-                                 "alt_txt": params.get("alt_txt"), "data": None}
+        self.uploads[file_id] = {
+            "filename": params["filename"],
+            "length": int(params["length"]),
+            "alt_txt": params.get("alt_txt"),
+            "data": None,
+        }
         return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -285,14 +311,29 @@ class FakeSlack:
         shared = []
         for f in files:
             upload = self.uploads.pop(f["id"])
-            self.files[f["id"]] = {**upload, "title": f.get("title") or upload["filename"], "channel": channel,
-                                   "initial_comment": comment}
-            shared.append({"id": f["id"], "title": self.files[f["id"]]["title"], "name": upload["filename"],
-                           "shares": {"public": {channel: [{"ts": "1.000001"}]}} if channel else {}})
+            self.files[f["id"]] = {
+                **upload,
+                "title": f.get("title") or upload["filename"],
+                "channel": channel,
+                "initial_comment": comment,
+            }
+            shared.append(
+                {
+                    "id": f["id"],
+                    "title": self.files[f["id"]]["title"],
+                    "name": upload["filename"],
+                    "shares": {"public": {channel: [{"ts": "1.000001"}]}} if channel else {},
+                }
+            )
         if channel:  # the shared file shows as a message in the channel, the comment its text
             ts = f"{1700000000 + next(self._ts)}.000300"
-            self.messages[(channel, ts)] = {"channel": channel, "ts": ts, "text": comment, "blocks": [],
-                                            "files": [{"id": f["id"], "name": f["name"]} for f in shared]}
+            self.messages[(channel, ts)] = {
+                "channel": channel,
+                "ts": ts,
+                "text": comment,
+                "blocks": [],
+                "files": [{"id": f["id"], "name": f["name"]} for f in shared],
+            }
         return {"ok": True, "files": shared}
 
     def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -301,8 +342,10 @@ class FakeSlack:
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         user = params["user"]
-        return {"ok": True, "user": {"id": user, "name": user.lower(), "is_admin": user in self.admins,
-                                     "is_owner": False}}
+        return {
+            "ok": True,
+            "user": {"id": user, "name": user.lower(), "is_admin": user in self.admins, "is_owner": False},
+        }
 
     async def _link(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then record what the app sends back (envelope acks)."""
@@ -318,9 +361,16 @@ class FakeSlack:
 
     async def push_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
         """Send a Socket Mode envelope (`slash_commands`, `events_api`, `interactive`) to the app."""
-        await self.sockets[-1].send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                          "accepts_response_payload": kind != "events_api",
-                                          "retry_attempt": 0, "retry_reason": ""})
+        await self.sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
 
     async def _respond(self, request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
@@ -353,47 +403,94 @@ def _blocks(params: dict[str, Any]) -> list[dict[str, Any]]:
 
 # ---- what Slack sends the app ---------------------------------------------------------------------
 
-def signed_headers(secret: str, body: str, *, timestamp: int | None = None,
-                   content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
+
+def signed_headers(
+    secret: str, body: str, *, timestamp: int | None = None, content_type: str = "application/x-www-form-urlencoded"
+) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": content_type}
 
 
 def slash_command(command: str, text: str, *, channel: str, user: str, response_url: str) -> str:
-    return urllib.parse.urlencode(command_fields(command, text, channel=channel, user=user,
-                                                 response_url=response_url))
+    return urllib.parse.urlencode(command_fields(command, text, channel=channel, user=user, response_url=response_url))
 
 
 def command_fields(command: str, text: str, *, channel: str, user: str, response_url: str) -> dict[str, str]:
     return {
-        "token": "unused", "team_id": TEAM, "team_domain": "test", "channel_id": channel,
-        "channel_name": "directmessage" if channel.startswith("D") else "diplomacy", "user_id": user,
-        "user_name": user.lower(), "command": command, "text": text, "api_app_id": "A1",
-        "response_url": response_url, "trigger_id": "1.2.3"}
+        "token": "unused",
+        "team_id": TEAM,
+        "team_domain": "test",
+        "channel_id": channel,
+        "channel_name": "directmessage" if channel.startswith("D") else "diplomacy",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A1",
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+    }
 
 
 def app_mention(text: str, *, channel: str, user: str, event_id: str) -> str:
-    return json.dumps({
-        "token": "unused", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-        "event_id": event_id, "event_time": int(time.time()), "authorizations": [
-            {"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-        "event": {"type": "app_mention", "user": user, "text": f"<@{BOT_USER}> {text}", "ts": "1.000001",
-                  "channel": channel, "event_ts": "1.000001"}})
+    return json.dumps(
+        {
+            "token": "unused",
+            "team_id": TEAM,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "event": {
+                "type": "app_mention",
+                "user": user,
+                "text": f"<@{BOT_USER}> {text}",
+                "ts": "1.000001",
+                "channel": channel,
+                "event_ts": "1.000001",
+            },
+        }
+    )
 
 
-def block_actions(message: dict[str, Any], action: dict[str, Any], *, user: str, response_url: str,
-                  ephemeral: bool = False) -> str:
+def block_actions(
+    message: dict[str, Any], action: dict[str, Any], *, user: str, response_url: str, ephemeral: bool = False
+) -> str:
     """A button press on `message` (as stored by the fake, or blocks of an ephemeral answer)."""
-    container = {"type": "message", "message_ts": message.get("ts", ""), "channel_id": message["channel"],
-                 "is_ephemeral": ephemeral}
+    container = {
+        "type": "message",
+        "message_ts": message.get("ts", ""),
+        "channel_id": message["channel"],
+        "is_ephemeral": ephemeral,
+    }
     payload = {
-        "type": "block_actions", "team": {"id": TEAM, "domain": "test"}, "user": {"id": user, "team_id": TEAM},
-        "api_app_id": "A1", "token": "unused", "container": container, "trigger_id": "1.2.3",
-        "channel": {"id": message["channel"], "name": "diplomacy"}, "response_url": response_url,
-        "actions": [{"type": "button", "block_id": "b1", "action_id": action["action_id"],
-                     "value": action["value"], "text": action["text"], "action_ts": "1.2"}]}
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "test"},
+        "user": {"id": user, "team_id": TEAM},
+        "api_app_id": "A1",
+        "token": "unused",
+        "container": container,
+        "trigger_id": "1.2.3",
+        "channel": {"id": message["channel"], "name": "diplomacy"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "block_id": "b1",
+                "action_id": action["action_id"],
+                "value": action["value"],
+                "text": action["text"],
+                "action_ts": "1.2",
+            }
+        ],
+    }
     if not ephemeral:
-        payload["message"] = {"type": "message", "ts": message["ts"], "text": message["text"],
-                              "blocks": message["blocks"]}
+        payload["message"] = {
+            "type": "message",
+            "ts": message["ts"],
+            "text": message["text"],
+            "blocks": message["blocks"],
+        }
     return urllib.parse.urlencode({"payload": json.dumps(payload)})

@@ -31,9 +31,20 @@ from aiohttp import web
 from PIL import Image as PILImage
 
 ALLOWED_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "a": "text_link",
-    "code": "code", "pre": "pre", "tg-spoiler": "spoiler", "blockquote": "blockquote",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "tg-spoiler": "spoiler",
+    "blockquote": "blockquote",
 }
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 # https://core.telegram.org/bots/api#sendmessage: text "1-4096 characters after entities parsing".
@@ -53,12 +64,29 @@ MAX_CAPTION = 1024
 MAX_PHOTO_BYTES = 10 * 1000 * 1000
 MAX_PHOTO_SIDES, MAX_PHOTO_RATIO = 10_000, 20
 _BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#[0-9]+|#[xX][0-9a-fA-F]+);)")
-JSON_FIELDS = {"reply_markup", "link_preview_options", "allowed_updates", "commands", "scope",
-               "reply_parameters", "entities"}
-ADMIN_RIGHTS = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-                "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
-                "can_delete_stories")
+JSON_FIELDS = {
+    "reply_markup",
+    "link_preview_options",
+    "allowed_updates",
+    "commands",
+    "scope",
+    "reply_parameters",
+    "entities",
+}
+ADMIN_RIGHTS = (
+    "can_be_edited",
+    "is_anonymous",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
 
 
 class HtmlError(ValueError):
@@ -102,8 +130,7 @@ class _TelegramHtml(HTMLParser):
             raise HtmlError(f'Can\'t find end tag corresponding to start tag "{tag}"')
         _tag, start, extra = self.open.pop()
         if self.pos > start:
-            self.entities.append({"type": ALLOWED_TAGS[tag], "offset": start,
-                                  "length": self.pos - start, **extra})
+            self.entities.append({"type": ALLOWED_TAGS[tag], "offset": start, "length": self.pos - start, **extra})
 
     def handle_data(self, data: str) -> None:
         for ch in "<>&":
@@ -243,21 +270,34 @@ class FakeTelegram:
         self._new_update.set()
         return update["update_id"]
 
-    def fail(self, chat_id: int, status: int, description: str, *, retry_after: int | None = None,
-             times: int | None = None) -> None:
+    def fail(
+        self, chat_id: int, status: int, description: str, *, retry_after: int | None = None, times: int | None = None
+    ) -> None:
         """Make calls about `chat_id` fail, e.g. fail(5, 429, "Too Many Requests: retry after 3", retry_after=3)."""
         self.failures[chat_id] = Failure(status, description, retry_after, times)
 
     def upgrade_to_supergroup(self, chat_id: int, new_chat_id: int, *, announce: bool = True) -> None:
         """The group `chat_id` became the supergroup `new_chat_id`: calls to the old id get Telegram's 400
         with `migrate_to_chat_id`; with `announce`, both chats get the service message about it."""
-        self.failures[chat_id] = Failure(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                                         migrate_to_chat_id=new_chat_id)
-        notices = ((chat_id, "group", {"migrate_to_chat_id": new_chat_id}),
-                   (new_chat_id, "supergroup", {"migrate_from_chat_id": chat_id}))
+        self.failures[chat_id] = Failure(
+            400, "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id=new_chat_id
+        )
+        notices = (
+            (chat_id, "group", {"migrate_to_chat_id": new_chat_id}),
+            (new_chat_id, "supergroup", {"migrate_from_chat_id": chat_id}),
+        )
         for notice_chat, kind, migrate in notices if announce else ():
-            self.push({"message": {"message_id": next(_update_message_ids), "date": int(time.time()),
-                                   "chat": chat(notice_chat, kind), "from": user(900), **migrate}})
+            self.push(
+                {
+                    "message": {
+                        "message_id": next(_update_message_ids),
+                        "date": int(time.time()),
+                        "chat": chat(notice_chat, kind),
+                        "from": user(900),
+                        **migrate,
+                    }
+                }
+            )
 
     def hang(self, chat_id: int) -> None:
         """Calls about `chat_id` never answer (until `release()` or the server stops)."""
@@ -320,9 +360,10 @@ class FakeTelegram:
             count, window = 1, 1.0 / limits.per_chat_per_s
         else:
             count, window = 1, 60.0 / limits.per_group_per_min
-        waits = [_window_wait(self._sent_at[chat_id], now, count, window - limits.tolerance_s),
-                 _window_wait(self._sent_total, now, max(1, round(limits.total_per_s)),
-                              1.0 - limits.tolerance_s)]
+        waits = [
+            _window_wait(self._sent_at[chat_id], now, count, window - limits.tolerance_s),
+            _window_wait(self._sent_total, now, max(1, round(limits.total_per_s)), 1.0 - limits.tolerance_s),
+        ]
         wait = max(waits)
         if wait > 0:
             self.rate_limited += 1
@@ -344,18 +385,27 @@ class FakeTelegram:
             if failure.times <= 0:
                 del self.failures[int(chat_id)]  # type: ignore[arg-type]
         parameters = {"retry_after": failure.retry_after, "migrate_to_chat_id": failure.migrate_to_chat_id}
-        raise ApiError(failure.status, failure.description,
-                       {k: v for k, v in parameters.items() if v is not None} or None)
+        raise ApiError(
+            failure.status, failure.description, {k: v for k, v in parameters.items() if v is not None} or None
+        )
 
     def _bot_user(self) -> dict[str, Any]:
-        return {"id": self.bot_id, "is_bot": True, "first_name": "Diplo", "username": self.username,
-                "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Diplo",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         return self.chat_types.get(chat_id) or (
-            {"id": chat_id, "type": "private", "first_name": "User"} if chat_id > 0
-            else {"id": chat_id, "type": "supergroup", "title": "Group"})
+            {"id": chat_id, "type": "private", "first_name": "User"}
+            if chat_id > 0
+            else {"id": chat_id, "type": "supergroup", "title": "Group"}
+        )
 
     async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._bot_user()
@@ -393,8 +443,13 @@ class FakeTelegram:
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
-        message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                   "chat": self._chat(chat_id), "from": self._bot_user(), **_message_body(params)}
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": self._bot_user(),
+            **_message_body(params),
+        }
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
@@ -406,10 +461,22 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: there is no photo in the request")
         data = photo.file.read()
         width, height = _photo_size(data)
-        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": self._chat(chat_id),
-                   "from": self._bot_user(), **_caption(params),
-                   "photo": [{"file_id": f"photo-{len(self.photos) + 1}", "file_unique_id": f"u{len(self.photos)}",
-                              "width": width, "height": height, "file_size": len(data)}]}
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": self._bot_user(),
+            **_caption(params),
+            "photo": [
+                {
+                    "file_id": f"photo-{len(self.photos) + 1}",
+                    "file_unique_id": f"u{len(self.photos)}",
+                    "width": width,
+                    "height": height,
+                    "file_size": len(data),
+                }
+            ],
+        }
         self.messages[(chat_id, message["message_id"])] = message
         self.photos[(chat_id, message["message_id"])] = data
         return message
@@ -421,8 +488,11 @@ class FakeTelegram:
         old = self.messages[key]
         body = _message_body(params)
         if all(old.get(k) == body.get(k) for k in ("text", "entities", "reply_markup")):
-            raise ApiError(400, "Bad Request: message is not modified: specified new message content "
-                                "and reply markup are exactly the same")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content "
+                "and reply markup are exactly the same",
+            )
         new = {k: v for k, v in old.items() if k not in ("text", "entities", "reply_markup")}
         self.messages[key] = {**new, **body, "edit_date": int(time.time())}
         return self.messages[key]
@@ -536,14 +606,23 @@ def chat(chat_id: int, kind: str = "private", title: str = "Diplomacy desk") -> 
     return {"id": chat_id, "type": kind, "title": title}
 
 
-def message_update(text: str, *, chat_id: int, user_id: int | None = None, kind: str = "private",
-                   sender_chat: dict[str, Any] | None = None) -> dict[str, Any]:
+def message_update(
+    text: str,
+    *,
+    chat_id: int,
+    user_id: int | None = None,
+    kind: str = "private",
+    sender_chat: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A user's message; in a channel (kind="channel") a channel post with no sender user."""
-    message: dict[str, Any] = {"message_id": next(_update_message_ids), "date": int(time.time()),
-                               "chat": chat(chat_id, kind), "text": text}
+    message: dict[str, Any] = {
+        "message_id": next(_update_message_ids),
+        "date": int(time.time()),
+        "chat": chat(chat_id, kind),
+        "text": text,
+    }
     if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": utf16_len(text.split(" ", 1)[0])}]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split(" ", 1)[0])}]
     if user_id is not None:
         message["from"] = user(user_id)
     if sender_chat is not None:
@@ -553,5 +632,12 @@ def message_update(text: str, *, chat_id: int, user_id: int | None = None, kind:
 
 def callback_update(data: str, *, message: dict[str, Any], user_id: int) -> dict[str, Any]:
     """A press on an inline button of `message` (as recorded by the fake)."""
-    return {"callback_query": {"id": f"cb{next(_update_message_ids)}", "from": user(user_id),
-                               "chat_instance": "ci", "message": message, "data": data}}
+    return {
+        "callback_query": {
+            "id": f"cb{next(_update_message_ids)}",
+            "from": user(user_id),
+            "chat_instance": "ci",
+            "message": message,
+            "data": data,
+        }
+    }

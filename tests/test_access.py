@@ -28,6 +28,7 @@ PRIVATE = "This diplobot is private. Ask its owner to add you."
 
 # ---- config ---------------------------------------------------------------------------------------
 
+
 def write(tmp_path, text):
     path = tmp_path / "diplobot.toml"
     path.write_text(text, encoding="utf-8")
@@ -35,20 +36,32 @@ def write(tmp_path, text):
 
 
 def test_allow_lists_take_numeric_ids_and_usernames(tmp_path):
-    config = load_config(write(tmp_path, '[telegram]\nallowed_users = [5001, "@Ann_K"]\nallowed_chats = [-100777]\n'
-                                         '[slack]\nallowed_users = ["U1"]\nallowed_channels = ["C100"]\n'), env={})
+    config = load_config(
+        write(
+            tmp_path,
+            '[telegram]\nallowed_users = [5001, "@Ann_K"]\nallowed_chats = [-100777]\n'
+            '[slack]\nallowed_users = ["U1"]\nallowed_channels = ["C100"]\n',
+        ),
+        env={},
+    )
     assert config.telegram.allowed_users == ("5001", "@Ann_K") and config.telegram.allowed_chats == ("-100777",)
     assert config.slack.allowed_users == ("U1",) and config.slack.allowed_channels == ("C100",)
     assert load_config(None, env={}).telegram.allowed_users == ()  # open by default
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('[telegram]\nallowed_users = "@ann"', "'telegram.allowed_users' must be a list"),
-    ('[telegram]\nallowed_users = ["ann"]', "'telegram.allowed_users[0]' must be a numeric user id or an @username"),
-    ('[telegram]\nallowed_chats = ["@desk"]', "'telegram.allowed_chats[0]' must be a numeric chat id"),
-    ('[slack]\nallowed_channels = ["#general"]', "'slack.allowed_channels[0]' must be a Slack channel id"),
-    ('[slack]\nallowed_users = [true]', "'slack.allowed_users[0]' must be a Slack member id"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[telegram]\nallowed_users = "@ann"', "'telegram.allowed_users' must be a list"),
+        (
+            '[telegram]\nallowed_users = ["ann"]',
+            "'telegram.allowed_users[0]' must be a numeric user id or an @username",
+        ),
+        ('[telegram]\nallowed_chats = ["@desk"]', "'telegram.allowed_chats[0]' must be a numeric chat id"),
+        ('[slack]\nallowed_channels = ["#general"]', "'slack.allowed_channels[0]' must be a Slack channel id"),
+        ("[slack]\nallowed_users = [true]", "'slack.allowed_users[0]' must be a Slack member id"),
+    ],
+)
 def test_a_bad_allow_list_entry_is_named(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
         load_config(write(tmp_path, text), env={})
@@ -71,8 +84,9 @@ tg = tt.tg
 
 @pytest.fixture
 def config(tmp_path, tg):
-    telegram = TelegramConfig(token=tg.token, base_url=tg.base_url, allowed_users=(str(ALICE), "@Carol_D"),
-                              allowed_chats=(str(GROUP),))
+    telegram = TelegramConfig(
+        token=tg.token, base_url=tg.base_url, allowed_users=(str(ALICE), "@Carol_D"), allowed_chats=(str(GROUP),)
+    )
     return Config(telegram=telegram, store=StoreConfig(path=str(tmp_path / "t.db")))
 
 
@@ -147,8 +161,15 @@ CHANNEL, DM, OTHER = "C100", "D200", "C300"
 async def slack_bot(tmp_path, slack, store):
     from diplobot.handlers.dispatcher import Dispatcher
 
-    settings = SlackConfig(bot_token=slack.token, signing_secret=ts.SECRET, mode="http", listen="127.0.0.1:0",
-                           api_url=slack.api_url, allowed_users=("U1",), allowed_channels=(CHANNEL,))
+    settings = SlackConfig(
+        bot_token=slack.token,
+        signing_secret=ts.SECRET,
+        mode="http",
+        listen="127.0.0.1:0",
+        api_url=slack.api_url,
+        allowed_users=("U1",),
+        allowed_channels=(CHANNEL,),
+    )
     config = Config(slack=settings, store=StoreConfig(path=str(tmp_path / "t.db")))
     platform = SlackPlatform(config, Dispatcher(store, config))
     await platform.start()
@@ -180,4 +201,3 @@ async def test_a_slack_strangers_button_press_changes_nothing(slack, slack_bot, 
     await asyncio.sleep(0.5)
     assert slack.responses[n] == [] and not slack.called("chat.update")
     assert await store.run(get_chat, f"slack:{OTHER}") is None
-

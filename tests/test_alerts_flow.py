@@ -26,8 +26,9 @@ async def deliver(store, messenger, config, clock):
 
 async def test_an_alert_is_delivered_once_for_a_new_matching_article(chat, store, messenger, config, clock):
     await chat("/subscribe coalition of the willing")
-    counts = await ingest_drafts(store, [draft("Paris meeting", "Leaders of the coalition of the willing met.")],
-                                 now=clock.now())
+    counts = await ingest_drafts(
+        store, [draft("Paris meeting", "Leaders of the coalition of the willing met.")], now=clock.now()
+    )
     assert counts.alerts == 1
     assert await deliver(store, messenger, config, clock) == 1
     (text,) = messenger.texts()
@@ -46,8 +47,9 @@ async def test_reingest_rematch_and_restart_never_repeat_an_alert(chat, store, m
     await chat("/subscribe ceasefire")
     article = draft("Truce", "A ceasefire was agreed.", url="https://news.example/truce?utm_source=x")
     await ingest_drafts(store, [article], now=clock.now())
-    await ingest_drafts(store, [draft("Truce", "A ceasefire was agreed.", url="https://news.example/truce")],
-                        now=clock.now())
+    await ingest_drafts(
+        store, [draft("Truce", "A ceasefire was agreed.", url="https://news.example/truce")], now=clock.now()
+    )
     await store.run(lambda db: db.execute("update articles set matched_at = null"))
     assert await store.run(match_pending, MatchState(), clock.now()) == 0
     await deliver(store, messenger, config, clock)
@@ -97,8 +99,7 @@ async def test_digest_only_mode_sends_no_instant_alerts(chat, store, clock):
     assert await store.run(alerts.chat_alerts, "test:1") == []
 
 
-async def test_a_later_copy_of_a_story_edits_the_alert_instead_of_sending_again(
-        chat, store, messenger, config, clock):
+async def test_a_later_copy_of_a_story_edits_the_alert_instead_of_sending_again(chat, store, messenger, config, clock):
     await chat("/subscribe ceasefire")
     articles_dir = CORPUS / "articles"
     (original,) = read_path(articles_dir / "2025-03-11-jeddah-talks-ceasefire-proposal.txt")
@@ -187,7 +188,7 @@ async def test_digest_command_covers_the_time_since_the_last_one(chat, store, cl
     await ingest_drafts(store, [draft("Truce", "ceasefire")], now=clock.now())
     clock.advance(minutes=1)
     reply = await chat("/digest")
-    assert "phrase \"ceasefire\": 1" in reply and "Truce" in reply
+    assert 'phrase "ceasefire": 1' in reply and "Truce" in reply
 
 
 def corpus_drafts():
@@ -223,12 +224,16 @@ async def test_chat_that_is_gone_gets_no_more_alerts(chat, store, messenger, con
 
 
 SEED = Path(__file__).parent / "fixtures" / "seeds" / "000_fd9a76e71e4bf2ca.txt"  # names Steve Witkoff, then "Vitkoff"
-VITKOFF_ONLY = draft("Envoy returns to Moscow", "Vitkoff met officials in Moscow on Friday to discuss a prisoner "
-                     "exchange.", url="https://news.example/envoy")
+VITKOFF_ONLY = draft(
+    "Envoy returns to Moscow",
+    "Vitkoff met officials in Moscow on Friday to discuss a prisoner exchange.",
+    url="https://news.example/envoy",
+)
 
 
 async def test_an_article_saying_only_vitkoff_is_alerted_listed_counted_found_and_digested_for_witkoff(
-        chat, store, messenger, config, clock):
+    chat, store, messenger, config, clock
+):
     await ingest_drafts(store, list(read_path(SEED)), now=clock.now())
     assert "Subscribed (topic 1)" in await chat("/subscribe Witkoff")
     assert (await ingest_drafts(store, [VITKOFF_ONLY], now=clock.now())).alerts == 1
@@ -245,10 +250,15 @@ async def test_an_article_saying_only_vitkoff_is_alerted_listed_counted_found_an
     assert "Envoy returns to Moscow" in digest and "2 stories for your topics" in digest
 
 
-@pytest.mark.parametrize(("topic", "text"), [("ceasefire", "A cease-fire was agreed."),
-                                             ("US envoy", "The U.S. envoy arrived in Kyiv."),
-                                             ("Lodz", "Talks in Łódź resumed."),
-                                             ("Київ", "Делегація прибула до Київ.")])
+@pytest.mark.parametrize(
+    ("topic", "text"),
+    [
+        ("ceasefire", "A cease-fire was agreed."),
+        ("US envoy", "The U.S. envoy arrived in Kyiv."),
+        ("Lodz", "Talks in Łódź resumed."),
+        ("Київ", "Делегація прибула до Київ."),
+    ],
+)
 async def test_what_alerts_is_what_latest_and_digests_list(chat, store, clock, topic, text):
     assert "0 stored articles" in await chat(f"/subscribe {topic}")
     assert (await ingest_drafts(store, [draft("Unusual spelling", text)], now=clock.now())).alerts == 1

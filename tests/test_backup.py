@@ -65,8 +65,7 @@ def live(tmp_path) -> Path:
 @pytest.mark.slow
 def test_backup_while_another_process_writes_is_consistent_and_restores(live, tmp_path):
     stop = tmp_path / "stop"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(stop)], stdout=subprocess.PIPE,
-                              text=True)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(live), str(stop)], stdout=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: live_count(live) >= 300)
         seen: list[int] = []
@@ -144,12 +143,15 @@ def test_cli_backup_prints_size_and_counts(live, tmp_path):
     assert "KiB; integrity ok; 0 articles, 0 chats, 0 subscriptions" in result.output
 
 
-@pytest.mark.parametrize(("target", "message"), [
-    ("{live}", "is the live database or one of its files"),
-    ("{live}-wal", "is the live database or one of its files"),
-    ("{tmp}", "is a folder"),
-    ("{tmp}/missing/b.db", "no folder"),
-])
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("{live}", "is the live database or one of its files"),
+        ("{live}-wal", "is the live database or one of its files"),
+        ("{tmp}", "is a folder"),
+        ("{tmp}/missing/b.db", "no folder"),
+    ],
+)
 def test_cli_backup_refuses_the_live_database_and_bad_targets(live, tmp_path, target, message):
     before = live.read_bytes()
     result = cli(tmp_path, live, "backup", target.format(live=live, tmp=tmp_path))

@@ -22,8 +22,9 @@ async def test_boolean_query_is_described(chat):
     assert "security guarantee" in reply and "NOT" in reply
 
 
-@pytest.mark.parametrize("text", ['/subscribe "security guarantees', "/subscribe -loan", "/subscribe ((a",
-                                  "/subscribe OR", '/subscribe ""'])
+@pytest.mark.parametrize(
+    "text", ['/subscribe "security guarantees', "/subscribe -loan", "/subscribe ((a", "/subscribe OR", '/subscribe ""']
+)
 async def test_unparseable_query_explains_and_shows_usage(chat, text):
     reply = await chat(text)
     assert "Usage: /subscribe" in reply
@@ -78,21 +79,32 @@ async def test_settings_change_and_reject_bad_values(chat):
     assert "Europe/Kyiv" in shown and "weekly on mon at 07:30" in shown and "22:00-07:00" in shown
 
 
-@pytest.mark.parametrize("text", ["/search \"unbalanced", "/search NOT", "/search *", "/search a -b (c",
-                                  "/search '; drop table articles; --", "/search 🇺🇦 мир"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '/search "unbalanced',
+        "/search NOT",
+        "/search *",
+        "/search a -b (c",
+        "/search '; drop table articles; --",
+        "/search 🇺🇦 мир",
+    ],
+)
 async def test_search_is_safe_with_hostile_text(chat, text):
     assert "Search" in await chat(text) or "No stored article" in await chat(text)
 
 
 async def test_search_finds_and_marks_hits(chat, store, clock):
-    await ingest_drafts(store, [ArticleDraft(title="Prisoner exchange", body="A prisoner exchange took place.")],
-                        now=clock.now())
+    await ingest_drafts(
+        store, [ArticleDraft(title="Prisoner exchange", body="A prisoner exchange took place.")], now=clock.now()
+    )
     assert "Prisoner exchange" in await chat("/search prisoner")
 
 
 async def test_latest_lists_newest_articles_for_a_topic(chat, store, clock):
-    drafts = [ArticleDraft(title=f"Story {i}", url=f"https://x.org/{i}", body=f"ceasefire number {i}")
-              for i in range(3)]
+    drafts = [
+        ArticleDraft(title=f"Story {i}", url=f"https://x.org/{i}", body=f"ceasefire number {i}") for i in range(3)
+    ]
     await ingest_drafts(store, drafts, now=clock.now())
     await chat("/subscribe ceasefire")
     reply = await chat("/latest 1 2")
@@ -118,16 +130,35 @@ async def test_commands_are_rate_limited_per_user(chat, dispatcher):
 
 async def test_help_lists_every_command(chat):
     reply = await chat("/help")
-    for name in ("subscribe", "unsubscribe", "topics", "latest", "search", "who", "mute", "unmute",
-                 "settings", "digest", "start", "help"):
+    for name in (
+        "subscribe",
+        "unsubscribe",
+        "topics",
+        "latest",
+        "search",
+        "who",
+        "mute",
+        "unmute",
+        "settings",
+        "digest",
+        "start",
+        "help",
+    ):
         assert f"/{name}" in reply
 
 
 # --- topics: one identity, refusals, fixed numbers ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("first", "again"), [
-    ("ceasefire", "CEASEFIRE"), ("Erdoğan", "Erdogan"), ("ceasefire", "ceasefires"),
-    ("truce OR ceasefire", "ceasefire OR truce")])
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("ceasefire", "CEASEFIRE"),
+        ("Erdoğan", "Erdogan"),
+        ("ceasefire", "ceasefires"),
+        ("truce OR ceasefire", "ceasefire OR truce"),
+    ],
+)
 async def test_the_same_topic_written_differently_is_not_a_second_topic(chat, first, again):
     await chat(f"/subscribe {first}")
     reply = await chat(f"/subscribe {again}")
@@ -135,10 +166,16 @@ async def test_the_same_topic_written_differently_is_not_a_second_topic(chat, fi
     assert "2. " not in await chat("/topics")
 
 
-@pytest.mark.parametrize(("text", "says"), [("a", "too common or too short"), ("of the", "too common or too short"),
-                                            ("ceasefire OR the", "too common or too short"),
-                                            ("ceasefire -ceasefire", "can never match"),
-                                            ('"security guarantees" -security', "can never match")])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("a", "too common or too short"),
+        ("of the", "too common or too short"),
+        ("ceasefire OR the", "too common or too short"),
+        ("ceasefire -ceasefire", "can never match"),
+        ('"security guarantees" -security', "can never match"),
+    ],
+)
 async def test_a_topic_that_matches_everything_or_nothing_is_refused_and_not_stored(chat, text, says):
     reply = await chat(f"/subscribe {text}")
     assert says in reply and "Usage: /subscribe" in reply
@@ -163,12 +200,15 @@ async def test_help_documents_both_topic_number_forms(chat):
 
 async def test_latest_is_newest_first_by_publication_date_falling_back_to_fetched(chat, store, clock):
     day = clock.now().replace(hour=0)
-    drafts = [ArticleDraft(title="Monday", url="https://x.org/1", body="ceasefire", published_at=day.replace(day=1)),
-              ArticleDraft(title="Undated", url="https://x.org/2", body="ceasefire"),
-              ArticleDraft(title="Wednesday", url="https://x.org/3", body="ceasefire", published_at=day.replace(day=3)),
-              ArticleDraft(title="From the future", url="https://x.org/4", body="ceasefire",
-                           published_at=day.replace(year=2030)),
-              ArticleDraft(title="Tuesday", url="https://x.org/5", body="ceasefire", published_at=day.replace(day=2))]
+    drafts = [
+        ArticleDraft(title="Monday", url="https://x.org/1", body="ceasefire", published_at=day.replace(day=1)),
+        ArticleDraft(title="Undated", url="https://x.org/2", body="ceasefire"),
+        ArticleDraft(title="Wednesday", url="https://x.org/3", body="ceasefire", published_at=day.replace(day=3)),
+        ArticleDraft(
+            title="From the future", url="https://x.org/4", body="ceasefire", published_at=day.replace(year=2030)
+        ),
+        ArticleDraft(title="Tuesday", url="https://x.org/5", body="ceasefire", published_at=day.replace(day=2)),
+    ]
     await ingest_drafts(store, drafts, now=clock.now())
     for command in ("/latest 5", "/latest ceasefire 5"):
         reply = await chat(command)
@@ -178,14 +218,21 @@ async def test_latest_is_newest_first_by_publication_date_falling_back_to_fetche
 
 # --- /search speaks the topic query language ---------------------------------------------------------------------
 
+
 async def test_search_uses_the_topic_query_language(chat, store, clock):
-    await ingest_drafts(store, [
-        ArticleDraft(title="Guarantees", url="https://x.org/1", body="Security guarantees for Kyiv were discussed."),
-        ArticleDraft(title="Loan", url="https://x.org/2", body="Security guarantees and a loan were discussed."),
-        ArticleDraft(title="Truce", url="https://x.org/3", body="A truce was agreed."),
-        ArticleDraft(title="Turkey", url="https://x.org/4", body="Erdoğan hosted the talks."),
-        ArticleDraft(title="Apart", url="https://x.org/5", body="Security, guarantees and more."),
-    ], now=clock.now())
+    await ingest_drafts(
+        store,
+        [
+            ArticleDraft(
+                title="Guarantees", url="https://x.org/1", body="Security guarantees for Kyiv were discussed."
+            ),
+            ArticleDraft(title="Loan", url="https://x.org/2", body="Security guarantees and a loan were discussed."),
+            ArticleDraft(title="Truce", url="https://x.org/3", body="A truce was agreed."),
+            ArticleDraft(title="Turkey", url="https://x.org/4", body="Erdoğan hosted the talks."),
+            ArticleDraft(title="Apart", url="https://x.org/5", body="Security, guarantees and more."),
+        ],
+        now=clock.now(),
+    )
     reply = await chat('/search "security guarantees" -loan')
     assert "Guarantees" in reply and "Loan" not in reply and "Apart" not in reply
     assert "1 of 1 matching stored articles, newest first" in reply
@@ -197,8 +244,11 @@ async def test_search_uses_the_topic_query_language(chat, store, clock):
 async def test_search_says_how_many_and_pages_through_the_rest(chat, dispatcher, store, clock):
     from diplobot.handlers.incoming import Incoming
 
-    await ingest_drafts(store, [ArticleDraft(title=f"Talks {n}", url=f"https://x.org/{n}", body=f"ceasefire {n}")
-                                for n in range(7)], now=clock.now())
+    await ingest_drafts(
+        store,
+        [ArticleDraft(title=f"Talks {n}", url=f"https://x.org/{n}", body=f"ceasefire {n}") for n in range(7)],
+        now=clock.now(),
+    )
     first = await dispatcher.handle(Incoming(chat_id="test:1", user_id="test:u1", text="/search ceasefire"))
     assert "5 of 7 matching stored articles, newest first" in first.plain()
     assert "Talks 6" in first.plain() and "Talks 1" not in first.plain()

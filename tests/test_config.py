@@ -36,17 +36,20 @@ def test_sources_are_read_with_interval_and_full_text(tmp_path):
     assert (source.url, source.every, source.full_text) == ("https://example.org/rss", "15m", True)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("colour = 1\n", "unknown key 'colour'"),
-    ("[store]\npaht = 'x.db'\n", "unknown key 'store.paht'"),
-    ("[ingest]\nmax_bytes = 'big'\n", "'ingest.max_bytes' must be a whole number, got a string"),
-    ("[telegram]\nadmins_only_in_groups = 'yes'\n", "'telegram.admins_only_in_groups' must be true or false"),
-    ("timezone = 'Mars/Olympus'\n", "unknown time zone 'Mars/Olympus'"),
-    ("[telegram]\nmode = 'carrier-pigeon'\n", "'telegram.mode' must be one of polling, webhook"),
-    ("[[sources]]\nurl = 'https://x'\nevery = 'often'\n", "'sources[0].every'"),
-    ("store = 3\n", "[store] must be a table"),
-    ("this is not toml", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("colour = 1\n", "unknown key 'colour'"),
+        ("[store]\npaht = 'x.db'\n", "unknown key 'store.paht'"),
+        ("[ingest]\nmax_bytes = 'big'\n", "'ingest.max_bytes' must be a whole number, got a string"),
+        ("[telegram]\nadmins_only_in_groups = 'yes'\n", "'telegram.admins_only_in_groups' must be true or false"),
+        ("timezone = 'Mars/Olympus'\n", "unknown time zone 'Mars/Olympus'"),
+        ("[telegram]\nmode = 'carrier-pigeon'\n", "'telegram.mode' must be one of polling, webhook"),
+        ("[[sources]]\nurl = 'https://x'\nevery = 'often'\n", "'sources[0].every'"),
+        ("store = 3\n", "[store] must be a table"),
+        ("this is not toml", "not valid TOML"),
+    ],
+)
 def test_invalid_config_names_file_key_and_problem(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as info:
@@ -61,8 +64,9 @@ def test_unreadable_file_is_a_config_error(tmp_path):
 
 
 def test_secrets_come_from_the_environment_and_stay_out_of_repr(tmp_path):
-    config = load_config(write(tmp_path, ""), env={"DIPLOBOT_TELEGRAM_TOKEN": "123:SECRET",
-                                                   "DIPLOBOT_SLACK_BOT_TOKEN": "xoxb-secret"})
+    config = load_config(
+        write(tmp_path, ""), env={"DIPLOBOT_TELEGRAM_TOKEN": "123:SECRET", "DIPLOBOT_SLACK_BOT_TOKEN": "xoxb-secret"}
+    )
     assert config.telegram.token == "123:SECRET" and config.telegram.enabled
     assert "SECRET" not in repr(config) and "xoxb-secret" not in repr(config)
 

@@ -19,7 +19,11 @@ class ConsoleProcess:
     def __init__(self, config: Path) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "diplobot.bot", "--config", str(config), "console"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.seen: list[str] = []
@@ -54,8 +58,13 @@ class ConsoleProcess:
 
 
 def ingest(config: Path, path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "diplobot.bot", "--config", str(config), "ingest", str(path)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "diplobot.bot", "--config", str(config), "ingest", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -63,8 +72,11 @@ def config(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     path = tmp_path / "diplobot.toml"
-    path.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[delivery]\npoll_interval = 0.3\n'
-                    f'[[sources]]\nurl = "{inbox}"\nevery = "1h"\n', encoding="utf-8")
+    path.write_text(
+        f'[store]\npath = "{tmp_path / "bot.db"}"\n[delivery]\npoll_interval = 0.3\n'
+        f'[[sources]]\nurl = "{inbox}"\nevery = "1h"\n',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -112,10 +124,18 @@ def test_a_huge_hostile_title_prints_fast_as_one_clean_message(size):
     from diplobot.platforms.console import render
 
     title = ("\x1b[2J\x1b]8;;http://evil\x07ceasefire\u2800\U000e0041 " * (size // 30 + 1))[:size]
-    reply = alert_reply({"title": title, "url": "https://wire.example/x", "source": "Wire", "summary": "",
-                         "body": "", "published_at": None},
-                        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title",
-                          "start": 0, "end": 9}], "UTC")
+    reply = alert_reply(
+        {
+            "title": title,
+            "url": "https://wire.example/x",
+            "source": "Wire",
+            "summary": "",
+            "body": "",
+            "published_at": None,
+        },
+        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title", "start": 0, "end": 9}],
+        "UTC",
+    )
     text = render(reply)  # cut before any other work: a hang here is caught by the test's timeout
     assert len(text) <= 4096 and "Matched:" in text and "[Unsubscribe: /unsubscribe #1]" in text
     assert not any(ch in text for ch in "\x1b\x07\u2800\U000e0041")
@@ -126,8 +146,14 @@ def test_the_console_refuses_a_flood_once_and_then_stays_quiet(tmp_path):
     path = tmp_path / "diplobot.toml"
     path.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ops]\ncommands_per_minute = 2\n', encoding="utf-8")
     commands = "/help\n/frobnicate\n/help\n/nothing\n/subscribe " + "x" * 2000 + "\n"
-    done = subprocess.run([sys.executable, "-m", "diplobot.bot", "--config", str(path), "console"],
-                          input=commands, capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "diplobot.bot", "--config", str(path), "console"],
+        input=commands,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0
     assert done.stdout.count("at most 2 commands a minute") == 1
     assert "I don't know /frobnicate" in done.stdout and "/nothing" not in done.stdout

@@ -13,8 +13,13 @@ def start_console(tmp_path, stdin):
     config = tmp_path / "diplobot.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "data" / "bot.db"}"\n', encoding="utf-8")
     (tmp_path / "data").mkdir(exist_ok=True)
-    return subprocess.Popen([sys.executable, "-m", "diplobot.bot", "--config", str(config), "console"],
-                            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "diplobot.bot", "--config", str(config), "console"],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow

@@ -60,8 +60,7 @@ AIMED_TRIGGER = {"ingest": "polling", "enrich/match": "stored", "delivery": "sen
 
 # chat -> (kind, topics). Groups need an admin to subscribe; ADMIN is one in every group.
 ADMIN = 900
-TOPICS = ("nuclear talks", "grain corridor", "security guarantees", "arctic council", "water treaty",
-          "sahel mission")
+TOPICS = ("nuclear talks", "grain corridor", "security guarantees", "arctic council", "water treaty", "sahel mission")
 CHATS: dict[int, tuple[str, tuple[str, ...]]] = {
     101: ("private", ("nuclear talks", "grain corridor")),
     102: ("private", ("security guarantees",)),
@@ -71,9 +70,32 @@ CHATS: dict[int, tuple[str, tuple[str, ...]]] = {
     -1002: ("supergroup", ("water treaty", "sahel mission", "arctic council")),
 }
 ALERT_TOKEN = re.compile(r"\bR(\d{4})\b")
-FILLER = ("envoys", "ministers", "delegation", "capital", "summit", "border", "harbour", "region", "budget",
-          "parliament", "agency", "cabinet", "statement", "spokesman", "embassy", "pipeline", "convoy",
-          "observers", "mandate", "ports", "shipping", "drones", "sanctions", "loans")
+FILLER = (
+    "envoys",
+    "ministers",
+    "delegation",
+    "capital",
+    "summit",
+    "border",
+    "harbour",
+    "region",
+    "budget",
+    "parliament",
+    "agency",
+    "cabinet",
+    "statement",
+    "spokesman",
+    "embassy",
+    "pipeline",
+    "convoy",
+    "observers",
+    "mandate",
+    "ports",
+    "shipping",
+    "drones",
+    "sanctions",
+    "loans",
+)
 
 ZYGOTE = r"""
 import os, sys, traceback
@@ -115,6 +137,7 @@ for line in sys.stdin:
 
 # ---- the world: chats, topics, articles ----------------------------------------------------------
 
+
 @dataclass
 class Article:
     number: int
@@ -128,10 +151,18 @@ class Article:
         """One JSON article, written atomically (hidden temp file, then rename) so a poll never reads half."""
         words = " ".join(rng.choice(FILLER) for _ in range(40))
         published = datetime(2023, 1, 1, tzinfo=UTC) + timedelta(days=6 * self.number)  # never one story
-        body = (f"Dispatch {self.token} {self.number * 7919}: {words}. Officials discussed the "
-                + " and the ".join(self.topics) + f" in round {self.number}. " + words[::-1])
-        data = {"title": f"{self.token} update on {self.topics[0]}", "url": f"https://wire.example/{self.token}",
-                "published": published.isoformat(), "body": body}
+        body = (
+            f"Dispatch {self.token} {self.number * 7919}: {words}. Officials discussed the "
+            + " and the ".join(self.topics)
+            + f" in round {self.number}. "
+            + words[::-1]
+        )
+        data = {
+            "title": f"{self.token} update on {self.topics[0]}",
+            "url": f"https://wire.example/{self.token}",
+            "published": published.isoformat(),
+            "body": body,
+        }
         tmp = folder / f".{self.token}.json.tmp"
         tmp.write_text(json.dumps(data), encoding="utf-8")
         tmp.rename(folder / f"{self.token}.json")
@@ -146,8 +177,12 @@ def make_articles(rng: random.Random, count: int, first: int = 1) -> list[Articl
 
 
 def expected_alerts(articles: list[Article]) -> set[tuple[int, str]]:
-    return {(chat_id, a.token) for a in articles for chat_id, (_kind, topics) in CHATS.items()
-            if set(topics) & set(a.topics)}
+    return {
+        (chat_id, a.token)
+        for a in articles
+        for chat_id, (_kind, topics) in CHATS.items()
+        if set(topics) & set(a.topics)
+    }
 
 
 def write_config(path: Path, tg: ft.FakeTelegram, db: Path, source: Path, **telegram: float) -> Path:
@@ -156,14 +191,16 @@ def write_config(path: Path, tg: ft.FakeTelegram, db: Path, source: Path, **tele
         f'[store]\npath = "{db}"\n'
         f'[telegram]\ntoken = "{tg.token}"\nbase_url = "{tg.base_url}"\n'
         + "".join(f"{k} = {v}\n" for k, v in pace.items())
-        + '[delivery]\npoll_interval = 0.3\nmax_attempts = 8\n'
+        + "[delivery]\npoll_interval = 0.3\nmax_attempts = 8\n"
         '[ops]\nlog_format = "json"\n'
         f'[[sources]]\nurl = "{source}"\nevery = "1s"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return path
 
 
 # ---- running the bot -----------------------------------------------------------------------------
+
 
 class ForkServer:
     """`diplobot.bot` imported once in a helper process; each `spawn` forks a fresh bot process."""
@@ -174,8 +211,8 @@ class ForkServer:
 
     async def __aenter__(self) -> ForkServer:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", ZYGOTE, env=self.env, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE)
+            sys.executable, "-c", ZYGOTE, env=self.env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -238,7 +275,7 @@ class World:
         return run
 
     def calls_of(self, run: Run, method: str) -> list[ft.Call]:
-        return [c for c in self.tg.calls[run.first_call:] if c.method == method]
+        return [c for c in self.tg.calls[run.first_call :] if c.method == method]
 
     def query(self, sql: str, args: tuple = ()) -> list[tuple]:
         """Read the bot's database from outside (WAL lets us read while it writes)."""
@@ -249,10 +286,15 @@ class World:
 
     def state(self) -> dict[str, int]:
         """Where the pipeline stands: stored articles, unmatched ones, pending and sent alerts."""
-        (stored, unmatched), = self.query("select count(*), count(*) - count(matched_at) from articles")
+        ((stored, unmatched),) = self.query("select count(*), count(*) - count(matched_at) from articles")
         counts = dict(self.query("select state, count(*) from alerts group by state"))
-        return {"files": len(list(self.source.glob("*.json"))), "stored": stored, "unmatched": unmatched,
-                "pending": counts.get("pending", 0), "sent": counts.get("sent", 0)}
+        return {
+            "files": len(list(self.source.glob("*.json"))),
+            "stored": stored,
+            "unmatched": unmatched,
+            "pending": counts.get("pending", 0),
+            "sent": counts.get("sent", 0),
+        }
 
 
 def classify(before_kill: dict[str, int]) -> str:
@@ -268,6 +310,7 @@ def classify(before_kill: dict[str, int]) -> str:
 
 def alert_copies(tg: ft.FakeTelegram, runs: list[Run]) -> dict[tuple[int, str], list[tuple[int, int]]]:
     """(chat, article token) -> [(run number, message id)] for every alert message Telegram accepted."""
+
     def run_of(index: int) -> int:
         return next(r.number for r in reversed(runs) if r.first_call <= index)
 
@@ -284,8 +327,9 @@ def alert_copies(tg: ft.FakeTelegram, runs: list[Run]) -> dict[tuple[int, str], 
 async def start_command(world: World, log: Path) -> asyncio.subprocess.Process:
     """The bot as users run it: `python -m diplobot.bot --config X run`."""
     with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(sys.executable, "-m", "diplobot.bot", *world.argv,
-                                                    stdout=out, stderr=out, env=bot_env())
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "diplobot.bot", *world.argv, stdout=out, stderr=out, env=bot_env()
+        )
 
 
 def bot_env() -> dict[str, str]:
@@ -361,6 +405,7 @@ def recorded_alerts(world: World) -> dict[tuple[int, str], tuple[str, str | None
 
 # ---- phases of a test ----------------------------------------------------------------------------
 
+
 async def subscribe_everyone(world: World, server: ForkServer) -> None:
     """The first run: every chat subscribes through Telegram; then a clean SIGTERM stop."""
     tg = world.tg
@@ -375,16 +420,20 @@ async def subscribe_everyone(world: World, server: ForkServer) -> None:
                 user_id = chat_id if kind == "private" else ADMIN
                 tg.push(ft.message_update(f"/subscribe {topic}", chat_id=chat_id, user_id=user_id, kind=kind))
         wanted = sum(len(topics) for _kind, topics in CHATS.values())
-        await wait_until(lambda: sum("Subscribed" in m["text"] for c in CHATS for m in tg.sent(c)) >= wanted,
-                         30, "every subscription to be confirmed")
+        await wait_until(
+            lambda: sum("Subscribed" in m["text"] for c in CHATS for m in tg.sent(c)) >= wanted,
+            30,
+            "every subscription to be confirmed",
+        )
     finally:
         await fork_sigterm(server, pid, log)
         run.how = "sigterm"
         run.end_call = len(tg.calls)
 
 
-async def crash_once(world: World, server: ForkServer, rng: random.Random, *, new_articles: bool,
-                     aim: str | None = None) -> Run:
+async def crash_once(
+    world: World, server: ForkServer, rng: random.Random, *, new_articles: bool, aim: str | None = None
+) -> Run:
     """Start the bot, wait for a randomly chosen moment, SIGKILL it.
 
     The moment is a random delay after an event: the process started, it began polling Telegram
@@ -399,11 +448,18 @@ async def crash_once(world: World, server: ForkServer, rng: random.Random, *, ne
         trigger = AIMED_TRIGGER[aim]
         run.delay = rng.uniform(0.0, 0.03)
     else:
-        triggers = ("started", "polling", "polling", "stored", "stored", "sending", "sending") if new_articles \
+        triggers = (
+            ("started", "polling", "polling", "stored", "stored", "sending", "sending")
+            if new_articles
             else ("polling", "sending", "sending")
+        )
         trigger = rng.choice(triggers)
-        run.delay = {"started": rng.uniform(0.3, 1.5), "polling": rng.choice((0.15, 0.5)) * rng.random(),
-                     "stored": rng.uniform(0.0, 0.15), "sending": rng.uniform(0.0, 0.4)}[trigger]
+        run.delay = {
+            "started": rng.uniform(0.3, 1.5),
+            "polling": rng.choice((0.15, 0.5)) * rng.random(),
+            "stored": rng.uniform(0.0, 0.15),
+            "sending": rng.uniform(0.0, 0.4),
+        }[trigger]
     started = time.monotonic()
     files = world.state()["files"]
     pid = await server.spawn(log, world.argv)
@@ -414,8 +470,7 @@ async def crash_once(world: World, server: ForkServer, rng: random.Random, *, ne
             elif trigger == "stored":
                 await wait_until(lambda: world.state()["stored"] >= files, 30, "the articles to be stored")
             elif trigger == "sending":
-                await wait_until(lambda: world.calls_of(run, "sendMessage"), 30 if new_articles else 4,
-                                 "an alert")
+                await wait_until(lambda: world.calls_of(run, "sendMessage"), 30 if new_articles else 4, "an alert")
         if trigger == "started":
             run.delay = max(0.0, run.delay - (time.monotonic() - started))
         await asyncio.sleep(run.delay)
@@ -483,6 +538,7 @@ async def drain(world: World, expected: set[tuple[int, str]], server: ForkServer
 
 # ---- the tests -----------------------------------------------------------------------------------
 
+
 @pytest.mark.timeout(180)
 async def test_sigkill_at_random_moments_loses_nothing_and_repeats_at_most_the_unrecorded_send(tmp_path):
     rng = random.Random(SEED)
@@ -499,9 +555,11 @@ async def test_sigkill_at_random_moments_loses_nothing_and_repeats_at_most_the_u
     phases = Counter(r.phase.split("/", 1)[1] for r in crashes)
     duplicates = {key: runs for key, runs in copies.items() if len(runs) > 1}
     per_crash = Counter(runs[0][0] for runs in duplicates.values())
-    print(f"\ncrashes={len(crashes)} phases={dict(phases)} articles={len(articles)} "
-          f"expected_alerts={len(expected)} delivered={len(copies)} duplicates={len(duplicates)} "
-          f"per_crash={dict(per_crash)} sigterm_stop_s={stop_s:.2f} total_s={time.monotonic() - started:.1f}")
+    print(
+        f"\ncrashes={len(crashes)} phases={dict(phases)} articles={len(articles)} "
+        f"expected_alerts={len(expected)} delivered={len(copies)} duplicates={len(duplicates)} "
+        f"per_crash={dict(per_crash)} sigterm_stop_s={stop_s:.2f} total_s={time.monotonic() - started:.1f}"
+    )
     print("\n".join(f"  run {r.number:2d} {r.how:7s} {r.phase:22s} delay={r.delay:.2f}" for r in world.runs))
 
     assert sum(phases[p] for p in WORK_PHASES) >= WORKING_CRASHES
@@ -537,18 +595,29 @@ async def test_sigterm_with_alerts_in_flight_exits_within_10_s_and_loses_or_repe
 
         run = world.new_run()
         log = tmp_path / "run-sigterm.log"
-        stop_s = await run_then_sigterm(world, run, log, lambda: wait_until(
-            lambda: len(alert_copies(tg, world.runs)) >= 6
-            and any(int(c.params["chat_id"]) == HUNG_CHAT for c in world.calls_of(run, "sendMessage")),
-            30, "deliveries under way and a hung request"))
+        stop_s = await run_then_sigterm(
+            world,
+            run,
+            log,
+            lambda: wait_until(
+                lambda: (
+                    len(alert_copies(tg, world.runs)) >= 6
+                    and any(int(c.params["chat_id"]) == HUNG_CHAT for c in world.calls_of(run, "sendMessage"))
+                ),
+                30,
+                "deliveries under way and a hung request",
+            ),
+        )
         accepted = alert_copies(tg, world.runs)
         recorded = recorded_alerts(world)
 
         tg.release()
         drained_s = await drain(world, expected, server)
 
-    print(f"\nsigterm_stop_s={stop_s:.2f} delivered_before_stop={len(accepted)} of {len(expected)} "
-          f"drain_stop_s={drained_s:.2f}\n{log_tail(log, 12)}")
+    print(
+        f"\nsigterm_stop_s={stop_s:.2f} delivered_before_stop={len(accepted)} of {len(expected)} "
+        f"drain_stop_s={drained_s:.2f}\n{log_tail(log, 12)}"
+    )
     assert stop_s < 10
     # what Telegram accepted before the stop is recorded as sent, with its message id: nothing
     # was left "sent but unrecorded", so the restart repeats nothing

@@ -14,18 +14,24 @@ from diplobot.pipeline import store_drafts
 
 REALWORLD = Path(__file__).parent / "fixtures" / "realworld" / "inputs"
 NOW = "2025-09-04T10:00:00+00:00"
-STORY = ("Delegations from Ukraine and the United States met in Geneva on Sunday to work on a revised peace "
-         "framework, officials from both sides said after the talks ended late in the evening.")
+STORY = (
+    "Delegations from Ukraine and the United States met in Geneva on Sunday to work on a revised peace "
+    "framework, officials from both sides said after the talks ended late in the evening."
+)
 
 
 def test_short_or_boilerplate_text_does_not_identify_a_story_but_its_link_does():
     assert content_hash("", "Comments", identity="https://a.example/1") != content_hash(
-        "", "Comments", identity="https://a.example/2")
+        "", "Comments", identity="https://a.example/2"
+    )
     notice = "JavaScript is disabled in your browser. Please enable JavaScript to continue reading this article."
     assert content_hash("", notice * 2, identity="https://a.example/1") != content_hash(
-        "", notice * 2, identity="https://a.example/2")
+        "", notice * 2, identity="https://a.example/2"
+    )
     # substantial text is the same story whatever the link, as before
-    assert content_hash("", STORY, identity="https://a.example/1") == content_hash("", STORY, identity="https://b.example/9")
+    assert content_hash("", STORY, identity="https://a.example/1") == content_hash(
+        "", STORY, identity="https://b.example/9"
+    )
     assert content_hash("", STORY) == content_hash("", STORY, identity="https://a.example/1")
     # without any link, the words are all there is
     assert content_hash("Corrections", "") == content_hash("corrections!", "")
@@ -47,9 +53,11 @@ async def test_feed_items_that_share_filler_text_are_all_stored(store):
 
 
 async def test_the_same_substantial_text_at_two_links_is_still_one_article(store):
-    batch = drafts(("Geneva talks", "https://a.example/geneva?utm_source=tg", "a-1", STORY),
-                   ("Talks in Geneva", "https://b.example/world/geneva", None, STORY),
-                   ("Geneva talks", "https://a.example/geneva", None, "Comments"))  # same page, tracking removed
+    batch = drafts(
+        ("Geneva talks", "https://a.example/geneva?utm_source=tg", "a-1", STORY),
+        ("Talks in Geneva", "https://b.example/world/geneva", None, STORY),
+        ("Geneva talks", "https://a.example/geneva", None, "Comments"),
+    )  # same page, tracking removed
 
     counts = await store.run(store_drafts, batch, source_id=None, now=NOW)
 
@@ -71,8 +79,10 @@ def test_a_page_whose_only_text_is_a_notice_has_no_article_text(name):
 
 
 def test_a_page_with_an_article_and_a_cookie_notice_keeps_the_article():
-    html = (f"<html><body><article><h1>Geneva</h1><p>{STORY}</p><p>The next round is in a week.</p></article>"
-            "<div><p>We use cookies to improve your experience. Accept all cookies?</p></div></body></html>")
+    html = (
+        f"<html><body><article><h1>Geneva</h1><p>{STORY}</p><p>The next round is in a week.</p></article>"
+        "<div><p>We use cookies to improve your experience. Accept all cookies?</p></div></body></html>"
+    )
 
     assert parse_page(html.encode()).body.startswith("Delegations from Ukraine")
 
@@ -101,15 +111,26 @@ async def test_a_full_text_source_whose_pages_are_notices_keeps_every_item(https
     from diplobot.store import sources
 
     base = httpserver.url_for("").rstrip("/")
-    items = "".join(f"<item><title>Story {n}</title><link>{base}/story/{n}</link>"
-                    f"<description>Comments</description></item>" for n in (1, 2, 3))
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{base}/story/{n}</link><description>Comments</description></item>"
+        for n in (1, 2, 3)
+    )
     httpserver.expect_request("/feed").respond_with_data(
-        f'<rss version="2.0"><channel><title>Post</title>{items}</channel></rss>', content_type="text/xml")
+        f'<rss version="2.0"><channel><title>Post</title>{items}</channel></rss>', content_type="text/xml"
+    )
     for n in (1, 2, 3):
         httpserver.expect_request(f"/story/{n}").respond_with_data(
-            (REALWORLD / "js-notice-a.html").read_bytes(), content_type="text/html")
-    await store.run(sources.upsert_source, f"{base}/feed", kind="feed", every_s=600, full_text=True, title=None,
-                    now=clock.now().isoformat())
+            (REALWORLD / "js-notice-a.html").read_bytes(), content_type="text/html"
+        )
+    await store.run(
+        sources.upsert_source,
+        f"{base}/feed",
+        kind="feed",
+        every_s=600,
+        full_text=True,
+        title=None,
+        now=clock.now().isoformat(),
+    )
 
     (first,) = await poll_due(store, fetcher, IngestConfig(), clock.now())
     (again,) = await poll_due(store, fetcher, IngestConfig(), clock.now() + timedelta(hours=1))

@@ -14,14 +14,39 @@ def queue_alerts(db, chat_id, n):
     chats.ensure_chat(db, chat_id, timezone="UTC", now=NOW)
     for i in range(n):
         key = f"{chat_id}-{i}"
-        article_id = articles.insert_article(db, articles.NewArticle(
-            title=f"Article {key}", summary="", body="the ceasefire holds", url=f"https://x.org/{key}",
-            canonical_url=f"https://x.org/{key}", guid=None, published_at=NOW, fetched_at=NOW,
-            content_hash=key))
-        alerts.create_alert(db, chat_id=chat_id, article_id=article_id, story_id=article_id,
-                            topics=[{"id": 1, "query": "ceasefire", "describe": 'phrase "ceasefire"',
-                                     "phrase": "ceasefire", "field": "body", "start": 4, "end": 13}],
-                            next_attempt_at=NOW, now=NOW)
+        article_id = articles.insert_article(
+            db,
+            articles.NewArticle(
+                title=f"Article {key}",
+                summary="",
+                body="the ceasefire holds",
+                url=f"https://x.org/{key}",
+                canonical_url=f"https://x.org/{key}",
+                guid=None,
+                published_at=NOW,
+                fetched_at=NOW,
+                content_hash=key,
+            ),
+        )
+        alerts.create_alert(
+            db,
+            chat_id=chat_id,
+            article_id=article_id,
+            story_id=article_id,
+            topics=[
+                {
+                    "id": 1,
+                    "query": "ceasefire",
+                    "describe": 'phrase "ceasefire"',
+                    "phrase": "ceasefire",
+                    "field": "body",
+                    "start": 4,
+                    "end": 13,
+                }
+            ],
+            next_attempt_at=NOW,
+            now=NOW,
+        )
 
 
 async def test_alerts_to_one_chat_are_spaced_by_its_pace(store, messenger_cls):

@@ -67,13 +67,17 @@ def test_dockerfile_bakes_in_no_secret():
 
 
 def ignored(path: str, patterns: list[str]) -> bool:
-    return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, f"**/{p}") or path.partition("/")[0] == p
-               for p in patterns)
+    return any(
+        fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, f"**/{p}") or path.partition("/")[0] == p for p in patterns
+    )
 
 
 def test_dockerignore_keeps_state_and_secrets_out_but_the_package_in():
-    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     for path in ("diplobot.db", "diplobot.db-wal", "diplobot.toml", ".env", ".git", ".venv", "tests"):
         assert ignored(path, patterns), path
     for path in ("pyproject.toml", "README.md", "bot.py", "store/db.py", "samples/wire.xml", "analysis/data"):
@@ -118,9 +122,16 @@ def unit(name: str) -> configparser.ConfigParser:
 
 def test_systemd_unit_is_sandboxed_and_takes_secrets_from_an_environment_file():
     service = unit("diplobot.service")["Service"]
-    expected = {"DynamicUser": "yes", "StateDirectory": "diplobot", "ProtectSystem": "strict",
-                "NoNewPrivileges": "yes", "PrivateTmp": "yes", "ProtectHome": "yes",
-                "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX", "CapabilityBoundingSet": ""}
+    expected = {
+        "DynamicUser": "yes",
+        "StateDirectory": "diplobot",
+        "ProtectSystem": "strict",
+        "NoNewPrivileges": "yes",
+        "PrivateTmp": "yes",
+        "ProtectHome": "yes",
+        "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+        "CapabilityBoundingSet": "",
+    }
     assert {key: service.get(key) for key in expected} == expected
     assert service["EnvironmentFile"].lstrip("-") == "/etc/diplobot/diplobot.env"
     assert "run --no-console" in service["ExecStart"]
@@ -144,13 +155,24 @@ def test_systemd_analyze_verifies_the_units_and_rates_them_safe(tmp_path):
         text = (DEPLOY / name).read_text(encoding="utf-8")
         # verify insists that ExecStart's program exists: point it at one that does
         (tmp_path / name).write_text(text.replace("/opt/diplobot/bin/diplobot", "/bin/true"), encoding="utf-8")
-    checked = subprocess.run(["systemd-analyze", "verify", "diplobot.service", "diplobot-backup.service",
-                              "diplobot-backup.timer"], check=False, cwd=tmp_path, capture_output=True, text=True,
-                             timeout=60)
+    checked = subprocess.run(
+        ["systemd-analyze", "verify", "diplobot.service", "diplobot-backup.service", "diplobot-backup.timer"],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert checked.returncode == 0 and checked.stderr == "", checked.stderr
     for name in ("diplobot.service", "diplobot-backup.service"):
-        rated = subprocess.run(["systemd-analyze", "security", "--offline=true", "--threshold=20", name],
-                               check=False, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        rated = subprocess.run(
+            ["systemd-analyze", "security", "--offline=true", "--threshold=20", name],
+            check=False,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if "--offline" in rated.stderr:
             pytest.skip("this systemd-analyze cannot rate unit files offline")
         assert rated.returncode == 0, rated.stdout[-400:]
@@ -203,8 +225,22 @@ def test_the_image_builds_runs_as_non_root_turns_healthy_backs_up_and_stops_clea
     tag, name = f"diplobot-test:{uuid.uuid4().hex[:8]}", f"diplobot-test-{uuid.uuid4().hex[:8]}"
     docker("build", "--build-arg", f"PYTHON_IMAGE={BASE_IMAGE}", "-t", tag, str(ROOT), timeout=1100)
     try:
-        docker("run", "-d", "--name", name, "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
-               "--security-opt", "no-new-privileges:true", "--health-interval=1s", "--health-start-period=1s", tag)
+        docker(
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges:true",
+            "--health-interval=1s",
+            "--health-start-period=1s",
+            tag,
+        )
         deadline = time.monotonic() + 90
         status = ""
         while status != "healthy" and time.monotonic() < deadline:

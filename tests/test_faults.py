@@ -44,14 +44,15 @@ EVERY_S = 600
 
 # ---- a feed server that misbehaves on demand -----------------------------------------------------
 
+
 def rss(*items: str) -> bytes:
     entries = "".join(
         f"<item><title>Talks round {i}</title><link>https://wire.example/{i}</link><guid>wire-{i}</guid>"
         f"<pubDate>{format_datetime(T0 - timedelta(days=7 * n))}</pubDate>"
         f"<description>Envoys met for round {i} of the talks on security guarantees.</description></item>"
-        for n, i in enumerate(items))
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{entries}</channel></rss>'
-            ).encode()
+        for n, i in enumerate(items)
+    )
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{entries}</channel></rss>').encode()
 
 
 @dataclass
@@ -103,11 +104,17 @@ class FeedServer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
         elif mode == "truncated":  # promises the whole feed, sends half, hangs up
-            send("200 OK", {"Content-Type": "application/rss+xml", "Content-Length": str(len(body))},
-                 body[: len(body) // 2])
+            send(
+                "200 OK",
+                {"Content-Type": "application/rss+xml", "Content-Length": str(len(body))},
+                body[: len(body) // 2],
+            )
         elif mode == "truncated-chunked":  # chunks without the final zero-length one
-            send("200 OK", {"Content-Type": "application/rss+xml", "Transfer-Encoding": "chunked"},
-                 f"{len(body) // 2:x}\r\n".encode() + body[: len(body) // 2] + b"\r\n")
+            send(
+                "200 OK",
+                {"Content-Type": "application/rss+xml", "Transfer-Encoding": "chunked"},
+                f"{len(body) // 2:x}\r\n".encode() + body[: len(body) // 2] + b"\r\n",
+            )
         elif mode == "502":
             send("502 Bad Gateway", {"Content-Length": "11"}, b"bad gateway")
         elif mode == "503-retry-after":
@@ -148,24 +155,42 @@ async def stored(store: Store) -> dict[str, str]:
 FAULTS = [  # mode, the error the source records, the earliest retry (seconds after the failure)
     ("slow", r"^timed out: no complete answer from 127\.0\.0\.1 within 0\.5 s$", EVERY_S),
     ("reset", r"^network error talking to 127\.0\.0\.1: (ReadError|RemoteProtocolError): ", EVERY_S),
-    ("truncated", r"^network error talking to 127\.0\.0\.1: RemoteProtocolError: peer closed connection "
-                  r"without sending complete message body", EVERY_S),
-    ("truncated-chunked", r"^network error talking to 127\.0\.0\.1: RemoteProtocolError: peer closed "
-                          r"connection without sending complete message body", EVERY_S),
+    (
+        "truncated",
+        r"^network error talking to 127\.0\.0\.1: RemoteProtocolError: peer closed connection "
+        r"without sending complete message body",
+        EVERY_S,
+    ),
+    (
+        "truncated-chunked",
+        r"^network error talking to 127\.0\.0\.1: RemoteProtocolError: peer closed "
+        r"connection without sending complete message body",
+        EVERY_S,
+    ),
     ("502", r"^HTTP 502 Bad Gateway from http://127\.0\.0\.1:\d+/feed\.xml$", EVERY_S),
-    ("503-retry-after", r"^HTTP 503 Service Unavailable from http://127\.0\.0\.1:\d+/feed\.xml; "
-                        r"retry after 1800 s$", 1800),
+    (
+        "503-retry-after",
+        r"^HTTP 503 Service Unavailable from http://127\.0\.0\.1:\d+/feed\.xml; "
+        r"retry after 1800 s$",
+        1800,
+    ),
     ("429", r"^HTTP 429 Too Many Requests from http://127\.0\.0\.1:\d+/feed\.xml; retry after 3600 s$", 3600),
-    ("redirect-loop", r"^redirect loop: http://127\.0\.0\.1:\d+/feed\.xml -> .*/elsewhere\.xml -> "
-                      r".*/feed\.xml$", EVERY_S),
+    (
+        "redirect-loop",
+        r"^redirect loop: http://127\.0\.0\.1:\d+/feed\.xml -> .*/elsewhere\.xml -> "
+        r".*/feed\.xml$",
+        EVERY_S,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("mode", "error", "retry_s"), FAULTS, ids=[f[0] for f in FAULTS])
 async def test_a_failing_feed_records_why_keeps_what_was_stored_and_is_retried_later(  # noqa: PLR0917
-        store, feed, fetcher, mode, error, retry_s):
-    await store.run(sources.upsert_source, feed.url(), kind="feed", every_s=EVERY_S, full_text=False,
-                    title=None, now=iso(T0))
+    store, feed, fetcher, mode, error, retry_s
+):
+    await store.run(
+        sources.upsert_source, feed.url(), kind="feed", every_s=EVERY_S, full_text=False, title=None, now=iso(T0)
+    )
     (first,) = await poll_due(store, fetcher, INGEST, T0)
     assert (first.error, first.counts.new) == (None, 2)
     before = await stored(store)
@@ -199,8 +224,9 @@ async def test_a_failing_feed_records_why_keeps_what_was_stored_and_is_retried_l
 
 
 async def test_a_feed_failing_again_and_again_backs_off_then_pauses_with_the_reason(store, feed, fetcher):
-    await store.run(sources.upsert_source, feed.url(), kind="feed", every_s=EVERY_S, full_text=False,
-                    title=None, now=iso(T0))
+    await store.run(
+        sources.upsert_source, feed.url(), kind="feed", every_s=EVERY_S, full_text=False, title=None, now=iso(T0)
+    )
     feed.mode = "502"
     now, waits = T0, []
     for _ in range(INGEST.max_failures):
@@ -230,13 +256,39 @@ def queue_alerts(db, chat_id: str, n: int, *, kind: str = "private", tag: str = 
     chats.ensure_chat(db, chat_id, kind=kind, timezone="UTC", now=NOW)
     for i in range(n):
         key = f"{chat_id}-{tag}{i}"
-        article_id = articles.insert_article(db, articles.NewArticle(
-            title=f"Alert {key}", summary="", body="the ceasefire holds", url=f"https://x.org/{key}",
-            canonical_url=f"https://x.org/{key}", guid=None, published_at=NOW, fetched_at=NOW, content_hash=key))
-        alerts.create_alert(db, chat_id=chat_id, article_id=article_id, story_id=article_id,
-                            topics=[{"id": 1, "query": "ceasefire", "describe": 'phrase "ceasefire"',
-                                     "phrase": "ceasefire", "field": "body", "start": 4, "end": 13}],
-                            next_attempt_at=NOW, now=NOW)
+        article_id = articles.insert_article(
+            db,
+            articles.NewArticle(
+                title=f"Alert {key}",
+                summary="",
+                body="the ceasefire holds",
+                url=f"https://x.org/{key}",
+                canonical_url=f"https://x.org/{key}",
+                guid=None,
+                published_at=NOW,
+                fetched_at=NOW,
+                content_hash=key,
+            ),
+        )
+        alerts.create_alert(
+            db,
+            chat_id=chat_id,
+            article_id=article_id,
+            story_id=article_id,
+            topics=[
+                {
+                    "id": 1,
+                    "query": "ceasefire",
+                    "describe": 'phrase "ceasefire"',
+                    "phrase": "ceasefire",
+                    "field": "body",
+                    "start": 4,
+                    "end": 13,
+                }
+            ],
+            next_attempt_at=NOW,
+            now=NOW,
+        )
 
 
 @pytest.fixture
@@ -247,9 +299,11 @@ async def tg():
 
 def tg_config(tmp_path, tg, **telegram) -> Config:
     pace = {"per_chat_per_s": 50.0, "per_group_per_min": 3000.0, "total_per_s": 1000.0, **telegram}
-    return Config(telegram=TelegramConfig(token=tg.token, base_url=tg.base_url, **pace),
-                  store=StoreConfig(path=str(tmp_path / "t.db")),
-                  delivery=DeliveryConfig(max_attempts=3, poll_interval=0.05))
+    return Config(
+        telegram=TelegramConfig(token=tg.token, base_url=tg.base_url, **pace),
+        store=StoreConfig(path=str(tmp_path / "t.db")),
+        delivery=DeliveryConfig(max_attempts=3, poll_interval=0.05),
+    )
 
 
 @pytest.fixture
@@ -383,8 +437,18 @@ async def test_a_command_reply_answered_429_waits_out_a_short_flood_limit_and_is
 
 BACKLOG_CHATS = 100
 BACKLOG_PER_CHAT = 10
-COMMANDS = ("/help", "/topics", "/subscribe sanctions", "/latest", "/settings", "/topics", "/help",
-            "/latest 3", "/search ceasefire", "/start")
+COMMANDS = (
+    "/help",
+    "/topics",
+    "/subscribe sanctions",
+    "/latest",
+    "/settings",
+    "/topics",
+    "/help",
+    "/latest 3",
+    "/search ceasefire",
+    "/start",
+)
 USERS = 9000
 
 
@@ -405,11 +469,22 @@ async def test_commands_are_answered_within_a_second_while_1000_alerts_drain(tmp
     while some chats' requests hang, one chat gets 500s and one a 429: replies stay quick, and every
     alert Telegram accepted is recorded, the rest pending; none failed, none lost."""
     tg.limits = ft.Limits(tolerance_s=0.1)  # bot and fake share this process's loop: some timing jitter
-    config = Config(telegram=TelegramConfig(token=tg.token, base_url=tg.base_url),  # default pace = limits
-                    store=StoreConfig(path=str(tmp_path / "t.db")), delivery=DeliveryConfig(poll_interval=0.5))
-    await store.run(lambda db: [queue_alerts(db, f"telegram:{-1000 - n if n % 10 == 0 else 1000 + n}",
-                                             BACKLOG_PER_CHAT, kind="group" if n % 10 == 0 else "private")
-                                for n in range(BACKLOG_CHATS)])
+    config = Config(
+        telegram=TelegramConfig(token=tg.token, base_url=tg.base_url),  # default pace = limits
+        store=StoreConfig(path=str(tmp_path / "t.db")),
+        delivery=DeliveryConfig(poll_interval=0.5),
+    )
+    await store.run(
+        lambda db: [
+            queue_alerts(
+                db,
+                f"telegram:{-1000 - n if n % 10 == 0 else 1000 + n}",
+                BACKLOG_PER_CHAT,
+                kind="group" if n % 10 == 0 else "private",
+            )
+            for n in range(BACKLOG_CHATS)
+        ]
+    )
     backlog = BACKLOG_CHATS * BACKLOG_PER_CHAT
     assert (await store.run(alerts.alert_counts))["pending"] == backlog
     for chat_id in HANGING:
@@ -434,13 +509,18 @@ async def test_commands_are_answered_within_a_second_while_1000_alerts_drain(tmp
         await bot.stop()
         tg.release()
     users = range(USERS, USERS + len(COMMANDS))
-    accepted = {(c.params["chat_id"], str(c.result["message_id"])) for c in tg.called("sendMessage")
-                if c.status == 200 and int(c.params["chat_id"]) not in users}
+    accepted = {
+        (c.params["chat_id"], str(c.result["message_id"]))
+        for c in tg.called("sendMessage")
+        if c.status == 200 and int(c.params["chat_id"]) not in users
+    }
     rows = await store.run(lambda db: list(db.query("select * from alerts")))
-    print(f"\ncommand latency under a {backlog}-alert backlog: median {statistics.median(latencies):.3f} s, "
-          f"max {max(latencies):.3f} s over {len(latencies)} commands; alerts delivered meanwhile "
-          f"{len(accepted)} ({len(accepted) / elapsed:.1f}/s, limit 30/s), pending {min(pending)}-{max(pending)}, "
-          f"429s from the limits {tg.rate_limited}")
+    print(
+        f"\ncommand latency under a {backlog}-alert backlog: median {statistics.median(latencies):.3f} s, "
+        f"max {max(latencies):.3f} s over {len(latencies)} commands; alerts delivered meanwhile "
+        f"{len(accepted)} ({len(accepted) / elapsed:.1f}/s, limit 30/s), pending {min(pending)}-{max(pending)}, "
+        f"429s from the limits {tg.rate_limited}"
+    )
     assert min(pending) > backlog * 0.5  # the backlog was still draining during every command
     assert len(latencies) == len(COMMANDS)
     assert max(latencies) < 1.0

@@ -71,8 +71,9 @@ def test_atom_entries_give_titles_links_dates_and_paragraphs():
     assert paris.guid == "urn:example:desk:1"
     assert paris.published_at == datetime(2025, 9, 4, 15, 30, tzinfo=UTC)
     assert paris.summary == "Advisers met in Paris."
-    assert paris.body == ("Advisers from four European countries met in Paris.\n\n"
-                          "They discussed security guarantees & sanctions.")
+    assert paris.body == (
+        "Advisers from four European countries met in Paris.\n\nThey discussed security guarantees & sanctions."
+    )
     assert geneva.title == "Talks resume in Geneva"
     assert geneva.body == "Delegations met in Geneva.\n\nA framework was drafted."
     assert geneva.published_at == datetime(2025, 11, 23, 10, 0, tzinfo=UTC)  # only <updated>
@@ -117,8 +118,10 @@ def test_an_entity_expansion_bomb_is_refused_before_parsing():
 def test_an_external_entity_never_reads_the_local_file(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET-42")
-    document = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY leak SYSTEM "file://{secret}">]>'
-                '<rss version="2.0"><channel><item><title>a &leak; b</title></item></channel></rss>')
+    document = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY leak SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><item><title>a &leak; b</title></item></channel></rss>'
+    )
 
     with pytest.raises(IngestError) as refused:
         parse_feed(document.encode())
@@ -129,48 +132,61 @@ def test_an_external_entity_never_reads_the_local_file(tmp_path):
 BAD = FIXTURES / "bad"
 
 
-@pytest.mark.parametrize(("name", "reason"), [
-    ("pi-prolog.xml", "pi-prolog.xml: no items could be read from the feed"),
-    ("comment-hidden-entities.xml", "comment-hidden-entities.xml: refused: the document declares XML entities"),
-])
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("pi-prolog.xml", "pi-prolog.xml: no items could be read from the feed"),
+        ("comment-hidden-entities.xml", "comment-hidden-entities.xml: refused: the document declares XML entities"),
+    ],
+)
 @pytest.mark.timeout(30)  # the old pre-filter took minutes to forever on these: a hang guard, not a speed test
 def test_hostile_prologs_are_refused_or_read_fast_with_a_clear_error(name, reason):
     with pytest.raises(IngestError, match=reason):
         read_path(BAD / name)
 
 
-@pytest.mark.parametrize("document", [
-    b"<?a?>" * 40_000 + b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>',
-    b"<!-- a -->" * 40_000 + b"<rss/>",
-    b"<?a" * 40_000,  # never closed
-    b"<!--" * 40_000,
-    b'<!DOCTYPE rss PUBLIC "' + b"'" * 200_000,
-    b"<!DOCTYPE rss [" + b"<!-- ]> -->" * 20_000 + b"]><rss/>",
-    b'<?xml version="1.0"?>' + b"<!---->" * 30_000 + b'<!DOCTYPE rss ["x"]><rss/>',
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"<?a?>" * 40_000 + b'<rss version="2.0"><channel><item><title>x</title></item></channel></rss>',
+        b"<!-- a -->" * 40_000 + b"<rss/>",
+        b"<?a" * 40_000,  # never closed
+        b"<!--" * 40_000,
+        b'<!DOCTYPE rss PUBLIC "' + b"'" * 200_000,
+        b"<!DOCTYPE rss [" + b"<!-- ]> -->" * 20_000 + b"]><rss/>",
+        b'<?xml version="1.0"?>' + b"<!---->" * 30_000 + b'<!DOCTYPE rss ["x"]><rss/>',
+    ],
+)
 @pytest.mark.timeout(30)  # quadratic or worse scanning of these prologs would not finish
 def test_any_prolog_is_scanned_in_linear_time(document):
     with contextlib.suppress(IngestError):
         parse_feed(document)
 
 
-@pytest.mark.parametrize(("document", "reason"), [
-    (b'<!DOCTYPE rss [<!ATTLIST rss version CDATA "2.0">]><rss/>', "internal DTD subset"),
-    (b'<!DOCTYPE rss [<!-- ]> --> <!ENTITY e "x">]><rss><channel><title>&e;</title></channel></rss>',
-     "declares XML entities"),
-    (b'<rss version="2.0"><!DOCTYPE x [<!ENTITY e "x">]><channel/></rss>', "declares XML entities"),
-    ('<!DOCTYPE rss [<!ENTITY e "x">]><rss/>'.encode("utf-16"), "declares XML entities"),
-    ('<!DOCTYPE rss [<!ENTITY e "x">]><rss/>'.encode("utf-16-le"), "declares XML entities"),
-    (b'<!DOCTYPE rss [<!EN\x00TITY e "x">]><rss/>', "declares XML entities|internal DTD subset"),
-])
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (b'<!DOCTYPE rss [<!ATTLIST rss version CDATA "2.0">]><rss/>', "internal DTD subset"),
+        (
+            b'<!DOCTYPE rss [<!-- ]> --> <!ENTITY e "x">]><rss><channel><title>&e;</title></channel></rss>',
+            "declares XML entities",
+        ),
+        (b'<rss version="2.0"><!DOCTYPE x [<!ENTITY e "x">]><channel/></rss>', "declares XML entities"),
+        ('<!DOCTYPE rss [<!ENTITY e "x">]><rss/>'.encode("utf-16"), "declares XML entities"),
+        ('<!DOCTYPE rss [<!ENTITY e "x">]><rss/>'.encode("utf-16-le"), "declares XML entities"),
+        (b'<!DOCTYPE rss [<!EN\x00TITY e "x">]><rss/>', "declares XML entities|internal DTD subset"),
+    ],
+)
 def test_every_dtd_internal_subset_and_entity_declaration_is_refused(document, reason):
     with pytest.raises(IngestError, match=reason):
         parse_feed(document)
 
 
 def test_an_entity_declaration_in_ebcdic_is_never_expanded():
-    document = '<?xml version="1.0" encoding="cp037"?><!DOCTYPE rss [<!ENTITY e "BOOM">]>' \
-               '<rss version="2.0"><channel><item><title>&e;&e;</title></item></channel></rss>'
+    document = (
+        '<?xml version="1.0" encoding="cp037"?><!DOCTYPE rss [<!ENTITY e "BOOM">]>'
+        '<rss version="2.0"><channel><item><title>&e;&e;</title></item></channel></rss>'
+    )
     try:
         parsed = parse_feed(document.encode("cp037"))
     except IngestError:
@@ -181,8 +197,15 @@ def test_an_entity_declaration_in_ebcdic_is_never_expanded():
 async def test_a_polled_hostile_feed_fails_fast_with_the_reason_recorded(httpserver, store, fetcher, clock):
     for name in ("pi-prolog.xml", "comment-hidden-entities.xml"):
         httpserver.expect_request(f"/{name}").respond_with_data((BAD / name).read_bytes(), content_type="text/xml")
-        await store.run(sources.upsert_source, httpserver.url_for(f"/{name}"), kind="feed", every_s=600,
-                        full_text=False, title=None, now=clock.now().isoformat())
+        await store.run(
+            sources.upsert_source,
+            httpserver.url_for(f"/{name}"),
+            kind="feed",
+            every_s=600,
+            full_text=False,
+            title=None,
+            now=clock.now().isoformat(),
+        )
 
     results = {r.url.rsplit("/", 1)[1]: r for r in await poll_due(store, fetcher, IngestConfig(), clock.now())}
 
@@ -195,7 +218,8 @@ def test_feedburner_items_keep_the_original_link_not_the_redirect():
 
     assert [d.url for d in stories] == [
         "https://www.example-wire.com/world/minerals-idKBN1?feedType=RSS&feedName=topNews&utm_source=feedburner",
-        "https://www.example-wire.com/world/loan-idKBN2?feedType=RSS&feedName=topNews&utm_source=feedburner"]
+        "https://www.example-wire.com/world/loan-idKBN2?feedType=RSS&feedName=topNews&utm_source=feedburner",
+    ]
     assert canonical_url(stories[0].url) == "https://www.example-wire.com/world/minerals-idKBN1"
 
 
@@ -222,8 +246,11 @@ def test_an_unreadable_document_is_an_error_that_says_so():
 
 
 def test_an_html_page_is_not_a_feed_and_the_error_points_to_its_feed():
-    with pytest.raises(IngestError, match=r"not a feed: got an HTML page; the page links to a feed at "
-                                          r"https://wire\.example\.org/feed\.xml"):
+    with pytest.raises(
+        IngestError,
+        match=r"not a feed: got an HTML page; the page links to a feed at "
+        r"https://wire\.example\.org/feed\.xml",
+    ):
         parse_feed(feed("page.html"), url="https://wire.example.org/", content_type="text/html; charset=utf-8")
 
 
@@ -240,8 +267,10 @@ def test_an_empty_response_is_an_error(data):
 
 
 def test_invalid_utf8_and_nul_bytes_are_cleaned_not_fatal():
-    document = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><item>'
-                b"<title>Caf\xe9 talks \x00resume</title></item></channel></rss>")
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><item>'
+        b"<title>Caf\xe9 talks \x00resume</title></item></channel></rss>"
+    )
 
     parsed = parse_feed(document)
 
@@ -259,8 +288,12 @@ def test_a_file_path_given_as_data_is_parsed_as_text_never_opened(tmp_path):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(st.binary(max_size=600),
-                 st.builds(lambda junk: (CORPUS / "feed-a.xml").read_bytes()[:800] + junk, st.binary(max_size=200))))
+@given(
+    st.one_of(
+        st.binary(max_size=600),
+        st.builds(lambda junk: (CORPUS / "feed-a.xml").read_bytes()[:800] + junk, st.binary(max_size=200)),
+    )
+)
 def test_any_bytes_give_items_or_an_ingest_error_never_a_crash(data):
     try:
         parsed = parse_feed(data)
@@ -282,8 +315,9 @@ def test_any_text_turns_into_visible_text_without_crashing(text):
 async def test_a_served_feed_is_fetched_parsed_and_then_unchanged(httpserver, fetcher):
     body = (CORPUS / "feed-a.xml").read_bytes()
     httpserver.expect_request("/feed.xml", headers={"If-None-Match": '"a1"'}).respond_with_data("", status=304)
-    httpserver.expect_request("/feed.xml").respond_with_data(body, content_type="application/rss+xml",
-                                                             headers={"ETag": '"a1"'})
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        body, content_type="application/rss+xml", headers={"ETag": '"a1"'}
+    )
 
     fetched, parsed = await fetch_feed(fetcher, httpserver.url_for("/feed.xml"))
     again, unchanged = await fetch_feed(fetcher, httpserver.url_for("/feed.xml"), etag=fetched.etag)

@@ -29,7 +29,8 @@ def release():
 
 async def test_fetch_returns_body_final_url_and_cache_validators(httpserver, fetcher):
     httpserver.expect_request("/feed.xml", headers={"User-Agent": USER_AGENT}).respond_with_data(
-        FEED, content_type="application/rss+xml", headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Sep 2025"})
+        FEED, content_type="application/rss+xml", headers={"ETag": '"v1"', "Last-Modified": "Mon, 01 Sep 2025"}
+    )
 
     result = await fetcher.get(httpserver.url_for("/feed.xml"))
 
@@ -124,10 +125,20 @@ def test_retry_after_may_be_an_http_date():
     assert retry_after_seconds("soon") is None
 
 
-@pytest.mark.parametrize(("value", "seconds"), [
-    ("300000000000", 6 * 3600), ("9" * 5000, 6 * 3600), ("000120", 120), ("Fri, 31 Dec 9999 23:59:59 GMT", 6 * 3600),
-    ("²", None), ("-5", None), ("1e9", None), ("Sun, 31 Feb 2025 99:99:99 GMT", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("300000000000", 6 * 3600),
+        ("9" * 5000, 6 * 3600),
+        ("000120", 120),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 6 * 3600),
+        ("²", None),
+        ("-5", None),
+        ("1e9", None),
+        ("Sun, 31 Feb 2025 99:99:99 GMT", None),
+        ("", None),
+    ],
+)
 def test_retry_after_is_clamped_to_six_hours_and_garbage_is_ignored(value, seconds):
     assert retry_after_seconds(value) == seconds
 
@@ -144,7 +155,8 @@ async def test_a_huge_retry_after_is_reported_clamped(httpserver, fetcher):
 @pytest.mark.parametrize("etag", ['"caf\u00e9"', '"a\x01b"', "W/" + '"' + "x" * 5000 + '"'])
 async def test_validators_that_cannot_be_sent_back_are_dropped(httpserver, fetcher, etag):
     httpserver.expect_request("/feed.xml").respond_with_data(
-        FEED, headers={"ETag": etag.encode().decode("latin-1"), "Last-Modified": "Mon, 01 Sep 2025\x7f"})
+        FEED, headers={"ETag": etag.encode().decode("latin-1"), "Last-Modified": "Mon, 01 Sep 2025\x7f"}
+    )
 
     result = await fetcher.get(httpserver.url_for("/feed.xml"))
     again = await fetcher.get(httpserver.url_for("/feed.xml"), etag=etag, last_modified="lundi 1 septembre \u00e9")
@@ -220,8 +232,11 @@ async def test_a_page_is_fetched_and_its_article_extracted(httpserver, fetcher):
 
 
 def teaser_feed(*numbers: int, base: str) -> bytes:
-    items = "".join(f"<item><title>Talks {n}</title><link>{base}/a/{n}</link><guid>wire-{n}</guid>"
-                    f"<description>Teaser {n}.</description></item>" for n in numbers)
+    items = "".join(
+        f"<item><title>Talks {n}</title><link>{base}/a/{n}</link><guid>wire-{n}</guid>"
+        f"<description>Teaser {n}.</description></item>"
+        for n in numbers
+    )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{items}</channel></rss>'.encode()
 
 
@@ -234,10 +249,18 @@ async def test_a_full_text_source_reads_the_page_of_each_new_item_once(httpserve
     feed = {"body": teaser_feed(1, 2, base=base)}
     httpserver.expect_request("/feed.xml").respond_with_handler(lambda _: Response(feed["body"]))
     for n in (1, 2, 3):
-        httpserver.expect_request(f"/a/{n}").respond_with_data(PAGE.replace(b"Paris", f"Paris {n}".encode()),
-                                                               content_type="text/html")
-    await store.run(sources.upsert_source, f"{base}/feed.xml", kind="feed", every_s=600, full_text=True,
-                    title=None, now=clock.now().isoformat())
+        httpserver.expect_request(f"/a/{n}").respond_with_data(
+            PAGE.replace(b"Paris", f"Paris {n}".encode()), content_type="text/html"
+        )
+    await store.run(
+        sources.upsert_source,
+        f"{base}/feed.xml",
+        kind="feed",
+        every_s=600,
+        full_text=True,
+        title=None,
+        now=clock.now().isoformat(),
+    )
 
     (first,) = await poll_due(store, fetcher, IngestConfig(), clock.now())
     feed["body"] = teaser_feed(3, 2, 1, base=base)

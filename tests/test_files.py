@@ -69,8 +69,10 @@ def test_a_missing_file_is_reported_when_read(tmp_path):
 
 def test_a_text_file_with_a_title_line_and_no_date(tmp_path):
     path = tmp_path / "note.txt"
-    path.write_text("Sanctions on Rosneft and Lukoil\n\nThe US Treasury imposed sanctions\non two oil companies.\n\n"
-                    "Markets reacted.\n")
+    path.write_text(
+        "Sanctions on Rosneft and Lukoil\n\nThe US Treasury imposed sanctions\non two oil companies.\n\n"
+        "Markets reacted.\n"
+    )
 
     [article] = read_path(path)
 
@@ -81,14 +83,17 @@ def test_a_text_file_with_a_title_line_and_no_date(tmp_path):
 
 def test_markdown_takes_its_title_from_the_first_heading(tmp_path):
     path = tmp_path / "note.md"
-    path.write_text("Intro line.\n\n# Geneva talks on the *peace plan*\n\nDelegations met in **Geneva** "
-                    "([statement](https://example.org/s)).\n\n## Reactions\n\n- Kyiv welcomed it\n- Moscow did not\n")
+    path.write_text(
+        "Intro line.\n\n# Geneva talks on the *peace plan*\n\nDelegations met in **Geneva** "
+        "([statement](https://example.org/s)).\n\n## Reactions\n\n- Kyiv welcomed it\n- Moscow did not\n"
+    )
 
     [article] = read_path(path)
 
     assert article.title == "Geneva talks on the peace plan"
-    assert article.body == ("Intro line.\n\nDelegations met in Geneva (statement).\n\nReactions\n\n"
-                            "Kyiv welcomed it\n\nMoscow did not")
+    assert article.body == (
+        "Intro line.\n\nDelegations met in Geneva (statement).\n\nReactions\n\nKyiv welcomed it\n\nMoscow did not"
+    )
 
 
 def test_an_html_file_is_read_like_a_web_page(tmp_path):
@@ -111,11 +116,14 @@ def test_a_web_page_gives_one_article_with_title_date_and_main_text():
     assert article.body.count("\n\n") == 1 and "Home" not in article.body and "Copyright" not in article.body
 
 
-@pytest.mark.parametrize(("page", "reason"), [
-    (b"<html><body><nav>Home</nav></body></html>", "no article text found on the page"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not an HTML page: binary data"),
-    (b"  ", "empty page"),
-])
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [
+        (b"<html><body><nav>Home</nav></body></html>", "no article text found on the page"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not an HTML page: binary data"),
+        (b"  ", "empty page"),
+    ],
+)
 def test_a_page_without_an_article_is_an_error(page, reason):
     with pytest.raises(IngestError, match=reason):
         parse_page(page)
@@ -123,11 +131,25 @@ def test_a_page_without_an_article_is_an_error(page, reason):
 
 def test_json_articles_as_an_object_or_a_list(tmp_path):
     one = tmp_path / "one.json"
-    one.write_text(json.dumps({"title": "Talks &amp; more", "url": "https://e.org/1", "published": "2025-09-04",
-                               "body": "<p>First.</p><p>Second.</p>"}))
+    one.write_text(
+        json.dumps(
+            {
+                "title": "Talks &amp; more",
+                "url": "https://e.org/1",
+                "published": "2025-09-04",
+                "body": "<p>First.</p><p>Second.</p>",
+            }
+        )
+    )
     many = tmp_path / "many.json"
-    many.write_text(json.dumps([{"title": "A", "body": "x", "published": "2025-09-04T18:30:00+03:00"},
-                                {"body": "No title here. Second sentence.", "published": "2025-09-04T10:00:00Z"}]))
+    many.write_text(
+        json.dumps(
+            [
+                {"title": "A", "body": "x", "published": "2025-09-04T18:30:00+03:00"},
+                {"body": "No title here. Second sentence.", "published": "2025-09-04T10:00:00Z"},
+            ]
+        )
+    )
 
     [single] = read_path(one)
     first, second = read_path(many)
@@ -149,12 +171,15 @@ def test_jsonl_gives_one_article_per_line_and_names_a_bad_line(tmp_path):
         read_path(bad)
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    ('{"title": 5, "body": "x"}', "item 1: 'title' must be a string, not a number"),
-    ('[{"title": "A", "published": "yesterday"}]', "item 1: cannot read the date 'yesterday'"),
-    ("[]", "no articles in the JSON"),
-    ('[{"url": "https://e.org"}]', "item 1 has neither a title nor a body"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"title": 5, "body": "x"}', "item 1: 'title' must be a string, not a number"),
+        ('[{"title": "A", "published": "yesterday"}]', "item 1: cannot read the date 'yesterday'"),
+        ("[]", "no articles in the JSON"),
+        ('[{"url": "https://e.org"}]', "item 1 has neither a title nor a body"),
+    ],
+)
 def test_json_problems_are_named(tmp_path, content, reason):
     path = tmp_path / "x.json"
     path.write_text(content)
@@ -171,24 +196,33 @@ def test_saved_feed_files_give_their_items(tmp_path, suffix):
     assert len(read_path(path)) == 12
 
 
-@pytest.mark.parametrize(("name", "reason"), [
-    ("empty-channel.xml", "empty-channel.xml: no items could be read from the feed"),
-    ("garbage.xml", "garbage.xml: malformed XML with nothing readable"),
-    ("page.html", "page.html: no article text found on the page"),
-])
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("empty-channel.xml", "empty-channel.xml: no items could be read from the feed"),
+        ("garbage.xml", "garbage.xml: malformed XML with nothing readable"),
+        ("page.html", "page.html: no article text found on the page"),
+    ],
+)
 def test_feed_files_without_items_are_errors(name, reason):
     with pytest.raises(IngestError, match=reason):
         read_path(FIXTURES / "feeds" / name)
 
 
-@pytest.mark.parametrize(("name", "reason"), [
-    ("binary.txt", r"binary.txt: not a text file \(contains NUL bytes"),
-    ("nul-byte.txt", r"nul-byte.txt: not a text file \(contains NUL bytes"),
-    ("numbers.json", "numbers.json: expected JSON objects with title, url, published and body, but item 1 is a number"),
-    ("truncated.json", "truncated.json: invalid JSON at line 2, column 1"),
-    ("empty.txt", "empty.txt: empty file"),
-    ("blank.md", "blank.md: empty file"),
-])
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("binary.txt", r"binary.txt: not a text file \(contains NUL bytes"),
+        ("nul-byte.txt", r"nul-byte.txt: not a text file \(contains NUL bytes"),
+        (
+            "numbers.json",
+            "numbers.json: expected JSON objects with title, url, published and body, but item 1 is a number",
+        ),
+        ("truncated.json", "truncated.json: invalid JSON at line 2, column 1"),
+        ("empty.txt", "empty.txt: empty file"),
+        ("blank.md", "blank.md: empty file"),
+    ],
+)
 def test_bad_files_are_refused_with_the_file_name_and_the_reason(name, reason):
     with pytest.raises(IngestError, match=reason):
         read_path(BAD / name)
@@ -225,13 +259,17 @@ def test_a_folder_passed_to_read_path_is_an_error(tmp_path):
 
 
 def test_opml_round_trip_keeps_urls_and_titles():
-    sources = [{"url": "https://wire.example.org/feed.xml", "title": "Wire & Co"},
-               {"url": "https://desk.example.org/atom", "title": None}]
+    sources = [
+        {"url": "https://wire.example.org/feed.xml", "title": "Wire & Co"},
+        {"url": "https://desk.example.org/atom", "title": None},
+    ]
 
     feeds = read_opml(write_opml(sources).encode())
 
-    assert feeds == [{"url": "https://wire.example.org/feed.xml", "title": "Wire & Co"},
-                     {"url": "https://desk.example.org/atom", "title": "https://desk.example.org/atom"}]
+    assert feeds == [
+        {"url": "https://wire.example.org/feed.xml", "title": "Wire & Co"},
+        {"url": "https://desk.example.org/atom", "title": "https://desk.example.org/atom"},
+    ]
 
 
 def test_opml_from_a_feed_reader_with_folders_and_odd_attribute_case():
@@ -241,15 +279,20 @@ def test_opml_from_a_feed_reader_with_folders_and_odd_attribute_case():
       <outline text="dupe" xmlUrl="https://wire.example.org/rss"/>
       <outline text="not http" xmlUrl="file:///etc/passwd"/></body></opml>"""
 
-    assert read_opml(document) == [{"url": "https://wire.example.org/rss", "title": "Wire"},
-                                   {"url": "https://desk.example.org/rss", "title": "Desk"}]
+    assert read_opml(document) == [
+        {"url": "https://wire.example.org/rss", "title": "Wire"},
+        {"url": "https://desk.example.org/rss", "title": "Desk"},
+    ]
 
 
-@pytest.mark.parametrize(("document", "reason"), [
-    (b'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "x">]><opml><body/></opml>', "declares XML entities"),
-    (b"<rss><channel/></rss>", "not an OPML file: the root element is <rss>"),
-    (b"<opml><body>", "not valid OPML"),
-])
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (b'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "x">]><opml><body/></opml>', "declares XML entities"),
+        (b"<rss><channel/></rss>", "not an OPML file: the root element is <rss>"),
+        (b"<opml><body>", "not valid OPML"),
+    ],
+)
 def test_bad_opml_is_refused(document, reason):
     with pytest.raises(IngestError, match=reason):
         read_opml(document)
@@ -281,8 +324,15 @@ async def test_a_folder_source_stores_what_it_can_and_names_the_files_it_skipped
     (folder / "sub" / "note.txt").write_text("Sanctions on oil firms\n\nThe Treasury imposed sanctions.\n")
     (folder / "sub" / "broken.json").write_text('{"title": ')
     (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
-    await store.run(sources.upsert_source, str(folder), kind="file", every_s=600, full_text=False, title=None,
-                    now=clock.now().isoformat())
+    await store.run(
+        sources.upsert_source,
+        str(folder),
+        kind="file",
+        every_s=600,
+        full_text=False,
+        title=None,
+        now=clock.now().isoformat(),
+    )
 
     (result,) = await poll_due(store, None, IngestConfig(), clock.now())
 
@@ -302,19 +352,29 @@ async def test_a_folder_source_where_nothing_is_readable_fails(tmp_path, store, 
     folder = tmp_path / "inbox"
     folder.mkdir()
     (folder / "a.json").write_text("[")
-    await store.run(sources.upsert_source, str(folder), kind="file", every_s=600, full_text=False, title=None,
-                    now=clock.now().isoformat())
+    await store.run(
+        sources.upsert_source,
+        str(folder),
+        kind="file",
+        every_s=600,
+        full_text=False,
+        title=None,
+        now=clock.now().isoformat(),
+    )
 
     (result,) = await poll_due(store, None, IngestConfig(), clock.now())
 
     assert result.error.startswith("none of the 1 files could be read: a.json: invalid JSON")
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("news.rdf", (FIXTURES / "feeds" / "rss1.xml").read_bytes()),
-    ("wire", (CORPUS / "feed-a.xml").read_bytes()),
-    ("feed.php", (CORPUS / "feed-b.xml").read_bytes()),
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("news.rdf", (FIXTURES / "feeds" / "rss1.xml").read_bytes()),
+        ("wire", (CORPUS / "feed-a.xml").read_bytes()),
+        ("feed.php", (CORPUS / "feed-b.xml").read_bytes()),
+    ],
+)
 def test_saved_feeds_are_read_as_feeds_whatever_their_suffix(tmp_path, name, content):
     path = tmp_path / name
     path.write_bytes(content)

@@ -20,9 +20,11 @@ from diplobot.poller import poll_due
 from diplobot.store import sources
 
 SECRETS = ("S3cretPass", "APIKEY-12345", "TOKEN-999")
-UNTITLED_FEED = ('<?xml version="1.0"?><rss version="2.0"><channel><item><title>Truce talks in Geneva</title>'
-                 '<link>https://news.example/truce</link><description>A ceasefire was discussed.</description>'
-                 '</item></channel></rss>')
+UNTITLED_FEED = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><item><title>Truce talks in Geneva</title>'
+    "<link>https://news.example/truce</link><description>A ceasefire was discussed.</description>"
+    "</item></channel></rss>"
+)
 
 
 def with_credentials(url: str) -> str:
@@ -31,8 +33,9 @@ def with_credentials(url: str) -> str:
 
 
 async def add_source(store, url, clock, title=None):
-    return await store.run(sources.upsert_source, url, kind="feed", every_s=600, full_text=False, title=title,
-                           now=clock.now().isoformat())
+    return await store.run(
+        sources.upsert_source, url, kind="feed", every_s=600, full_text=False, title=title, now=clock.now().isoformat()
+    )
 
 
 def source_row(store, source_id):
@@ -41,9 +44,11 @@ def source_row(store, source_id):
 
 # -- untrusted headers --------------------------------------------------------------------------------
 
+
 async def test_a_non_ascii_etag_does_not_break_later_polls(httpserver, fetcher, store, clock):
     httpserver.expect_request("/feed.xml").respond_with_data(
-        UNTITLED_FEED, headers={"ETag": '"café"'.encode().decode("latin-1")})
+        UNTITLED_FEED, headers={"ETag": '"café"'.encode().decode("latin-1")}
+    )
     source_id = await add_source(store, httpserver.url_for("/feed.xml"), clock)
 
     first = await poll_due(store, fetcher, IngestConfig(), clock.now(), all_sources=True)
@@ -93,18 +98,22 @@ async def test_an_unexpected_error_is_that_sources_failure_only(httpserver, stor
 
 # -- credentials in source URLs -----------------------------------------------------------------------
 
+
 def cli_config(tmp_path, source: str = "") -> str:
     """A config for CLI runs; with `source`, that feed is configured (and no bundled samples are added)."""
     path = tmp_path / "diplobot.toml"
     sources_toml = f'[[sources]]\nurl = "{source}"\n' if source else ""
-    path.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ingest]\nallow_private_hosts = true\n'
-                    f'timeout = 2.0\n{sources_toml}', encoding="utf-8")
+    path.write_text(
+        f'[store]\npath = "{tmp_path / "bot.db"}"\n[ingest]\nallow_private_hosts = true\ntimeout = 2.0\n{sources_toml}',
+        encoding="utf-8",
+    )
     return str(path)
 
 
 @pytest.mark.slow
-def test_the_cli_never_shows_source_credentials_and_poll_fails_when_a_source_did(tmp_path, httpserver, monkeypatch,
-                                                                                  wide_terminal):
+def test_the_cli_never_shows_source_credentials_and_poll_fails_when_a_source_did(
+    tmp_path, httpserver, monkeypatch, wide_terminal
+):
     monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)  # the test server logs full URLs
     httpserver.expect_request("/feed.xml").respond_with_data(UNTITLED_FEED, content_type="application/rss+xml")
     down = f"http://reader:S3cretPass@127.0.0.1:{free_port()}/down.xml?token=TOKEN-999"
@@ -124,12 +133,15 @@ def test_the_cli_never_shows_source_credentials_and_poll_fails_when_a_source_did
         assert not any(secret in result.output for secret in SECRETS), result.output  # stdout and logs
 
 
-async def test_latest_and_alerts_name_a_titleless_source_without_its_credentials(
-        chat, store, messenger, config, clock):
+async def test_latest_and_alerts_name_a_titleless_source_without_its_credentials(chat, store, messenger, config, clock):
     source_id = await add_source(store, with_credentials("http://feeds.example/rss"), clock)
     await chat("/subscribe ceasefire")
-    await ingest_drafts(store, [ArticleDraft(title="Truce talks", url="https://news.example/truce",
-                                             body="A ceasefire was agreed.")], source_id=source_id, now=clock.now())
+    await ingest_drafts(
+        store,
+        [ArticleDraft(title="Truce talks", url="https://news.example/truce", body="A ceasefire was agreed.")],
+        source_id=source_id,
+        now=clock.now(),
+    )
 
     latest = await chat("/latest 1")
     await OutboxWorker(store, messenger, config, clock).run_once()
@@ -159,10 +171,13 @@ def wide_terminal(monkeypatch):
 
 # -- terminal markup and escape sequences ---------------------------------------------------------------
 
+
 def test_source_titles_cannot_inject_markup_or_escape_sequences_into_the_terminal(tmp_path, httpserver, wide_terminal):
     httpserver.expect_request("/feed.xml").respond_with_data(
-        UNTITLED_FEED.replace("<channel>", "<channel><title>[/oops] [red]Wire[/red] [link=http://evil.example]x[/link]"
-                                           "</title>"))
+        UNTITLED_FEED.replace(
+            "<channel>", "<channel><title>[/oops] [red]Wire[/red] [link=http://evil.example]x[/link]</title>"
+        )
+    )
     hostile = "Wire\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ \x1b[2J\x1b[31m[bold]loud\x07"
     config, runner = cli_config(tmp_path, httpserver.url_for("/feed.xml")), CliRunner()
     added = runner.invoke(app, ["--config", config, "sources", "add", "--title", hostile, httpserver.url_for("/b.xml")])

@@ -55,10 +55,17 @@ def test_diplobot_ingest_prints_only_its_own_lines(tmp_path):
     (inbox / "fragment.html").write_bytes(FRAGMENT)
     (inbox / "dated.html").write_text(
         "<html><body><article><p>Talks were held. Posted Sep 4, 2025 10:00 EEST by staff.</p><p>"
-        + "The delegations met again and agreed on the next steps. " * 5 + "</p></article></body></html>")
+        + "The delegations met again and agreed on the next steps. " * 5
+        + "</p></article></body></html>"
+    )
 
-    run = subprocess.run([sys.executable, "-m", "diplobot.bot", "--config", str(config), "ingest", str(inbox)],
-                         capture_output=True, text=True, timeout=120, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "diplobot.bot", "--config", str(config), "ingest", str(inbox)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
     assert run.stdout.startswith("1 new, 0 duplicates, 1 failed"), run.stdout + run.stderr
     lines = run.stderr.strip().splitlines()

@@ -56,17 +56,27 @@ def test_titles_are_clipped_at_a_word_boundary():
 
 
 async def test_an_eight_megabyte_title_is_stored_clipped(store):
-    await store.run(store_drafts, [ArticleDraft(title="talks " * 1_400_000, body="Envoys met.")], source_id=None,
-                    now="2025-09-04T10:00:00Z")
+    await store.run(
+        store_drafts,
+        [ArticleDraft(title="talks " * 1_400_000, body="Envoys met.")],
+        source_id=None,
+        now="2025-09-04T10:00:00Z",
+    )
     (row,) = await store.run(articles.latest_articles, 1)
     assert len(row["title"]) <= MAX_TITLE_CHARS
 
 
 async def test_an_article_whose_analysis_hits_a_limit_is_marked_and_still_alerts(store, chat, clock):
     await chat("/subscribe ceasefire")
-    await store.run(store_drafts, [ArticleDraft(title="Ceasefire holds", body="The ceasefire held overnight."),
-                                   ArticleDraft(title="Truce talks", body="A ceasefire is discussed.")],
-                    source_id=None, now="2025-09-04T10:00:00Z")
+    await store.run(
+        store_drafts,
+        [
+            ArticleDraft(title="Ceasefire holds", body="The ceasefire held overnight."),
+            ArticleDraft(title="Truce talks", body="A ceasefire is discussed."),
+        ],
+        source_id=None,
+        now="2025-09-04T10:00:00Z",
+    )
     # A wall-clock limit too short for any analysis stands in for a hostile article.
     with Sandbox(Limits(cpu_s=5, memory_mb=1024, timeout_s=0.001), processes=1) as box:
         created = await Pipeline(store, box, clock=clock).enrich_and_match(clock.now())
@@ -76,8 +86,12 @@ async def test_an_article_whose_analysis_hits_a_limit_is_marked_and_still_alerts
 
 
 async def test_articles_are_enriched_in_a_worker_process(store, clock):
-    await store.run(store_drafts, [ArticleDraft(title="Envoys meet", body="Steve Witkoff met Rustem Umerov.")],
-                    source_id=None, now="2025-09-04T10:00:00Z")
+    await store.run(
+        store_drafts,
+        [ArticleDraft(title="Envoys meet", body="Steve Witkoff met Rustem Umerov.")],
+        source_id=None,
+        now="2025-09-04T10:00:00Z",
+    )
     with Sandbox(processes=1) as box:
         await Pipeline(store, box, clock=clock).enrich_and_match(clock.now())
     counts = await store.run(articles.article_counts)
@@ -101,21 +115,25 @@ async def test_a_command_is_answered_while_batch_work_holds_the_write_lock(confi
     holder = asyncio.create_task(asyncio.to_thread(hold_write_lock))
     await asyncio.sleep(0.2)
     for text in ("/help", "/topics", "/latest", "/search ceasefire", "/who Witkoff"):
-        reply = await asyncio.wait_for(dispatcher.handle(Incoming(chat_id="test:1", user_id="test:u1", text=text)),
-                                       timeout=10)
+        reply = await asyncio.wait_for(
+            dispatcher.handle(Incoming(chat_id="test:1", user_id="test:u1", text=text)), timeout=10
+        )
         assert reply.plain()
     answered.set()
     await holder
 
 
-async def test_a_feed_whose_parsing_hits_a_limit_fails_that_source_only_and_backs_off(httpserver, store, fetcher,
-                                                                                    config, clock):
+async def test_a_feed_whose_parsing_hits_a_limit_fails_that_source_only_and_backs_off(
+    httpserver, store, fetcher, config, clock
+):
     items = "".join(f"<item><title>Item {i}</title><link>https://wire.example/{i}</link></item>" for i in range(5000))
-    httpserver.expect_request("/feed.xml").respond_with_data(f"<rss version='2.0'><channel>{items}</channel></rss>",
-                                                             content_type="application/rss+xml")
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        f"<rss version='2.0'><channel>{items}</channel></rss>", content_type="application/rss+xml"
+    )
     url = httpserver.url_for("/feed.xml")
-    await store.run(sources.upsert_source, url, kind="feed", every_s=60, full_text=False, title=None,
-                    now=iso(clock.now()))
+    await store.run(
+        sources.upsert_source, url, kind="feed", every_s=60, full_text=False, title=None, now=iso(clock.now())
+    )
     # A wall-clock limit too short for parsing this feed stands in for a hostile one.
     with Sandbox(Limits(cpu_s=5, memory_mb=1024, timeout_s=0.001), processes=1) as box:
         (result,) = await poll_due(store, fetcher, config.ingest, clock.now(), runner=box)
@@ -141,10 +159,48 @@ async def test_a_store_call_that_leaves_a_transaction_open_cannot_stall_other_co
 async def test_a_breaking_story_is_not_queued_behind_a_backlog_of_alerts(store, chat, clock):
     await chat("/subscribe ceasefire", chat_id="test:backlog")
     await chat("/subscribe zanzibar corridor", chat_id="test:watcher")
-    backlog = [ArticleDraft(title=f"Ceasefire report {i}", body=f"The ceasefire held in town {i}.",
-                            url=f"https://wire.example/{i}") for i in range(120)]
+    backlog = [
+        ArticleDraft(
+            title=f"Ceasefire report {i}", body=f"The ceasefire held in town {i}.", url=f"https://wire.example/{i}"
+        )
+        for i in range(120)
+    ]
     await ingest_drafts(store, backlog, now=clock.now())
-    await ingest_drafts(store, [ArticleDraft(title="Zanzibar corridor talks", body="Talks on the zanzibar corridor.",
-                                             url="https://wire.example/z")], now=clock.now())
+    await ingest_drafts(
+        store,
+        [
+            ArticleDraft(
+                title="Zanzibar corridor talks", body="Talks on the zanzibar corridor.", url="https://wire.example/z"
+            )
+        ],
+        now=clock.now(),
+    )
     due = await store.run(alerts.due_alerts, "test", iso(clock.now()), 2, per_chat=1)
     assert [a["chat_id"] for a in due] == ["test:watcher", "test:backlog"]
+    # the outbox's quick look, while it is busy with many chats, finds it too
+    newest = await store.run(alerts.newest_due_alerts, "test", iso(clock.now()), exclude=("test:backlog",))
+    assert [a["chat_id"] for a in newest] == ["test:watcher"]
+
+
+async def test_news_from_polled_sources_is_enriched_and_matched_before_an_import_backlog(store, clock):
+    now = iso(clock.now())
+    await store.run(
+        store_drafts,
+        [ArticleDraft(title=f"Archive {i}", body=f"Old report {i}.") for i in range(30)],
+        source_id=None,
+        now=now,
+    )
+    source_id = await store.run(
+        sources.upsert_source,
+        "https://wire.example/feed",
+        kind="feed",
+        every_s=60,
+        full_text=False,
+        title=None,
+        now=now,
+    )
+    await store.run(
+        store_drafts, [ArticleDraft(title="Breaking", body="Envoys met today.")], source_id=source_id, now=now
+    )
+    (first, *rest) = await store.run(articles.unenriched_ids, 5)
+    assert first == 31 and rest == [1, 2, 3, 4]

@@ -17,8 +17,24 @@ LAYERS = ("analysis", "charts", "ingest", "store", "handlers", "platforms")
 BASE = {"texts", "clock", "config", "logs", "sandbox", "webserver"}
 PLATFORM_LIBRARIES = {"telegram", "slack_bolt", "slack_sdk", "apscheduler", "aiohttp"}
 SQL_METHODS = {"execute", "executescript", "executemany", "query"}
-TABLE_METHODS = {"insert", "insert_all", "upsert", "upsert_all", "update", "delete", "delete_where", "rows_where",
-                 "get", "search", "lookup", "count_where", "create", "transform", "drop", "enable_fts"}
+TABLE_METHODS = {
+    "insert",
+    "insert_all",
+    "upsert",
+    "upsert_all",
+    "update",
+    "delete",
+    "delete_where",
+    "rows_where",
+    "get",
+    "search",
+    "lookup",
+    "count_where",
+    "create",
+    "transform",
+    "drop",
+    "enable_fts",
+}
 
 
 def imported_modules(tree: ast.AST) -> set[str]:
@@ -42,7 +58,7 @@ def python_files(*folders: str) -> list[Path]:
 
 def layer_violations(layer: str, tree: ast.AST) -> set[str]:
     """The diplobot modules this layer's module imports although they are not below it (nor shared helpers)."""
-    allowed = set(LAYERS[:LAYERS.index(layer) + 1]) | BASE
+    allowed = set(LAYERS[: LAYERS.index(layer) + 1]) | BASE
     bad = set()
     for name in imported_modules(tree):
         parts = name.split(".")
@@ -59,7 +75,8 @@ def sql_sites(tree: ast.AST) -> list[int]:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             target = node.func.value
             on_table = isinstance(target, ast.Subscript) or (
-                isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute) and target.func.attr == "table")
+                isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute) and target.func.attr == "table"
+            )
             if node.func.attr in SQL_METHODS or (on_table and node.func.attr in TABLE_METHODS):
                 lines.append(node.lineno)
         elif isinstance(node, ast.Attribute) and node.attr == "conn":
@@ -85,8 +102,9 @@ def test_analysis_is_pure_and_touches_no_store(path):
     assert not {m for m in modules if m.startswith("diplobot.store") or m in {"sqlite3", "sqlite_utils", "httpx"}}
 
 
-@pytest.mark.parametrize("path", [*sorted(ROOT.glob("*.py")), *python_files(
-    "ingest", "analysis", "handlers", "platforms")], ids=str)
+@pytest.mark.parametrize(
+    "path", [*sorted(ROOT.glob("*.py")), *python_files("ingest", "analysis", "handlers", "platforms")], ids=str
+)
 def test_sql_lives_only_in_store(path):
     assert sql_sites(parse(path)) == [], f"{path.relative_to(ROOT)} runs SQL"
 
@@ -101,7 +119,8 @@ def test_the_checks_catch_a_probe_that_breaks_the_layers():
         "    db['articles'].delete_where('1')\n"
         "    db.table('chats').insert({})\n"
         "    db.conn.cursor()\n"
-        "    db.execute('select 1')\n")
+        "    db.execute('select 1')\n"
+    )
     assert layer_violations("handlers", probe) == {"diplobot.platforms", "diplobot.pipeline", "diplobot.outbox"}
     assert layer_violations("platforms", probe) == {"diplobot.pipeline", "diplobot.outbox"}
     assert sorted(sql_sites(probe)) == [6, 7, 8, 9]

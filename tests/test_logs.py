@@ -20,8 +20,9 @@ def logged():
         out = io.StringIO()
         handler = logging.StreamHandler(out)
         handler.addFilter(RedactingFilter(("SECRET-1",)))
-        handler.setFormatter(JsonFormatter() if fmt == "json" else
-                             TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            JsonFormatter() if fmt == "json" else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
         logger = logging.getLogger(f"test.logs.{fmt}")
         logger.handlers[:] = [handler]
         logger.propagate = False

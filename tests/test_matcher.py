@@ -62,7 +62,7 @@ def test_a_match_says_which_phrase_hit_first_and_where_in_the_original_text():
     body = "Leaders met.\n\nThey discussed “Security Guarantees” and then sanctions."
     hit = matcher_for('sanctions OR "security guarantees"').match("Talks", "", body)[1]
     assert hit == Match(1, "security guarantees", "body", body.index("Security"), body.index("” and"))
-    assert body[hit.start:hit.end] == "Security Guarantees"
+    assert body[hit.start : hit.end] == "Security Guarantees"
 
 
 def test_the_title_counts_before_the_summary_and_the_body():
@@ -82,8 +82,9 @@ def test_a_phrase_does_not_span_two_fields():
 
 
 def test_boolean_queries_need_all_terms_and_none_of_the_excluded():
-    matcher = matcher_for('"security guarantees" Ukraine -loan', "ceasefire OR truce",
-                          '"prisoner exchange" OR "prisoner swap"')
+    matcher = matcher_for(
+        '"security guarantees" Ukraine -loan', "ceasefire OR truce", '"prisoner exchange" OR "prisoner swap"'
+    )
     assert matched(matcher, body="Security guarantees for Ukraine.") == {1}
     assert matched(matcher, body="Security guarantees for Ukraine, and a loan.") == set()
     assert matched(matcher, body="Security guarantees for Europe.") == set()
@@ -186,8 +187,11 @@ def test_possessives_apostrophes_hyphens_acronyms_and_diacritics_in_articles():
 def test_offsets_point_at_the_words_after_text_edits_before_them():
     body = "Straße, Erdoğan’s “cease-fire” — ﬁnal U.S. word: security guarantees."
     hits = matcher_for("ceasefire", "security guarantees", "final US word").match("Zelensky’s day", "", body)
-    assert [body[hits[n].start:hits[n].end] for n in (1, 2, 3)] == ["cease-fire", "security guarantees",
-                                                                     "ﬁnal U.S. word"]
+    assert [body[hits[n].start : hits[n].end] for n in (1, 2, 3)] == [
+        "cease-fire",
+        "security guarantees",
+        "ﬁnal U.S. word",
+    ]
 
 
 @given(st.text(max_size=60), st.text(max_size=60), st.sampled_from(["title", "summary", "body"]))
@@ -195,7 +199,7 @@ def test_a_phrase_is_found_and_located_whatever_text_surrounds_it(before, after,
     text = f"{before} Security Guarantees {after}"
     hits = matcher_for("security guarantees").match(**{"title": "", "summary": "", "body": "", field: text})
     assert hits[1].field == field
-    assert text[hits[1].start:hits[1].end] == "Security Guarantees"
+    assert text[hits[1].start : hits[1].end] == "Security Guarantees"
 
 
 def test_or_binds_looser_than_words_side_by_side():

@@ -40,5 +40,5 @@ def test_a_database_migrated_in_the_old_order_has_nothing_pending(tmp_path):
             MIGRATIONS._record_applied(db, name)
     MIGRATIONS.apply(db)
     assert MIGRATIONS.pending(db) == []
-    assert [m.name for m in MIGRATIONS.applied(db)][:len(old_order)] == old_order
+    assert [m.name for m in MIGRATIONS.applied(db)][: len(old_order)] == old_order
     assert {m.name for m in MIGRATIONS.applied(db)} == set(defined_names())

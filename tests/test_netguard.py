@@ -63,8 +63,9 @@ class World(httpcore.AsyncNetworkBackend):
             host, port = "127.0.0.1", self.public_port
         elif ipaddress.ip_address(host).is_global:
             raise httpcore.ConnectError("no network in tests")
-        return await self._real.connect_tcp(host, port, timeout=timeout, local_address=local_address,
-                                            socket_options=socket_options)
+        return await self._real.connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
 
     async def sleep(self, seconds):
         await self._real.sleep(seconds)
@@ -147,7 +148,8 @@ async def test_a_name_with_one_private_address_among_public_ones_is_refused(publ
 
 async def test_every_redirect_hop_is_checked(public, internal):
     public.expect_request("/feed.xml").respond_with_data(
-        "", status=302, headers={"Location": f"http://inside.example:{internal.port}/secret"})
+        "", status=302, headers={"Location": f"http://inside.example:{internal.port}/secret"}
+    )
     dns = HostileDNS({"news.example": [[PUBLIC]], "inside.example": [["127.0.0.1"]]})
 
     async with guarded(dns, World(public.port)) as fetcher:
@@ -158,20 +160,34 @@ async def test_every_redirect_hop_is_checked(public, internal):
 
 
 async def test_full_text_pages_of_a_feed_are_guarded_too(public, internal, store, clock):
-    page = ("<html><body><article><p>" + "Envoys met in Geneva to discuss a ceasefire. " * 5
-            + "</p></article></body></html>")
-    links = "".join(f"<item><title>Talks {n}</title><link>http://rebind.example:{internal.port}/a/{n}</link>"
-                    f"<description>Teaser {n}.</description></item>" for n in range(1, 5))
+    page = (
+        "<html><body><article><p>"
+        + "Envoys met in Geneva to discuss a ceasefire. " * 5
+        + "</p></article></body></html>"
+    )
+    links = "".join(
+        f"<item><title>Talks {n}</title><link>http://rebind.example:{internal.port}/a/{n}</link>"
+        f"<description>Teaser {n}.</description></item>"
+        for n in range(1, 5)
+    )
     public.expect_request("/feed.xml").respond_with_data(
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{links}</channel></rss>')
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{links}</channel></rss>'
+    )
     for n in range(1, 5):
         public.expect_request(f"/a/{n}").respond_with_data(page, content_type="text/html")
     for n in range(1, 5):
         internal.expect_request(f"/a/{n}").respond_with_data("internal only", content_type="text/html")
     dns = HostileDNS({"news.example": [[PUBLIC]], "rebind.example": [[PUBLIC], ["127.0.0.1"]]})
     world = World(public.port)
-    await store.run(sources.upsert_source, f"http://news.example:{public.port}/feed.xml", kind="feed",
-                    every_s=600, full_text=True, title=None, now=clock.now().isoformat())
+    await store.run(
+        sources.upsert_source,
+        f"http://news.example:{public.port}/feed.xml",
+        kind="feed",
+        every_s=600,
+        full_text=True,
+        title=None,
+        now=clock.now().isoformat(),
+    )
 
     async with guarded(dns, world) as fetcher:
         (result,) = await poll_due(store, fetcher, IngestConfig(), clock.now())

@@ -61,8 +61,16 @@ def names_in(text: str, title: str = "") -> list[tuple[str, str]]:
 
 
 def test_an_article_names_exactly_the_people_it_mentions(article):
-    assert set(article) == {"Andriy Yermak", "Rustem Umerov", "Steve Witkoff", "Jonathan Powell", "Gunther Sautter",
-                            "Volodymyr Zelenskyy", "Donald Trump", "Vladimir Putin"}
+    assert set(article) == {
+        "Andriy Yermak",
+        "Rustem Umerov",
+        "Steve Witkoff",
+        "Jonathan Powell",
+        "Gunther Sautter",
+        "Volodymyr Zelenskyy",
+        "Donald Trump",
+        "Vladimir Putin",
+    }
 
 
 def test_head_of_the_presidential_office_is_read_with_its_state(article):
@@ -82,8 +90,11 @@ def test_a_possessive_title_and_a_relative_one(article):
     powell, sautter = article["Jonathan Powell"], article["Gunther Sautter"]
     assert powell.role_text == "UK prime minister's National Security Advisor"
     assert "National Security Advisor" in powell.role and powell.state == "United Kingdom"
-    assert (sautter.role_text, sautter.role, sautter.state) == ("his German counterpart", "National Security Advisor",
-                                                               "Germany")
+    assert (sautter.role_text, sautter.role, sautter.state) == (
+        "his German counterpart",
+        "National Security Advisor",
+        "Germany",
+    )
 
 
 def test_a_role_after_the_name(article):
@@ -97,20 +108,28 @@ def test_later_surnames_resolve_to_the_full_name_given_earlier():
 
 
 def test_coordinated_advisors_each_advise_their_own_leader():
-    found = people_in("The meeting brought together the diplomatic advisors to French president Emmanuel Bonn and "
-                      "Italian PM Fabrizio Saggio.")
-    assert (found["Emmanuel Bonn"].role, found["Emmanuel Bonn"].state) == ("diplomatic advisor to French president",
-                                                                           "France")
-    assert (found["Fabrizio Saggio"].role, found["Fabrizio Saggio"].state) == ("diplomatic advisor to Italian PM",
-                                                                               "Italy")
+    found = people_in(
+        "The meeting brought together the diplomatic advisors to French president Emmanuel Bonn and "
+        "Italian PM Fabrizio Saggio."
+    )
+    assert (found["Emmanuel Bonn"].role, found["Emmanuel Bonn"].state) == (
+        "diplomatic advisor to French president",
+        "France",
+    )
+    assert (found["Fabrizio Saggio"].role, found["Fabrizio Saggio"].state) == (
+        "diplomatic advisor to Italian PM",
+        "Italy",
+    )
 
 
 # --- how roles are read ---------------------------------------------------------------------------------------
 
 
 def test_a_role_after_the_name_and_the_title_of_a_person_inside_it():
-    found = people_in("France by Emmanuel Bonne, diplomatic adviser to President Emmanuel Macron, Germany by "
-                      "Günter Sautter, foreign and security policy adviser to Chancellor Friedrich Merz.")
+    found = people_in(
+        "France by Emmanuel Bonne, diplomatic adviser to President Emmanuel Macron, Germany by "
+        "Günter Sautter, foreign and security policy adviser to Chancellor Friedrich Merz."
+    )
     assert found["Emmanuel Bonne"].role_text == "diplomatic adviser to President Emmanuel Macron"
     assert found["Emmanuel Macron"].role_text == "President"
     assert found["Günter Sautter"].role_text == "foreign and security policy adviser to Chancellor Friedrich Merz"
@@ -118,8 +137,10 @@ def test_a_role_after_the_name_and_the_title_of_a_person_inside_it():
 
 
 def test_a_plural_role_is_shared_by_the_names_that_follow_respectively():
-    found = people_in("Separately, the national security advisers of Britain, France and Germany, Jonathan Powell, "
-                      "Emmanuel Bonne and Günter Sautter, held meetings with both delegations.")
+    found = people_in(
+        "Separately, the national security advisers of Britain, France and Germany, Jonathan Powell, "
+        "Emmanuel Bonne and Günter Sautter, held meetings with both delegations."
+    )
     assert {n: (m.role, m.state) for n, m in found.items()} == {
         "Jonathan Powell": ("national security adviser", "United Kingdom"),
         "Emmanuel Bonne": ("national security adviser", "France"),
@@ -128,18 +149,22 @@ def test_a_plural_role_is_shared_by_the_names_that_follow_respectively():
 
 
 def test_a_title_before_a_comma_goes_to_the_next_name_when_the_one_before_has_its_own():
-    found = people_in("The delegation included Italian Prime Minister Giorgia Meloni, Finland's president, "
-                      "Alexander Stubb, NATO Secretary General Mark Rutte and others.")
+    found = people_in(
+        "The delegation included Italian Prime Minister Giorgia Meloni, Finland's president, "
+        "Alexander Stubb, NATO Secretary General Mark Rutte and others."
+    )
     assert found["Giorgia Meloni"].role_text == "Italian Prime Minister"
     assert (found["Alexander Stubb"].role_text, found["Alexander Stubb"].state) == ("Finland's president", "Finland")
     assert found["Mark Rutte"].role_text == "NATO Secretary General"
 
 
 def test_appositions_relative_clauses_and_possessors():
-    found = people_in("Andriy Yermak, head of the Office of the President, and Rustem Umerov met Steve Witkoff, the "
-                      "US special envoy. For Friedrich Merz, who became German chancellor on Tuesday, it was a first. "
-                      "Zelenskyy's chief of staff Andriy Yermak spoke to Kirill Dmitriev, head of the Russian Direct "
-                      "Investment Fund and Putin's special envoy.")
+    found = people_in(
+        "Andriy Yermak, head of the Office of the President, and Rustem Umerov met Steve Witkoff, the "
+        "US special envoy. For Friedrich Merz, who became German chancellor on Tuesday, it was a first. "
+        "Zelenskyy's chief of staff Andriy Yermak spoke to Kirill Dmitriev, head of the Russian Direct "
+        "Investment Fund and Putin's special envoy."
+    )
     assert found["Andriy Yermak"].role_text == "head of the Office of the President"
     assert found["Rustem Umerov"].role_text is None
     assert (found["Steve Witkoff"].role_text, found["Steve Witkoff"].state) == ("US special envoy", "United States")
@@ -149,10 +174,14 @@ def test_appositions_relative_clauses_and_possessors():
 
 
 def test_a_role_in_parentheses_gives_the_state():
-    found = people_in("Around the table were the national security advisers Jonathan Powell (Britain) and Gunther "
-                      "Sautter (Germany), together with Emmanuel Bonn, diplomatic adviser to the French president.")
-    assert (found["Jonathan Powell"].role, found["Jonathan Powell"].state) == ("national security adviser",
-                                                                               "United Kingdom")
+    found = people_in(
+        "Around the table were the national security advisers Jonathan Powell (Britain) and Gunther "
+        "Sautter (Germany), together with Emmanuel Bonn, diplomatic adviser to the French president."
+    )
+    assert (found["Jonathan Powell"].role, found["Jonathan Powell"].state) == (
+        "national security adviser",
+        "United Kingdom",
+    )
     assert (found["Gunther Sautter"].role, found["Gunther Sautter"].state) == ("national security adviser", "Germany")
     assert found["Emmanuel Bonn"].state == "France"
 
@@ -172,13 +201,16 @@ def test_places_outlets_bodies_and_adjectives_are_not_people():
     found = people_in(
         "According to the French newspaper Le Monde, the summit at Lancaster House ended. Officials in Brussels "
         "describe it as part of an effort to unwind Putin-era energy dependence and the Nord Stream pipelines. "
-        "The National Security and Defense Council met in Kyiv. NATO leaders meeting in The Hague agreed.")
+        "The National Security and Defense Council met in Kyiv. NATO leaders meeting in The Hague agreed."
+    )
     assert found == {}
 
 
 def test_people_named_only_by_title_are_not_invented():
-    found = people_in("The Belgian prime minister insisted on guarantees. The summit was hosted by the Dutch King. "
-                      "The Ukrainian ombudsman said many would need treatment. A Kremlin aide led the delegation.")
+    found = people_in(
+        "The Belgian prime minister insisted on guarantees. The summit was hosted by the Dutch King. "
+        "The Ukrainian ombudsman said many would need treatment. A Kremlin aide led the delegation."
+    )
     assert found == {}
 
 
@@ -188,8 +220,10 @@ def test_a_lone_word_before_said_is_only_a_candidate():
 
 
 def test_capitals_of_a_title_case_headline_do_not_make_people():
-    mentions = extract_people("Zelensky Meets Trump At The White House Ahead Of Talks",
-                              "President Volodymyr Zelensky met US President Donald Trump on Friday.")
+    mentions = extract_people(
+        "Zelensky Meets Trump At The White House Ahead Of Talks",
+        "President Volodymyr Zelensky met US President Donald Trump on Friday.",
+    )
     assert {m.name for m in mentions} == {"Volodymyr Zelensky", "Donald Trump"}
     assert {m.surface for m in mentions} == {"Zelensky", "Trump", "Volodymyr Zelensky", "Donald Trump"}
 
@@ -197,16 +231,25 @@ def test_capitals_of_a_title_case_headline_do_not_make_people():
 # --- names in news the rules were not written for ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "name", "role"), [
-    ("Defender Hassan Abbas scored twice before the break.", "Hassan Abbas", "Defender"),
-    ("The Polish-born Pope John Paul visited the city on Sunday.", "John Paul", "Pope"),
-    ("Lieutenant-General Maurice Baril arrived in Kigali on Monday.", "Maurice Baril", "Lieutenant-General"),
-    ("New Zealand Prime Minister Jim Bolger said the vote would go ahead.", "Jim Bolger", "Prime Minister"),
-    ("Hong Kong Financial Secretary Donald Tsang said the budget was balanced.", "Donald Tsang",
-     "Financial Secretary"),
-    ("Federal Air Traffic Control Administration Director Branko Bilbija said the runway would reopen.",
-     "Branko Bilbija", "Control Administration Director"),
-])
+@pytest.mark.parametrize(
+    ("text", "name", "role"),
+    [
+        ("Defender Hassan Abbas scored twice before the break.", "Hassan Abbas", "Defender"),
+        ("The Polish-born Pope John Paul visited the city on Sunday.", "John Paul", "Pope"),
+        ("Lieutenant-General Maurice Baril arrived in Kigali on Monday.", "Maurice Baril", "Lieutenant-General"),
+        ("New Zealand Prime Minister Jim Bolger said the vote would go ahead.", "Jim Bolger", "Prime Minister"),
+        (
+            "Hong Kong Financial Secretary Donald Tsang said the budget was balanced.",
+            "Donald Tsang",
+            "Financial Secretary",
+        ),
+        (
+            "Federal Air Traffic Control Administration Director Branko Bilbija said the runway would reopen.",
+            "Branko Bilbija",
+            "Control Administration Director",
+        ),
+    ],
+)
 def test_a_capitalised_word_or_title_glued_before_a_name_is_not_part_of_it(text, name, role):
     (mention,) = extract_people("", text)
     assert (mention.name, mention.role) == (name, role)
@@ -214,32 +257,50 @@ def test_a_capitalised_word_or_title_glued_before_a_name_is_not_part_of_it(text,
 
 def test_a_name_keeps_its_particles_and_its_ordinal():
     assert names_in("Egyptian presidential adviser Osama el-Baz met the delegation in Cairo.") == [
-        ("Osama el-Baz", "Osama el-Baz")]
+        ("Osama el-Baz", "Osama el-Baz")
+    ]
     assert names_in("President Zine al-Abidine Ben Ali opened the session.") == [
-        ("Zine al-Abidine Ben Ali", "Zine al-Abidine Ben Ali")]
+        ("Zine al-Abidine Ben Ali", "Zine al-Abidine Ben Ali")
+    ]
     assert names_in("In 1536 King Henry VIII married Jane Seymour.") == [
-        ("Henry VIII", "Henry VIII"), ("Jane Seymour", "Jane Seymour")]
+        ("Henry VIII", "Henry VIII"),
+        ("Jane Seymour", "Jane Seymour"),
+    ]
 
 
 def test_unknown_given_names_count_with_a_role_a_verb_or_a_surname_ending():
     assert {n for n, _ in names_in("Prime Minister Kengo wa Dondo said the talks were over.")} == {"Kengo wa Dondo"}
     assert {n for n, _ in names_in("The regional police questioned Nurbika Mamatuyeva and Rajab Adinayev.")} == {
-        "Nurbika Mamatuyeva", "Rajab Adinayev"}
+        "Nurbika Mamatuyeva",
+        "Rajab Adinayev",
+    }
 
 
 def test_an_all_caps_headline_names_only_the_people_the_body_names():
-    mentions = extract_people("MINISTER MARIA KOWALSKA RESIGNS OVER BUDGET",
-                              "Finance Minister Maria Kowalska resigned on Monday. Kowalska said she had no regrets.")
+    mentions = extract_people(
+        "MINISTER MARIA KOWALSKA RESIGNS OVER BUDGET",
+        "Finance Minister Maria Kowalska resigned on Monday. Kowalska said she had no regrets.",
+    )
     assert {(m.name, m.surface) for m in mentions} == {
-        ("Maria Kowalska", "MARIA KOWALSKA"), ("Maria Kowalska", "Maria Kowalska"), ("Maria Kowalska", "Kowalska")}
+        ("Maria Kowalska", "MARIA KOWALSKA"),
+        ("Maria Kowalska", "Maria Kowalska"),
+        ("Maria Kowalska", "Kowalska"),
+    }
     assert next(m for m in mentions if m.surface == "MARIA KOWALSKA").role is None  # the body gives the role
-    assert extract_people("EUROPE MARKETS CLOSE HIGHER ON BANK GAINS",
-                          "European shares rose on Friday. Dealers said Bank shares led the gains.") == []
+    assert (
+        extract_people(
+            "EUROPE MARKETS CLOSE HIGHER ON BANK GAINS",
+            "European shares rose on Friday. Dealers said Bank shares led the gains.",
+        )
+        == []
+    )
 
 
 def test_a_name_alone_on_its_line_is_the_writer():
-    text = ("Tavita Lemalu\n\nAPIA 2024-03-01\n\nShares fell sharply on Friday as exporters sold.\n\n"
-            "Market Summary\n\n-- Sione Faleolo, Apia newsroom +685 1234")
+    text = (
+        "Tavita Lemalu\n\nAPIA 2024-03-01\n\nShares fell sharply on Friday as exporters sold.\n\n"
+        "Market Summary\n\n-- Sione Faleolo, Apia newsroom +685 1234"
+    )
     assert {n for n, _ in names_in(text, "Markets slide on rate fears")} == {"Tavita Lemalu", "Sione Faleolo"}
 
 
@@ -251,35 +312,45 @@ def test_a_place_is_a_surname_only_after_a_person_bearing_it():
     (jordan,) = extract_people("", "Jordan said it would reopen the border crossing on Monday.")
     assert jordan.weak  # only a person the store already knows
     assert names_in("The film was directed by Neil Jordan. Jordan said the story had stayed with him.") == [
-        ("Neil Jordan", "Neil Jordan"), ("Neil Jordan", "Jordan")]
+        ("Neil Jordan", "Neil Jordan"),
+        ("Neil Jordan", "Jordan"),
+    ]
     assert names_in("Trevor Holland was arrested in Amsterdam. Holland told police he had been on holiday.") == [
-        ("Trevor Holland", "Trevor Holland"), ("Trevor Holland", "Holland")]
+        ("Trevor Holland", "Trevor Holland"),
+        ("Trevor Holland", "Holland"),
+    ]
     assert names_in("In 14 years as Chicago's archbishop, he rarely spoke to the press.") == []
 
 
-@pytest.mark.parametrize("text", [
-    "Bayer Leverkusen beat Werder Bremen 2-1 on Saturday.",
-    "Salomon Brothers said the bond market was quiet.",
-    "Munich Re said profits rose in the first half.",
-    "Norwest Corp reported higher earnings. Norwest said it would buy back shares.",
-    "A broker at A.G. Edwards & Sons declined to comment.",
-    "Flights were diverted to Charles de Gaulle airport after the strike.",
-    "Zycie Warszawy daily said the bid was too low. Zycie Warszawy said its publisher would join.",
-    "The Chicago Tribune and the Hong Kong Standard ran the story.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bayer Leverkusen beat Werder Bremen 2-1 on Saturday.",
+        "Salomon Brothers said the bond market was quiet.",
+        "Munich Re said profits rose in the first half.",
+        "Norwest Corp reported higher earnings. Norwest said it would buy back shares.",
+        "A broker at A.G. Edwards & Sons declined to comment.",
+        "Flights were diverted to Charles de Gaulle airport after the strike.",
+        "Zycie Warszawy daily said the bid was too low. Zycie Warszawy said its publisher would join.",
+        "The Chicago Tribune and the Hong Kong Standard ran the story.",
+    ],
+)
 def test_companies_teams_outlets_and_places_are_not_people(text):
     assert names_in(text) == []
 
 
 def test_countries_and_their_peoples_are_not_people():
     assert names_in("Senegal's President Abdou Diouf said the election would be held in May.") == [
-        ("Abdou Diouf", "Abdou Diouf")]
+        ("Abdou Diouf", "Abdou Diouf")
+    ]
     assert names_in("Seven Iraqis were charged on Friday. Afrikaners marched in Pretoria.") == []
 
 
 def test_a_family_name_first_name_is_followed_by_the_family_name_alone():
     assert names_in("Police detained dissident Wang Donghai on Friday. Wang was released on Sunday.") == [
-        ("Wang Donghai", "Wang Donghai"), ("Wang Donghai", "Wang")]
+        ("Wang Donghai", "Wang Donghai"),
+        ("Wang Donghai", "Wang"),
+    ]
 
 
 # --- the people index -----------------------------------------------------------------------------------------
@@ -294,8 +365,9 @@ def db():
 
 def ingest(db, *texts: tuple[str, str], aliases=None) -> None:
     """Store articles the way ingest does (then enrich: stories and people), in the order given."""
-    drafts = [ArticleDraft(title=title, body=body, url=f"https://news.example/{abs(hash(body))}")
-              for title, body in texts]
+    drafts = [
+        ArticleDraft(title=title, body=body, url=f"https://news.example/{abs(hash(body))}") for title, body in texts
+    ]
     store_drafts(db, drafts, source_id=None, now="2025-12-01T00:00:00+00:00")
     enrich_pending(db, aliases=aliases)
 
@@ -309,10 +381,19 @@ def person_named(db, name: str, aliases=None) -> dict:
 
 
 def test_spellings_across_articles_are_one_person(db):
-    ingest(db, ("Truce", "Foreign Minister Andrii Sybiha said the proposal was on the table. President Volodymyr "
-                         "Zelenskiy agreed, and Turkish President Recep Tayyip Erdoğan offered to host talks."),
-           ("Talks", "Andrii Sybiga told reporters the talks would resume. Zelensky said he was ready to meet. "
-                     "Erdogan said Istanbul was ready."))
+    ingest(
+        db,
+        (
+            "Truce",
+            "Foreign Minister Andrii Sybiha said the proposal was on the table. President Volodymyr "
+            "Zelenskiy agreed, and Turkish President Recep Tayyip Erdoğan offered to host talks.",
+        ),
+        (
+            "Talks",
+            "Andrii Sybiga told reporters the talks would resume. Zelensky said he was ready to meet. "
+            "Erdogan said Istanbul was ready.",
+        ),
+    )
     sybiha = person_named(db, "Sybiha")
     assert {"Andrii Sybiha", "Andrii Sybiga"} <= {sybiha["name"], *sybiha["spellings"]}
     zelensky = person_named(db, "Zelensky")
@@ -332,8 +413,11 @@ def test_indexing_twice_changes_nothing_and_reindex_rebuilds_with_progress(db):
 
 
 def test_different_first_names_with_one_surname_stay_apart(db):
-    ingest(db, ("Trumps", "US President Donald Trump met his son Eric Trump, who said the talks went well."),
-           ("Tusk", "Polish Prime Minister Donald Tusk said Donald Trump was right."))
+    ingest(
+        db,
+        ("Trumps", "US President Donald Trump met his son Eric Trump, who said the talks went well."),
+        ("Tusk", "Polish Prime Minister Donald Tusk said Donald Trump was right."),
+    )
     names = {r[0] for r in db.execute("select name from people")}
     assert {"Donald Trump", "Eric Trump", "Donald Tusk"} <= names
     assert len(names) == 3
@@ -350,8 +434,11 @@ def test_a_surname_alone_joins_the_person_known_by_it_and_never_invents_one(db):
 def test_a_place_word_alone_is_kept_only_for_a_person_the_store_knows(db):
     ingest(db, ("Border", "Jordan said it would reopen the border crossing on Monday."))
     assert db.execute("select count(*) from people").fetchone()[0] == 0
-    ingest(db, ("Film", "The film was directed by Neil Jordan, who won the prize."),
-           ("Interview", "Jordan said the story had stayed with him for years."))
+    ingest(
+        db,
+        ("Film", "The film was directed by Neil Jordan, who won the prize."),
+        ("Interview", "Jordan said the story had stayed with him for years."),
+    )
     (jordan,) = people.find_people(db, "Jordan")
     assert (jordan.name, jordan.articles) == ("Neil Jordan", 2)
 
@@ -365,13 +452,22 @@ def test_a_person_known_by_surname_is_completed_when_the_full_name_arrives(db):
 
 
 def test_the_aliases_file_forces_and_forbids_merges(db, tmp_path):
-    ingest(db, ARTICLE, ("Advisers", "Diplomatic adviser Emmanuel Bonn arrived first."),
-           ("Bonne", "French President Emmanuel Macron and his adviser Emmanuel Bonne met Wolodymyr Selenskyj, "
-                     "president of Ukraine, and Volodymyr Zelenskyy."))
+    ingest(
+        db,
+        ARTICLE,
+        ("Advisers", "Diplomatic adviser Emmanuel Bonn arrived first."),
+        (
+            "Bonne",
+            "French President Emmanuel Macron and his adviser Emmanuel Bonne met Wolodymyr Selenskyj, "
+            "president of Ukraine, and Volodymyr Zelenskyy.",
+        ),
+    )
     assert people.find_people(db, "Emmanuel Bonn")[0].articles == 2
     aliases = tmp_path / "aliases.toml"
-    aliases.write_text('merge = [["Volodymyr Zelenskyy", "Wolodymyr Selenskyj"]]\n'
-                       'separate = [["Emmanuel Bonne", "Emmanuel Bonn"]]\n', encoding="utf-8")
+    aliases.write_text(
+        'merge = [["Volodymyr Zelenskyy", "Wolodymyr Selenskyj"]]\nseparate = [["Emmanuel Bonne", "Emmanuel Bonn"]]\n',
+        encoding="utf-8",
+    )
     in_force = AliasesFile(aliases).current()
     people.reindex_all(db, aliases=in_force)
     assert len(people.find_people(db, "Emmanuel Bonn", aliases=in_force)) == 1
@@ -399,10 +495,16 @@ def test_a_bad_aliases_file_fails_at_start_up_and_a_bad_edit_keeps_the_last_good
 
 
 def test_top_people_of_a_set_of_articles(db):
-    ingest(db, ("Summit", "US President Donald Trump met Russian President Vladimir Putin in Anchorage. Trump said "
-                          "the meeting was productive. Putin said Russia wanted peace. Trump added he would call "
-                          "Volodymyr Zelensky."),
-           ("Envoy", "Steve Witkoff met Vladimir Putin in Moscow. Trump said Witkoff had made progress."))
+    ingest(
+        db,
+        (
+            "Summit",
+            "US President Donald Trump met Russian President Vladimir Putin in Anchorage. Trump said "
+            "the meeting was productive. Putin said Russia wanted peace. Trump added he would call "
+            "Volodymyr Zelensky.",
+        ),
+        ("Envoy", "Steve Witkoff met Vladimir Putin in Moscow. Trump said Witkoff had made progress."),
+    )
     top = people.top_people(db, [1, 2], limit=2)
     assert [p["name"] for p in top] == ["Donald Trump", "Vladimir Putin"]
     assert top[0]["role"] == "President (United States)" and top[0]["mentions"] == 4
@@ -427,9 +529,12 @@ def test_the_evaluation_runs_on_a_labelled_corpus_and_on_conll_text(tmp_path, ca
     assert people_eval.main(["--corpus", str(CORPUS)]) == 0
     assert "RESULT person_precision=" in capsys.readouterr().out
     conll = tmp_path / "tiny.conll"
-    conll.write_text("-DOCSTART- -X- O O\n\nTalks X X O\nend X X O\n. X X O\n\n"
-                     "Foreign X X O\nMinister X X O\nAnna X X B-PER\nKowalska X X I-PER\nsaid X X O\n"
-                     "talks X X O\nwent X X O\nwell X X O\n. X X O\n\n", encoding="utf-8")
+    conll.write_text(
+        "-DOCSTART- -X- O O\n\nTalks X X O\nend X X O\n. X X O\n\n"
+        "Foreign X X O\nMinister X X O\nAnna X X B-PER\nKowalska X X I-PER\nsaid X X O\n"
+        "talks X X O\nwent X X O\nwell X X O\n. X X O\n\n",
+        encoding="utf-8",
+    )
     assert people_eval.main(["--conll", str(conll)]) == 0
     result = capsys.readouterr().out.splitlines()[-1]
     assert result.startswith("RESULT docs=1 ") and "strict_f1=1.000" in result

@@ -35,8 +35,12 @@ def test_an_item_naming_5000_people_is_indexed_quickly():
     text = listing(synthetic_names(5000))
     assert len(text) > MAX_TEXT_CHARS  # as the hostile feed item: about 150 KB
     db = open_database(":memory:")
-    store_drafts(db, [ArticleDraft(title="Talks", body=text, url="https://news.example/5000")], source_id=None,
-                 now="2025-12-01T00:00:00+00:00")
+    store_drafts(
+        db,
+        [ArticleDraft(title="Talks", body=text, url="https://news.example/5000")],
+        source_id=None,
+        now="2025-12-01T00:00:00+00:00",
+    )
     people.index_article_people(db, 1)
     stored = db.execute("select count(*) from people").fetchone()[0]
     db.close()

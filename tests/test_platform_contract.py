@@ -20,8 +20,7 @@ ROOT = Path(__file__).parent.parent
 def platforms() -> list[Platform]:
     return [
         TelegramPlatform(Config(telegram=TelegramConfig(token="42:CONTRACT-test")), dispatcher=None),  # type: ignore[arg-type]
-        SlackPlatform(Config(slack=SlackConfig(bot_token="xoxb-x", signing_secret="s", mode="http")),
-                      dispatcher=None),  # type: ignore[arg-type]
+        SlackPlatform(Config(slack=SlackConfig(bot_token="xoxb-x", signing_secret="s", mode="http")), dispatcher=None),  # type: ignore[arg-type]
         ConsolePlatform(None, stdin=io.StringIO(), stdout=io.StringIO()),  # type: ignore[arg-type]
     ]
 

@@ -7,8 +7,11 @@ from diplobot.pipeline import ingest_drafts
 
 
 def truce(n):
-    return ArticleDraft(title=f"Truce {n}", body=f"A ceasefire was agreed in round {n} of the talks.",
-                        url=f"https://news.example/truce-{n}")
+    return ArticleDraft(
+        title=f"Truce {n}",
+        body=f"A ceasefire was agreed in round {n} of the talks.",
+        url=f"https://news.example/truce-{n}",
+    )
 
 
 async def deliver(store, messenger, config, clock):
@@ -26,8 +29,7 @@ async def test_turning_quiet_hours_off_releases_held_alerts_at_once(chat, store,
     assert "Truce 1" in text and "Truce 2" in text
 
 
-async def test_quiet_hours_moved_past_now_release_and_moved_later_keep_holding(chat, store, messenger, config,
-                                                                               clock):
+async def test_quiet_hours_moved_past_now_release_and_moved_later_keep_holding(chat, store, messenger, config, clock):
     await chat("/subscribe ceasefire")
     await chat("/settings quiet 09:00-12:00")
     await ingest_drafts(store, [truce(1)], now=clock.now())

@@ -17,12 +17,18 @@ from diplobot.store import articles, sources
 
 CORPUS = Path(__file__).parent / "fixtures" / "realworld"
 INPUTS = CORPUS / "inputs"
-EXPECTED = {name: spec for name, spec in json.loads((CORPUS / "expected.json").read_text()).items()
-            if not name.startswith("_")}
+EXPECTED = {
+    name: spec for name, spec in json.loads((CORPUS / "expected.json").read_text()).items() if not name.startswith("_")
+}
 READABLE = {name: spec for name, spec in EXPECTED.items() if "error" not in spec}
 # What real servers send: feeds as text/html or text/plain, JSON Feed as application/json, no charset.
-SERVED_AS = {".xml": "text/xml", ".rdf": "application/rdf+xml", ".php": "text/html; charset=UTF-8",
-             ".json": "application/json", "": "text/plain"}
+SERVED_AS = {
+    ".xml": "text/xml",
+    ".rdf": "application/rdf+xml",
+    ".php": "text/html; charset=UTF-8",
+    ".json": "application/json",
+    "": "text/plain",
+}
 
 
 def test_the_corpus_and_its_expectations_match():
@@ -56,8 +62,9 @@ def test_each_input_gives_its_articles_with_titles_and_readable_text(name):
 
 def config_file(tmp_path: Path) -> Path:
     path = tmp_path / "diplobot.toml"
-    path.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ingest]\nallow_private_hosts = true\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'[store]\npath = "{tmp_path / "bot.db"}"\n[ingest]\nallow_private_hosts = true\n', encoding="utf-8"
+    )
     return path
 
 
@@ -80,18 +87,28 @@ def test_the_whole_corpus_through_diplobot_ingest(tmp_path):
 
 
 async def test_the_corpus_through_polling_decides_by_content(httpserver, store, fetcher, clock):
-    feeds = [name for name, spec in READABLE.items() if not name.endswith((".html", ".shtml", ".txt"))
-             and name != "story"]
+    feeds = [
+        name for name, spec in READABLE.items() if not name.endswith((".html", ".shtml", ".txt")) and name != "story"
+    ]
     for name in feeds:
         httpserver.expect_request(f"/{name}").respond_with_data(
-            (INPUTS / name).read_bytes(), content_type=SERVED_AS[Path(name).suffix])
-        await store.run(sources.upsert_source, httpserver.url_for(f"/{name}"), kind="feed", every_s=600,
-                        full_text=False, title=None, now=clock.now().isoformat())
+            (INPUTS / name).read_bytes(), content_type=SERVED_AS[Path(name).suffix]
+        )
+        await store.run(
+            sources.upsert_source,
+            httpserver.url_for(f"/{name}"),
+            kind="feed",
+            every_s=600,
+            full_text=False,
+            title=None,
+            now=clock.now().isoformat(),
+        )
 
     results = {r.url.rsplit("/", 1)[1]: r for r in await poll_due(store, fetcher, IngestConfig(), clock.now())}
 
     assert {name: (r.error, r.counts.new) for name, r in results.items()} == {
-        name: (None, len(READABLE[name]["titles"])) for name in feeds}
+        name: (None, len(READABLE[name]["titles"])) for name in feeds
+    }
     rows = {row["url"].rsplit("/", 1)[1]: row for row in await store.run(sources.list_sources)}
     for name in feeds:  # a guessed encoding is the source's warning, naming what was detected
         assert (READABLE[name].get("warning") or "") in (rows[name]["last_error"] or ""), name
@@ -101,8 +118,15 @@ async def test_the_corpus_through_polling_decides_by_content(httpserver, store, 
 
 async def test_a_polled_page_is_not_a_feed_and_says_so(httpserver, store, fetcher, clock):
     httpserver.expect_request("/story").respond_with_data((INPUTS / "story").read_bytes(), content_type="text/html")
-    await store.run(sources.upsert_source, httpserver.url_for("/story"), kind="feed", every_s=600,
-                    full_text=False, title=None, now=clock.now().isoformat())
+    await store.run(
+        sources.upsert_source,
+        httpserver.url_for("/story"),
+        kind="feed",
+        every_s=600,
+        full_text=False,
+        title=None,
+        now=clock.now().isoformat(),
+    )
 
     (result,) = await poll_due(store, fetcher, IngestConfig(), clock.now())
 
@@ -110,9 +134,13 @@ async def test_a_polled_page_is_not_a_feed_and_says_so(httpserver, store, fetche
 
 
 def test_urls_given_to_diplobot_ingest_are_read_as_what_they_are(tmp_path, httpserver):
-    served = {"/feed.php": ("feed.php", "text/html"), "/news": ("npr.json", "application/json"),
-              "/wire": ("wire", "text/plain"), "/story": ("story", "text/html; charset=utf-8"),
-              "/koi8": ("koi8r.xml", "application/rss+xml")}
+    served = {
+        "/feed.php": ("feed.php", "text/html"),
+        "/news": ("npr.json", "application/json"),
+        "/wire": ("wire", "text/plain"),
+        "/story": ("story", "text/html; charset=utf-8"),
+        "/koi8": ("koi8r.xml", "application/rss+xml"),
+    }
     for path, (name, content_type) in served.items():
         httpserver.expect_request(path).respond_with_data((INPUTS / name).read_bytes(), content_type=content_type)
     config = config_file(tmp_path)

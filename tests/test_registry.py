@@ -14,8 +14,21 @@ from diplobot.sandbox import Sandbox
 
 
 def test_the_default_commands_in_help_order():
-    assert list(default_commands()) == ["digest", "start", "help", "search", "who", "settings", "subscribe",
-                                        "unsubscribe", "topics", "latest", "mute", "unmute", "trend"]
+    assert list(default_commands()) == [
+        "digest",
+        "start",
+        "help",
+        "search",
+        "who",
+        "settings",
+        "subscribe",
+        "unsubscribe",
+        "topics",
+        "latest",
+        "mute",
+        "unmute",
+        "trend",
+    ]
 
 
 def test_describing_a_command_registers_it_nowhere():
@@ -60,8 +73,15 @@ async def test_two_dispatchers_with_different_aliases_answer_who_each_by_their_o
     path = tmp_path / "aliases.toml"
     path.write_text('merge = [["Volodymyr Zelenskyy", "Vasyl Holoborodko"]]\n', encoding="utf-8")
     aliases = AliasesFile(path)
-    await Pipeline(store, aliases=aliases, clock=clock).ingest([ArticleDraft(
-        title="Talks", body="President Volodymyr Zelenskyy met the partners in Kyiv.", url="https://news.example/1")])
+    await Pipeline(store, aliases=aliases, clock=clock).ingest(
+        [
+            ArticleDraft(
+                title="Talks",
+                body="President Volodymyr Zelenskyy met the partners in Kyiv.",
+                url="https://news.example/1",
+            )
+        ]
+    )
     merged = Dispatcher(store, config, clock, aliases=aliases)
     plain = Dispatcher(store, config, clock)
 
@@ -78,9 +98,16 @@ async def test_a_sandbox_worker_reads_the_aliases_file_it_is_named(store, config
     path.write_text('merge = [["Volodymyr Zelenskyy", "Vasyl Holoborodko"]]\n', encoding="utf-8")
     aliases = AliasesFile(path)
     with Sandbox(processes=1) as box:
-        await Pipeline(store, box, aliases=aliases, clock=clock).ingest([ArticleDraft(
-            title="Talks", body="President Volodymyr Zelenskyy met the partners in Kyiv.",
-            url="https://news.example/1")])
+        await Pipeline(store, box, aliases=aliases, clock=clock).ingest(
+            [
+                ArticleDraft(
+                    title="Talks",
+                    body="President Volodymyr Zelenskyy met the partners in Kyiv.",
+                    url="https://news.example/1",
+                )
+            ]
+        )
     reply = await Dispatcher(store, config, clock, aliases=aliases).handle(
-        Incoming(chat_id="test:1", user_id="test:u", text="/who Vasyl Holoborodko"))
+        Incoming(chat_id="test:1", user_id="test:u", text="/who Vasyl Holoborodko")
+    )
     assert reply.plain().startswith("Volodymyr Zelenskyy")  # indexed in the worker under the merge group

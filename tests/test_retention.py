@@ -27,9 +27,11 @@ from diplobot.store.retention import (
 )
 
 OLD_DAYS = 500
-YERMAK = ("Yermak meets Sautter in Berlin",
-          "Head of the presidential Office Andriy Yermak met his German counterpart Gunther Sautter on Monday. "
-          "They discussed zeppelinfield logistics.")
+YERMAK = (
+    "Yermak meets Sautter in Berlin",
+    "Head of the presidential Office Andriy Yermak met his German counterpart Gunther Sautter on Monday. "
+    "They discussed zeppelinfield logistics.",
+)
 
 
 @pytest.fixture
@@ -43,17 +45,25 @@ def add(db, clock, days_ago: int, texts, *, published_days_ago: int | None = Non
     """Store articles as if fetched `days_ago` (published then too unless told), enriched and matched."""
     now = clock.now()
     published = now - timedelta(days=days_ago if published_days_ago is None else published_days_ago)
-    drafts = [ArticleDraft(title=title, body=body, summary=f"summary of {title}", published_at=published,
-                           url=f"https://news.example/{days_ago}/{n}-{abs(hash(title))}")
-              for n, (title, body) in enumerate(texts)]
+    drafts = [
+        ArticleDraft(
+            title=title,
+            body=body,
+            summary=f"summary of {title}",
+            published_at=published,
+            url=f"https://news.example/{days_ago}/{n}-{abs(hash(title))}",
+        )
+        for n, (title, body) in enumerate(texts)
+    ]
     store_drafts(db, drafts, source_id=None, now=iso(now - timedelta(days=days_ago)))
     if enrich:
         match_pending(db, MatchState(), now)
 
 
 def row(db, title):
-    return db.execute("select summary, body, pruned_at, url, published_at, story_id from articles where title = ?",
-                      [title]).fetchone()
+    return db.execute(
+        "select summary, body, pruned_at, url, published_at, story_id from articles where title = ?", [title]
+    ).fetchone()
 
 
 async def test_old_text_goes_while_titles_links_dates_stories_and_people_stay(db, store, clock):
@@ -68,11 +78,19 @@ async def test_old_text_goes_while_titles_links_dates_stories_and_people_stay(db
     summary, body, pruned_at, *kept = row(db, YERMAK[0])
     assert (summary, body, pruned_at) == ("", "", iso(clock.now()))
     assert kept == list(before[3:])
-    assert row(db, "Fresh talks in Geneva")[:3] == ("summary of Fresh talks in Geneva",
-                                                     "Delegations met about quokkaharbour shipping.", None)
+    assert row(db, "Fresh talks in Geneva")[:3] == (
+        "summary of Fresh talks in Geneva",
+        "Delegations met about quokkaharbour shipping.",
+        None,
+    )
     assert db.execute("select count(*) from person_mentions").fetchone()[0] == mentions > 0
-    assert db.execute("select count(*) from story_vectors where article_id = (select id from articles "
-                      "where title = ?)", [YERMAK[0]]).fetchone()[0] == 0
+    assert (
+        db.execute(
+            "select count(*) from story_vectors where article_id = (select id from articles where title = ?)",
+            [YERMAK[0]],
+        ).fetchone()[0]
+        == 0
+    )
 
 
 async def test_search_keeps_old_titles_and_forgets_old_text(db, store, clock):

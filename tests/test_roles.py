@@ -8,21 +8,41 @@ from diplobot.pipeline import ingest_drafts
 
 
 def article(day, title, body):
-    return ArticleDraft(title=title, body=body, url=f"https://news.example/{day}/{abs(hash(title))}",
-                        published_at=datetime(2025, 9, day, 9, 0, tzinfo=UTC))
+    return ArticleDraft(
+        title=title,
+        body=body,
+        url=f"https://news.example/{day}/{abs(hash(title))}",
+        published_at=datetime(2025, 9, day, 9, 0, tzinfo=UTC),
+    )
 
 
 PUTIN = [
-    article(1, "Summit planned", "Russian President Vladimir Putin said on Monday that a summit could be held. "
-               "Putin spoke to reporters in Moscow about the ceasefire."),
-    article(3, "Sanctions debate", "Russian dictator Vladimir Putin rejected the ceasefire offer on Wednesday. "
-               "Officials in Kyiv said Putin was stalling."),
+    article(
+        1,
+        "Summit planned",
+        "Russian President Vladimir Putin said on Monday that a summit could be held. "
+        "Putin spoke to reporters in Moscow about the ceasefire.",
+    ),
+    article(
+        3,
+        "Sanctions debate",
+        "Russian dictator Vladimir Putin rejected the ceasefire offer on Wednesday. "
+        "Officials in Kyiv said Putin was stalling.",
+    ),
 ]
 YERMAK = [
-    article(1, "Talks in Riyadh", "The head of the Presidential Office Andriy Yermak led the Ukrainian delegation "
-               "in Riyadh. Yermak said the talks were constructive."),
-    article(2, "Talks in Paris", "Zelensky's chief of staff Andriy Yermak met European advisers in Paris on "
-               "Tuesday. Yermak said the work would continue."),
+    article(
+        1,
+        "Talks in Riyadh",
+        "The head of the Presidential Office Andriy Yermak led the Ukrainian delegation "
+        "in Riyadh. Yermak said the talks were constructive.",
+    ),
+    article(
+        2,
+        "Talks in Paris",
+        "Zelensky's chief of staff Andriy Yermak met European advisers in Paris on "
+        "Tuesday. Yermak said the work would continue.",
+    ),
 ]
 
 
@@ -49,16 +69,21 @@ async def test_who_shows_one_office_described_two_ways_as_one_role(chat, store, 
 
 
 async def test_an_earlier_office_is_before_and_one_held_meanwhile_is_also(chat, store, clock):
-    await ingest_drafts(store, [
-        article(1, "Cabinet", "Defence Minister Rustem Umerov visited the front. Umerov said supplies arrived."),
-        article(2, "Council", "NSDC Secretary Rustem Umerov chaired the meeting. Umerov said the plan was agreed."),
-        article(4, "Talks", "Chief negotiator Rustem Umerov arrived in Geneva. Umerov said talks would last days."),
-        article(5, "Talks", "NSDC Secretary Rustem Umerov said in Geneva the talks went well. Umerov left."),
-    ], now=clock.now())
+    await ingest_drafts(
+        store,
+        [
+            article(1, "Cabinet", "Defence Minister Rustem Umerov visited the front. Umerov said supplies arrived."),
+            article(2, "Council", "NSDC Secretary Rustem Umerov chaired the meeting. Umerov said the plan was agreed."),
+            article(4, "Talks", "Chief negotiator Rustem Umerov arrived in Geneva. Umerov said talks would last days."),
+            article(5, "Talks", "NSDC Secretary Rustem Umerov said in Geneva the talks went well. Umerov left."),
+        ],
+        now=clock.now(),
+    )
     text = await chat("/who Umerov")
     lines = [line for line in text.splitlines() if line.startswith(("Now:", "Also:", "Before:"))]
-    assert lines[0].startswith("Now: Secretary of the National Security and Defense Council") \
-        or lines[0].startswith("Now: NSDC Secretary"), lines
+    assert lines[0].startswith("Now: Secretary of the National Security and Defense Council") or lines[0].startswith(
+        "Now: NSDC Secretary"
+    ), lines
     assert any(line.startswith("Also: chief negotiator") for line in lines), lines  # 4 Sep, within 2-5 Sep
     assert any(line.startswith("Before: Defence Minister") for line in lines), lines  # 1 Sep, before 2 Sep
 

@@ -23,8 +23,12 @@ from diplobot.store import sources
 def test_sigterm_stops_the_bot_cleanly_within_ten_seconds(tmp_path):
     config = tmp_path / "diplobot.toml"
     config.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ops]\nlog_format = "json"\n', encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "diplobot.bot", "--config", str(config), "run", "--no-console"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "diplobot.bot", "--config", str(config), "run", "--no-console"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines = []
     while not any('"running with' in line for line in lines):  # start-up done: signal handlers are in place
         lines.append(proc.stderr.readline())
@@ -39,8 +43,11 @@ def test_sigterm_stops_the_bot_cleanly_within_ten_seconds(tmp_path):
 
 async def test_healthz_and_metrics_report_store_and_scheduler(tmp_path):
     port = free_port()
-    config = Config(store=StoreConfig(path=str(tmp_path / "t.db")), ops=OpsConfig(listen=f"127.0.0.1:{port}"),
-                    console=ConsoleConfig(enabled=False))
+    config = Config(
+        store=StoreConfig(path=str(tmp_path / "t.db")),
+        ops=OpsConfig(listen=f"127.0.0.1:{port}"),
+        console=ConsoleConfig(enabled=False),
+    )
     runtime = Runtime(config, console=True, stdin=StringIO(""), stdout=StringIO())
     await runtime.start()
     try:

@@ -33,6 +33,7 @@ async def _poll_for(jobs, clock, minutes):
     for _ in range(minutes * 2):
         clock.advance(seconds=32)  # each sample source is due again every ~30 s
         await jobs.poll()
+        await jobs.match()
 
 
 async def _alerts_for(store, chat_id):

@@ -11,12 +11,15 @@ def utc(*args):
     return datetime(*args, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("tz", "now", "expected"), [
-    ("Europe/Kyiv", utc(2025, 9, 4, 6, 30), utc(2025, 9, 4, 5, 0)),       # 08:00 EEST = 05:00 UTC
-    ("Europe/Kyiv", utc(2025, 9, 4, 4, 59), utc(2025, 9, 3, 5, 0)),       # not yet today
-    ("America/New_York", utc(2025, 9, 4, 13, 0), utc(2025, 9, 4, 12, 0)),  # 08:00 EDT
-    ("Asia/Tokyo", utc(2025, 9, 4, 0, 0), utc(2025, 9, 3, 23, 0)),         # 08:00 JST next local day
-])
+@pytest.mark.parametrize(
+    ("tz", "now", "expected"),
+    [
+        ("Europe/Kyiv", utc(2025, 9, 4, 6, 30), utc(2025, 9, 4, 5, 0)),  # 08:00 EEST = 05:00 UTC
+        ("Europe/Kyiv", utc(2025, 9, 4, 4, 59), utc(2025, 9, 3, 5, 0)),  # not yet today
+        ("America/New_York", utc(2025, 9, 4, 13, 0), utc(2025, 9, 4, 12, 0)),  # 08:00 EDT
+        ("Asia/Tokyo", utc(2025, 9, 4, 0, 0), utc(2025, 9, 3, 23, 0)),  # 08:00 JST next local day
+    ],
+)
 def test_daily_digest_time_in_several_zones(tz, now, expected):
     assert last_scheduled(now, tz, "08:00") == expected
 

@@ -20,9 +20,10 @@ ALICE = 5001
 
 def full_config(tmp_path, tg, slack, slack_port) -> str:
     path = tmp_path / "diplobot.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [store]
-path = "{tmp_path / 'bot.db'}"
+path = "{tmp_path / "bot.db"}"
 [ingest]
 allow_private_hosts = true
 timeout = 1.0
@@ -40,7 +41,9 @@ api_url = "{slack.api_url}"
 [[sources]]
 url = "http://127.0.0.1:9/unreachable.xml?token={tg.token}"
 every = "1s"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -62,8 +65,15 @@ async def test_a_full_run_at_debug_level_logs_no_token_or_secret(tmp_path):
     async with ft.FakeTelegram() as tg, fs.FakeSlack() as slack:
         config = full_config(tmp_path, tg, slack, slack_port)
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "diplobot.bot", "--config", config, "run",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-m",
+            "diplobot.bot",
+            "--config",
+            config,
+            "run",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             tg.push(ft.message_update("/subscribe ceasefire", chat_id=ALICE, user_id=ALICE, kind="private"))
             await wait_until(lambda: tg.sent(ALICE))
@@ -71,10 +81,16 @@ async def test_a_full_run_at_debug_level_logs_no_token_or_secret(tmp_path):
             body = fs.slash_command("/diplo", "topics", channel="C1", user="U1", response_url=response_url)
             await wait_until(lambda: port_open(slack_port))
             async with httpx.AsyncClient() as client:
-                ok = await client.post(f"http://127.0.0.1:{slack_port}/slack/events", content=body,
-                                       headers=fs.signed_headers(SIGNING_SECRET, body))
-                forged = await client.post(f"http://127.0.0.1:{slack_port}/slack/events", content=body,
-                                           headers=fs.signed_headers("wrong-secret", body))
+                ok = await client.post(
+                    f"http://127.0.0.1:{slack_port}/slack/events",
+                    content=body,
+                    headers=fs.signed_headers(SIGNING_SECRET, body),
+                )
+                forged = await client.post(
+                    f"http://127.0.0.1:{slack_port}/slack/events",
+                    content=body,
+                    headers=fs.signed_headers("wrong-secret", body),
+                )
             assert ok.status_code == 200 and forged.status_code == 401
             await asyncio.sleep(2.5)  # let the failing source be polled and logged
         finally:
@@ -104,8 +120,11 @@ def test_a_config_error_about_a_token_does_not_echo_it(tmp_path):
 
 def test_ingesting_a_loopback_url_is_refused_unless_the_config_allows_it(tmp_path, httpserver):
     httpserver.expect_request("/page.html").respond_with_data(
-        "<html><head><title>Talks</title></head><body><article><p>" + "Envoys met in Geneva. " * 30
-        + "</p></article></body></html>", content_type="text/html")
+        "<html><head><title>Talks</title></head><body><article><p>"
+        + "Envoys met in Geneva. " * 30
+        + "</p></article></body></html>",
+        content_type="text/html",
+    )
     url = httpserver.url_for("/page.html")
     strict = tmp_path / "strict.toml"
     strict.write_text(f'[store]\npath = "{tmp_path / "a.db"}"\n', encoding="utf-8")
@@ -114,8 +133,9 @@ def test_ingesting_a_loopback_url_is_refused_unless_the_config_allows_it(tmp_pat
     assert "refusing to fetch localhost: it resolves to the non-public address 127.0.0.1" in result.output
 
     lenient = tmp_path / "lenient.toml"
-    lenient.write_text(f'[store]\npath = "{tmp_path / "b.db"}"\n[ingest]\nallow_private_hosts = true\n',
-                       encoding="utf-8")
+    lenient.write_text(
+        f'[store]\npath = "{tmp_path / "b.db"}"\n[ingest]\nallow_private_hosts = true\n', encoding="utf-8"
+    )
     result = CliRunner().invoke(app, ["--config", str(lenient), "ingest", url])
     assert result.exit_code == 0 and "1 new" in result.output
 
@@ -130,5 +150,3 @@ def test_adding_a_metadata_or_non_http_source_is_refused_at_once(tmp_path):
     assert ftp.exit_code == 2 and "only http:// and https:// URLs" in ftp.output
     listed = runner.invoke(app, ["--config", str(config), "sources", "list"]).output
     assert "169.254" not in listed and "ftp:" not in listed
-
-

@@ -35,6 +35,7 @@ def shown(message: SlackMessage | dict) -> str:
 
 # ---- rendering ----------------------------------------------------------------------------------
 
+
 def test_a_hostile_title_renders_as_text_and_pings_nobody():
     reply = ReplyBuilder().heading(HOSTILE).para("<!here> & <#C1>").build()
     message = render(reply)
@@ -45,12 +46,20 @@ def test_a_hostile_title_renders_as_text_and_pings_nobody():
 
 
 def test_headings_are_bold_marks_bold_and_only_web_links_are_linked():
-    reply = Reply(blocks=(
-        Paragraph((Text("Talks resume "),), kind="heading"),
-        Paragraph((Text("the "), Text("coalition", "mark"), Link("a <b> & c", "https://e.org/?a=1&b=|2"),
-                   Link("evil", "javascript:alert(1)"))),
-        Paragraph((Text("Example Wire · 4 Sep"),), kind="context"),
-    ))
+    reply = Reply(
+        blocks=(
+            Paragraph((Text("Talks resume "),), kind="heading"),
+            Paragraph(
+                (
+                    Text("the "),
+                    Text("coalition", "mark"),
+                    Link("a <b> & c", "https://e.org/?a=1&b=|2"),
+                    Link("evil", "javascript:alert(1)"),
+                )
+            ),
+            Paragraph((Text("Example Wire · 4 Sep"),), kind="context"),
+        )
+    )
     heading, body, context = render(reply).blocks
     assert heading["text"]["text"] == "*Talks resume* "  # Slack ignores `*text *`
     assert body["text"]["text"] == "the *coalition*<https://e.org/?a=1&amp;b=%7C2|a &lt;b&gt; &amp; c>evil"
@@ -77,10 +86,18 @@ def test_a_huge_title_renders_fast_into_one_valid_message(size):
     from diplobot.handlers.alerts import alert_reply
 
     title = ("<ceasefire> & " * (size // 14 + 1))[:size]
-    reply = alert_reply({"title": title, "url": "https://wire.example/x", "source": "Wire", "summary": "",
-                         "body": "", "published_at": None},
-                        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title",
-                          "start": 1, "end": 10}], "UTC")
+    reply = alert_reply(
+        {
+            "title": title,
+            "url": "https://wire.example/x",
+            "source": "Wire",
+            "summary": "",
+            "body": "",
+            "published_at": None,
+        },
+        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title", "start": 1, "end": 10}],
+        "UTC",
+    )
     message = render(reply)  # cut before any other work: a hang here is caught by the test's timeout
     assert fs.block_errors(message.blocks) == [] and len(message.text) <= 15000
     assert shown(message).startswith("<ceasefire> & <ceasefire>") and "Matched:" in shown(message)
@@ -107,8 +124,11 @@ def test_context_paragraphs_share_blocks_of_at_most_ten_elements():
 
 
 def test_a_pressed_message_keeps_its_content_loses_the_button_and_shows_the_result():
-    alert = render(Reply.text("Leaders meet").with_buttons((Button("Mute", "/mute 24h #1"),
-                                                            Button("Unsubscribe", "/unsubscribe #1"))))
+    alert = render(
+        Reply.text("Leaders meet").with_buttons(
+            (Button("Mute", "/mute 24h #1"), Button("Unsubscribe", "/unsubscribe #1"))
+        )
+    )
     result = render(Reply.text("Unsubscribed from coalition.").public())
     updated = updated_message(alert.blocks, "cmd:1", result)
     assert shown(updated) == "Leaders meet\n\nUnsubscribed from coalition."
@@ -140,14 +160,16 @@ def test_seen_event_ids_expire_and_stay_bounded():
 
 
 def test_pace_is_one_message_per_second_per_channel_and_300_a_minute_in_total():
-    platform = SlackPlatform(Config(slack=SlackConfig(bot_token="xoxb-x", signing_secret="s", mode="http")),
-                             dispatcher=None)
+    platform = SlackPlatform(
+        Config(slack=SlackConfig(bot_token="xoxb-x", signing_secret="s", mode="http")), dispatcher=None
+    )
     pace, total = platform.pace("group"), platform.total_pace()
     assert pace.per_s / pace.count == pytest.approx(1.0)
     assert total.per_s / total.count == pytest.approx(0.2)
 
 
 # ---- the running app against the fake -----------------------------------------------------------
+
 
 @pytest.fixture
 async def slack():
@@ -158,10 +180,17 @@ async def slack():
 @pytest.fixture
 def config(tmp_path, slack):
     """Overrides conftest's config, so conftest's store and dispatcher use this one."""
-    settings = SlackConfig(bot_token=slack.token, signing_secret=SECRET, mode="http", listen="127.0.0.1:0",
-                           api_url=slack.api_url, per_channel_per_s=100.0)
-    return Config(slack=settings, store=StoreConfig(path=str(tmp_path / "t.db")),
-                  delivery=DeliveryConfig(max_attempts=3))
+    settings = SlackConfig(
+        bot_token=slack.token,
+        signing_secret=SECRET,
+        mode="http",
+        listen="127.0.0.1:0",
+        api_url=slack.api_url,
+        per_channel_per_s=100.0,
+    )
+    return Config(
+        slack=settings, store=StoreConfig(path=str(tmp_path / "t.db")), delivery=DeliveryConfig(max_attempts=3)
+    )
 
 
 async def running(config, dispatcher, **changes):
@@ -177,11 +206,16 @@ async def bot(config, dispatcher):
     await platform.stop()
 
 
-async def post(bot, body, *, secret=SECRET, timestamp=None, content_type="application/x-www-form-urlencoded",
-               **headers):
+async def post(
+    bot, body, *, secret=SECRET, timestamp=None, content_type="application/x-www-form-urlencoded", **headers
+):
     signed = fs.signed_headers(secret, body, timestamp=timestamp, content_type=content_type)
-    async with aiohttp.ClientSession() as http, http.post(
-            f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(), headers={**signed, **headers}) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(), headers={**signed, **headers}
+        ) as resp,
+    ):
         return resp.status, await resp.text()
 
 
@@ -206,8 +240,15 @@ async def ingest(store, clock, *drafts):
     from diplobot.pipeline import ingest_drafts
     from diplobot.store.sources import upsert_source
 
-    source_id = await store.run(upsert_source, "https://wire.example/feed", kind="feed", every_s=600,
-                                full_text=False, title="Example Wire", now=clock.now().isoformat())
+    source_id = await store.run(
+        upsert_source,
+        "https://wire.example/feed",
+        kind="feed",
+        every_s=600,
+        full_text=False,
+        title="Example Wire",
+        now=clock.now().isoformat(),
+    )
     return await ingest_drafts(store, list(drafts), source_id=source_id, now=clock.now())
 
 
@@ -222,7 +263,8 @@ def paris_article(title="Leaders meet in Paris on guarantees", url="https://wire
 
 
 async def test_subscribe_is_announced_in_the_channel_then_one_alert_arrives_with_blocks(
-        slack, bot, store, config, clock):
+    slack, bot, store, config, clock
+):
     n, url = slack.new_response_url()
     await post(bot, fs.slash_command("/diplo", f"subscribe {WILLING}", channel=CHANNEL, user=ALICE, response_url=url))
     answer, announced = await slack.wait_for(lambda: slack.responses[n][1:] and slack.responses[n])
@@ -399,20 +441,24 @@ async def test_socket_mode_connects_in_our_loop_acks_a_command_and_closes(slack,
 
 
 async def test_a_rejected_app_token_stops_socket_mode_start_up(slack, config, dispatcher):
-    platform = SlackPlatform(replace(config, slack=replace(config.slack, mode="socket", app_token="xapp-bad-SECRET")),
-                             dispatcher)
+    platform = SlackPlatform(
+        replace(config, slack=replace(config.slack, mode="socket", app_token="xapp-bad-SECRET")), dispatcher
+    )
     with pytest.raises(RuntimeError) as rejected:
         await platform.start()
     assert "app-level token" in str(rejected.value) and "SECRET" not in str(rejected.value)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("subscribe " + "x" * 10_000, "the limit is 1,000"),
-    ("search \"unbalanced AND (NOT* ; drop table articles; --", "a quote is not closed"),
-    ("subscribe <!channel> <@U123> & <!here>", "Subscribed"),
-    ("who 🇺🇦🕊️", "nobody"),
-    ("frobnicate", "I don't know /frobnicate"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("subscribe " + "x" * 10_000, "the limit is 1,000"),
+        ('search "unbalanced AND (NOT* ; drop table articles; --', "a quote is not closed"),
+        ("subscribe <!channel> <@U123> & <!here>", "Subscribed"),
+        ("who 🇺🇦🕊️", "nobody"),
+        ("frobnicate", "I don't know /frobnicate"),
+    ],
+)
 async def test_hostile_or_malformed_commands_get_a_clear_answer_that_pings_nobody(slack, bot, store, text, expected):
     answer = await diplo(slack, bot, text)
     assert expected.lower() in shown(answer).lower()
@@ -427,10 +473,20 @@ async def test_latest_20_is_one_message_through_the_response_url_used_once(slack
     def store_long_titles(db):  # stored before titles were clipped at ingest
         now = clock.now().isoformat()
         for i in range(20):
-            articles.insert_article(db, articles.NewArticle(
-                title=f"Story {i:02d} " + "long headline words " * 250, summary="", body="text",
-                url=f"https://wire.example/{i}", canonical_url=f"https://wire.example/{i}", guid=None,
-                published_at=now, fetched_at=now, content_hash=f"h{i}"))
+            articles.insert_article(
+                db,
+                articles.NewArticle(
+                    title=f"Story {i:02d} " + "long headline words " * 250,
+                    summary="",
+                    body="text",
+                    url=f"https://wire.example/{i}",
+                    canonical_url=f"https://wire.example/{i}",
+                    guid=None,
+                    published_at=now,
+                    fetched_at=now,
+                    content_hash=f"h{i}",
+                ),
+            )
 
     await store.run(store_long_titles)
     n, url = slack.new_response_url()
@@ -448,8 +504,7 @@ async def test_a_change_by_any_member_is_announced_in_the_channel_and_answered_t
     answer, announced = await slack.wait_for(lambda: slack.responses[n][1:] and slack.responses[n])
     assert answer["response_type"] == "ephemeral" and "held until" in shown(answer)
     assert announced["response_type"] == "in_channel" and announced["replace_original"] is False
-    assert "held until" in shown(announced) and fs.pings(announced["blocks"][-1]["elements"][0]["text"]) == [
-        f"@{BOB}"]
+    assert "held until" in shown(announced) and fs.pings(announced["blocks"][-1]["elements"][0]["text"]) == [f"@{BOB}"]
     settings = await diplo(slack, bot, "settings", user=BOB)  # only showing settings changes nothing
     assert settings["response_type"] == "ephemeral"
     event = fs.app_mention("settings alerts digest", channel=CHANNEL, user=BOB, event_id="EvSet")
@@ -483,12 +538,18 @@ async def test_big_or_unsigned_requests_are_refused_unread_and_logged_once(slack
     forged = "command=/diplo&text=help\n2031-01-01 CRITICAL forged line"  # a raw newline in a field
     async with aiohttp.ClientSession() as http:
         for _ in range(20):
-            async with http.post(f"http://127.0.0.1:{bot.port}/slack/events", data=big.encode(),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+            async with http.post(
+                f"http://127.0.0.1:{bot.port}/slack/events",
+                data=big.encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ) as resp:
                 assert resp.status == 413
         for _ in range(5):
-            async with http.post(f"http://127.0.0.1:{bot.port}/slack/events", data=forged.encode(),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"}) as resp:
+            async with http.post(
+                f"http://127.0.0.1:{bot.port}/slack/events",
+                data=forged.encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ) as resp:
                 assert resp.status == 401
     refusals = [r for r in caplog.records if "refused Slack HTTP requests" in r.getMessage()]
     assert len(refusals) == 1 and "too large" in refusals[0].getMessage()
@@ -502,8 +563,9 @@ async def test_a_replayed_signed_request_runs_once(slack, bot):
     headers = fs.signed_headers(SECRET, body)
     async with aiohttp.ClientSession() as http:
         for _ in range(3):
-            async with http.post(f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(),
-                                 headers=headers) as resp:
+            async with http.post(
+                f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(), headers=headers
+            ) as resp:
                 assert resp.status == 200
     await slack.wait_for(lambda: slack.responses[n])
     await asyncio.sleep(0.2)

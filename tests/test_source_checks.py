@@ -12,13 +12,17 @@ from diplobot.ingest.discover import feed_links
 from diplobot.ingest.files import read_input, read_source
 from diplobot.ingest.models import IngestError
 
-FEED = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><item><title>Truce talks</title>'
-        '<link>https://news.example/truce</link><description>A ceasefire was discussed.</description>'
-        '</item></channel></rss>')
-PAGE = ('<!DOCTYPE html><html><head><title>Wire</title>'
-        '<link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/1">'
-        '<link rel="alternate" type="application/rss+xml" title="Wire RSS" href="/feed.xml">'
-        '</head><body><p>Welcome to the wire.</p></body></html>')
+FEED = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><item><title>Truce talks</title>'
+    "<link>https://news.example/truce</link><description>A ceasefire was discussed.</description>"
+    "</item></channel></rss>"
+)
+PAGE = (
+    "<!DOCTYPE html><html><head><title>Wire</title>"
+    '<link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/1">'
+    '<link rel="alternate" type="application/rss+xml" title="Wire RSS" href="/feed.xml">'
+    "</head><body><p>Welcome to the wire.</p></body></html>"
+)
 BARE_PAGE = "<!DOCTYPE html><html><head><title>Home</title></head><body><p>Nothing to see.</p></body></html>"
 
 
@@ -32,8 +36,10 @@ def wide_terminal(monkeypatch):
 @pytest.fixture
 def cli(tmp_path):
     config = tmp_path / "diplobot.toml"
-    config.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n[ingest]\nallow_private_hosts = true\n'
-                      'timeout = 2.0\n', encoding="utf-8")
+    config.write_text(
+        f'[store]\npath = "{tmp_path / "bot.db"}"\n[ingest]\nallow_private_hosts = true\ntimeout = 2.0\n',
+        encoding="utf-8",
+    )
     runner = CliRunner()
     return lambda *args: runner.invoke(app, ["--config", str(config), *args])
 
@@ -99,7 +105,9 @@ def test_opml_import_names_every_entry_it_leaves_out(cli, tmp_path):
         '<outline text="Old mirror" xmlUrl="ftp://mirror.example.org/rss"/>'
         '<outline text="A blog" htmlUrl="https://blog.example.org/"/>'
         '<outline text="Wire again" xmlUrl="https://wire.example.org/rss"/>'
-        '</outline></body></opml>', encoding="utf-8")
+        "</outline></body></opml>",
+        encoding="utf-8",
+    )
     result = cli("sources", "import", str(opml))
     assert result.exit_code == 0
     assert "imported 1 source(s), skipped 3" in result.output
@@ -116,8 +124,9 @@ def test_files_that_are_no_articles_are_skipped_saying_what_they_are(tmp_path, c
     (folder / "memo.docx").write_bytes(b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml")
     (folder / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     (folder / "scan").write_bytes(b"%PDF-1.7\n")  # no suffix: known by its first bytes
-    (folder / "note.txt").write_text("Talks resume\n\nNegotiators met in Geneva to discuss a ceasefire.\n",
-                                     encoding="utf-8")
+    (folder / "note.txt").write_text(
+        "Talks resume\n\nNegotiators met in Geneva to discuss a ceasefire.\n", encoding="utf-8"
+    )
     document = read_source(folder)
     assert [d.title for d in document.drafts] == ["Talks resume"]
     warning = document.warning

@@ -34,8 +34,12 @@ def fast_retries(monkeypatch):
 
 def telegram_config(tmp_path, tg_port: int, ops_port: int) -> Config:
     telegram = TelegramConfig(token=ft.FakeTelegram.token, base_url=f"http://127.0.0.1:{tg_port}/bot")
-    return Config(telegram=telegram, store=StoreConfig(path=str(tmp_path / "t.db")),
-                  ops=OpsConfig(listen=f"127.0.0.1:{ops_port}"), delivery=DeliveryConfig(poll_interval=0.2))
+    return Config(
+        telegram=telegram,
+        store=StoreConfig(path=str(tmp_path / "t.db")),
+        ops=OpsConfig(listen=f"127.0.0.1:{ops_port}"),
+        delivery=DeliveryConfig(poll_interval=0.2),
+    )
 
 
 async def wait_until(check, timeout: float = 5.0) -> None:
@@ -47,22 +51,37 @@ async def wait_until(check, timeout: float = 5.0) -> None:
 
 async def queue_alert_for_alice(runtime: Runtime) -> None:
     """Alice subscribes (as if earlier, over Telegram) and a matching article arrives: one alert is pending."""
-    await runtime.dispatcher.handle(Incoming(chat_id=f"telegram:{ALICE}", user_id=f"telegram:{ALICE}",
-                                             text=f"/subscribe {TOPIC}", chat_kind="private"))
+    await runtime.dispatcher.handle(
+        Incoming(
+            chat_id=f"telegram:{ALICE}", user_id=f"telegram:{ALICE}", text=f"/subscribe {TOPIC}", chat_kind="private"
+        )
+    )
     now = runtime.clock.now()
-    source_id = await runtime.store.run(upsert_source, "https://wire.example/feed", kind="feed", every_s=600,
-                                        full_text=False, title="Example Wire", now=now.isoformat())
-    draft = ArticleDraft(title="Leaders meet in Paris", url="https://wire.example/paris",
-                         body=f"Envoys said the {TOPIC} would meet again in Paris.")
+    source_id = await runtime.store.run(
+        upsert_source,
+        "https://wire.example/feed",
+        kind="feed",
+        every_s=600,
+        full_text=False,
+        title="Example Wire",
+        now=now.isoformat(),
+    )
+    draft = ArticleDraft(
+        title="Leaders meet in Paris",
+        url="https://wire.example/paris",
+        body=f"Envoys said the {TOPIC} would meet again in Paris.",
+    )
     await ingest_drafts(runtime.store, [draft], source_id=source_id, now=now)
 
 
 async def test_unreachable_telegram_is_retried_while_the_bot_runs_then_connects_and_delivers(
-        tmp_path, fast_retries, caplog):
+    tmp_path, fast_retries, caplog
+):
     tg_port, ops_port = free_port(), free_port()
     stdout = StringIO()
-    runtime = Runtime(telegram_config(tmp_path, tg_port, ops_port), console=True, stdin=StringIO("/help\n"),
-                      stdout=stdout)
+    runtime = Runtime(
+        telegram_config(tmp_path, tg_port, ops_port), console=True, stdin=StringIO("/help\n"), stdout=stdout
+    )
     await runtime.start()  # nothing listens on tg_port: start-up goes on without Telegram
     try:
         telegram = next(p for p in runtime.platforms if p.platform == "telegram")
@@ -114,11 +133,22 @@ def test_retry_delays_double_with_jitter_up_to_five_minutes():
 async def test_a_rejected_token_ends_start_up_with_one_clear_line_and_status_2(tmp_path):
     async with ft.FakeTelegram() as tg:
         config = tmp_path / "diplobot.toml"
-        config.write_text(f'[store]\npath = "{tmp_path / "bot.db"}"\n'
-                          f'[telegram]\ntoken = "123456:WRONG-token"\nbase_url = "{tg.base_url}"\n', encoding="utf-8")
+        config.write_text(
+            f'[store]\npath = "{tmp_path / "bot.db"}"\n'
+            f'[telegram]\ntoken = "123456:WRONG-token"\nbase_url = "{tg.base_url}"\n',
+            encoding="utf-8",
+        )
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "diplobot.bot", "--config", str(config), "run", "--no-console",
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            sys.executable,
+            "-m",
+            "diplobot.bot",
+            "--config",
+            str(config),
+            "run",
+            "--no-console",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         _out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     text = err.decode()
     assert proc.returncode == 2
@@ -133,7 +163,9 @@ async def test_an_unreachable_slack_api_is_a_network_failure_worth_retrying(tmp_
     from diplobot.platforms.slack import SlackPlatform
     from diplobot.store.worker import Store
 
-    slack = SlackConfig(bot_token="xoxb-SECRET", app_token="xapp-SECRET", api_url=f"http://127.0.0.1:{free_port()}/api/")
+    slack = SlackConfig(
+        bot_token="xoxb-SECRET", app_token="xapp-SECRET", api_url=f"http://127.0.0.1:{free_port()}/api/"
+    )
     config = Config(slack=slack, store=StoreConfig(path=str(tmp_path / "t.db")))
     async with Store(config.resolve(config.store.path)) as store:
         platform = SlackPlatform(config, Dispatcher(store, config, Clock(), commands=default_commands()))

@@ -13,9 +13,17 @@ NOW = "2025-09-04T10:00:00+00:00"
 
 
 def article(**changes):
-    values = dict(title="Talks in Paris", summary="", body="Yermak met Witkoff.", url="https://x.org/a",
-                  canonical_url="https://x.org/a", guid=None, published_at=NOW, fetched_at=NOW,
-                  content_hash="h1")
+    values = dict(
+        title="Talks in Paris",
+        summary="",
+        body="Yermak met Witkoff.",
+        url="https://x.org/a",
+        canonical_url="https://x.org/a",
+        guid=None,
+        published_at=NOW,
+        fetched_at=NOW,
+        content_hash="h1",
+    )
     values.update(changes)
     return articles.NewArticle(**values)
 
@@ -64,8 +72,9 @@ def test_search_marks_hits_in_the_snippet(db):
 def test_one_alert_per_chat_and_story(db):
     chats.ensure_chat(db, "console:local", timezone="UTC", now=NOW)
     article_id = articles.insert_article(db, article())
-    kwargs = dict(chat_id="console:local", article_id=article_id, story_id=article_id, topics=[],
-                  next_attempt_at=NOW, now=NOW)
+    kwargs = dict(
+        chat_id="console:local", article_id=article_id, story_id=article_id, topics=[], next_attempt_at=NOW, now=NOW
+    )
     assert alerts.create_alert(db, **kwargs)
     assert alerts.create_alert(db, **kwargs) is None
     assert alerts.alert_counts(db)["pending"] == 1
@@ -75,8 +84,9 @@ def test_due_alerts_skip_muted_and_inactive_chats(db):
     for chat in ("telegram:1", "telegram:2", "telegram:3"):
         chats.ensure_chat(db, chat, timezone="UTC", now=NOW)
         article_id = articles.insert_article(db, article(canonical_url=chat, content_hash=chat))
-        alerts.create_alert(db, chat_id=chat, article_id=article_id, story_id=article_id, topics=[],
-                            next_attempt_at=NOW, now=NOW)
+        alerts.create_alert(
+            db, chat_id=chat, article_id=article_id, story_id=article_id, topics=[], next_attempt_at=NOW, now=NOW
+        )
     chats.update_chat(db, "telegram:2", muted_until="2099-01-01T00:00:00+00:00")
     chats.set_inactive(db, "telegram:3", "blocked")
     due = alerts.due_alerts(db, "telegram", NOW)
@@ -104,8 +114,9 @@ def test_a_moved_chat_keeps_its_topics_alerts_and_settings_and_merges_with_the_n
         subscriptions.add_subscription(db, old, query, NOW)
     subscriptions.add_subscription(db, new, "ceasefire", NOW)
     article_id = articles.insert_article(db, article())
-    alerts.create_alert(db, chat_id=old, article_id=article_id, story_id=article_id, topics=[],
-                        next_attempt_at=NOW, now=NOW)
+    alerts.create_alert(
+        db, chat_id=old, article_id=article_id, story_id=article_id, topics=[], next_attempt_at=NOW, now=NOW
+    )
     revision = subscriptions.subscriptions_revision(db)
 
     assert chats.move_chat(db, old, "-10042") == new
@@ -123,15 +134,20 @@ def test_a_moved_chat_that_the_bot_never_saw_under_its_new_id_takes_its_settings
     chats.move_chat(db, "telegram:-7", "-1007")
     moved = chats.get_chat(db, "telegram:-1007")
     assert (moved["kind"], moved["title"], moved["timezone"], moved["digest_time"], moved["active"]) == (
-        "supergroup", "Desk", "Europe/Kyiv", "08:00", 1)
+        "supergroup",
+        "Desk",
+        "Europe/Kyiv",
+        "08:00",
+        1,
+    )
 
 
 def test_a_source_is_paused_after_repeated_failures(db):
-    source_id = sources.upsert_source(db, "https://x.org/rss", kind="feed", every_s=600, full_text=False,
-                                      title=None, now=NOW)
+    source_id = sources.upsert_source(
+        db, "https://x.org/rss", kind="feed", every_s=600, full_text=False, title=None, now=NOW
+    )
     for _ in range(2):
-        paused = sources.record_failure(db, source_id, error="HTTP 500", now=NOW, retry_in_s=60,
-                                        max_failures=3)
+        paused = sources.record_failure(db, source_id, error="HTTP 500", now=NOW, retry_in_s=60, max_failures=3)
         assert not paused
     assert sources.record_failure(db, source_id, error="HTTP 500", now=NOW, retry_in_s=60, max_failures=3)
     (row,) = sources.list_sources(db)

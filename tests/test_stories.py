@@ -38,8 +38,12 @@ NOW = "2025-10-01T00:00:00+00:00"
 def article(name: str) -> dict:
     lines = (CORPUS / "articles" / name).read_text(encoding="utf-8").splitlines()
     date = re.search(r"\d{4}-\d{2}-\d{2}", lines[0]).group()
-    return {"file": name, "title": lines[1], "body": "\n".join(lines[2:]).strip(),
-            "published_at": datetime.fromisoformat(date).replace(tzinfo=UTC)}
+    return {
+        "file": name,
+        "title": lines[1],
+        "body": "\n".join(lines[2:]).strip(),
+        "published_at": datetime.fromisoformat(date).replace(tzinfo=UTC),
+    }
 
 
 def stories_of(names: list[str]) -> dict[str, int]:
@@ -59,11 +63,20 @@ def store(db, name: str) -> int:
     """Insert a corpus article the way ingest does and assign its story in the same transaction."""
     item = article(name)
     with db.conn:
-        row_id = db["articles"].insert({
-            "title": item["title"], "summary": item["body"].split("\n\n")[0], "body": item["body"],
-            "published_at": item["published_at"].isoformat(), "fetched_at": item["published_at"].isoformat(),
-            "content_hash": hashlib.sha256(item["body"].encode()).hexdigest(),
-        }).last_pk
+        row_id = (
+            db["articles"]
+            .insert(
+                {
+                    "title": item["title"],
+                    "summary": item["body"].split("\n\n")[0],
+                    "body": item["body"],
+                    "published_at": item["published_at"].isoformat(),
+                    "fetched_at": item["published_at"].isoformat(),
+                    "content_hash": hashlib.sha256(item["body"].encode()).hexdigest(),
+                }
+            )
+            .last_pk
+        )
         assign_story(db, row_id)
     return row_id
 
@@ -103,16 +116,18 @@ def test_same_city_months_apart_is_kept_apart_by_time_even_with_identical_text()
 
 def test_paris_coalition_summit_and_advisers_meeting_on_the_same_day_are_different_stories():
     names = [PARIS_ADVISERS, PARIS_COALITION, PARIS_ADVISERS_REWRITE]
-    assert stories_of(names) == {PARIS_ADVISERS: PARIS_ADVISERS, PARIS_COALITION: PARIS_COALITION,
-                                 PARIS_ADVISERS_REWRITE: PARIS_ADVISERS}
+    assert stories_of(names) == {
+        PARIS_ADVISERS: PARIS_ADVISERS,
+        PARIS_COALITION: PARIS_COALITION,
+        PARIS_ADVISERS_REWRITE: PARIS_ADVISERS,
+    }
 
 
 def test_witkoff_and_vitkoff_spellings_count_as_one_name():
     when = datetime(2025, 9, 3, tzinfo=UTC)
     a = extract_features("Envoy meets advisers", "Talks with Steve Witkoff and Günter Sautter in Paris.", when)
     b = extract_features("Envoy meets advisers", "Talks with Steve Vitkoff and Gunther Sautter in Paris.", when)
-    unrelated = extract_features("Envoy meets advisers", "Talks with Kaja Kallas and Antonio Costa in Brussels.",
-                                 when)
+    unrelated = extract_features("Envoy meets advisers", "Talks with Kaja Kallas and Antonio Costa in Brussels.", when)
     idf = smoothed_idf({}, 0)
     assert same_story(a, b, idf)
     assert not same_story(a, unrelated, idf)
@@ -161,10 +176,12 @@ def test_assign_story_refuses_an_unknown_article(db):
 
 # --- the ingest stages (pipeline.py): store, then enrich (story, people), then match ------------------------------
 
+
 def draft(name: str) -> ArticleDraft:
     item = article(name)
-    return ArticleDraft(title=item["title"], body=item["body"], url=f"https://news.example/{name}",
-                        published_at=item["published_at"])
+    return ArticleDraft(
+        title=item["title"], body=item["body"], url=f"https://news.example/{name}", published_at=item["published_at"]
+    )
 
 
 def stories_by_name(db) -> dict[str, int]:
@@ -191,8 +208,9 @@ def test_a_batch_is_deduplicated_against_itself_and_the_store(db):
     first = draft(ISTANBUL_MAY)
     same_url = replace(draft(ISTANBUL_JUNE), url=first.url + "?utm_source=rss")
     same_guid = [replace(draft(PARIS_COALITION), guid="g1"), replace(draft(PARIS_ADVISERS), guid="g1")]
-    counts = store_drafts(db, [first, same_url, *same_guid, replace(first, url="https://other.example/x")],
-                          source_id=None, now=NOW)
+    counts = store_drafts(
+        db, [first, same_url, *same_guid, replace(first, url="https://other.example/x")], source_id=None, now=NOW
+    )
     assert (counts.new, counts.duplicates) == (2, 3)
     again = store_drafts(db, [first, draft(PARIS_ADVISERS_REWRITE)], source_id=None, now=NOW)
     assert (again.new, again.duplicates) == (1, 1)
@@ -280,9 +298,18 @@ def test_articles_stored_before_the_stages_count_as_enriched_and_remain_candidat
     db = Database(tmp_path / "old.db")
     MIGRATIONS.apply(db, stop_before="m006_ingest_stages")
     item = article(PARIS_ADVISERS)
-    db["articles"].insert({"title": item["title"], "body": item["body"], "url": "https://news.example/old",
-                           "published_at": item["published_at"].isoformat(), "fetched_at": NOW,
-                           "content_hash": "old", "story_id": 1, "matched_at": NOW})
+    db["articles"].insert(
+        {
+            "title": item["title"],
+            "body": item["body"],
+            "url": "https://news.example/old",
+            "published_at": item["published_at"].isoformat(),
+            "fetched_at": NOW,
+            "content_hash": "old",
+            "story_id": 1,
+            "matched_at": NOW,
+        }
+    )
     terms = extract_features(item["title"], item["body"], item["published_at"]).terms  # counted as then
     db["story_documents"].insert({"article_id": 1})
     db["story_terms"].insert_all({"term": term, "documents": 1} for term in terms)
@@ -297,6 +324,7 @@ def test_articles_stored_before_the_stages_count_as_enriched_and_remain_candidat
 
 # --- enrichment in two halves: story work prepared ahead (worker processes), decided in the write transaction ----
 
+
 def test_story_work_prepared_before_any_article_was_enriched_decides_like_working_alone(tmp_path):
     """Prepared from a snapshot in which nothing was counted yet (as a worker ahead of the writer sees it): the
     decisions, the copies in one step included, and the frequencies come out as without preparing."""
@@ -309,7 +337,7 @@ def test_story_work_prepared_before_any_article_was_enriched_decides_like_workin
     work = pipeline.prepare_stories(reader, ids)
     assert all(item is not None and item.candidates is not None for item in work)
     for start in range(0, len(ids), 4):  # copies and originals land in the same step
-        pipeline.enrich_ids(prepared_db, ids[start:start + 4], NOW, work)
+        pipeline.enrich_ids(prepared_db, ids[start : start + 4], NOW, work)
     enrich_pending(alone)
     assert stories_by_name(prepared_db) == stories_by_name(alone) == stories_of(names)
     terms = "select term, documents from story_terms order by term"
@@ -321,8 +349,9 @@ def test_story_work_prepared_before_any_article_was_enriched_decides_like_workin
 def test_prepared_work_for_the_wrong_frequencies_is_redone(tmp_path):
     """Work prepared for other query terms is not used: the candidates are ranked again."""
     db = open_database(tmp_path / "t.db")
-    store_drafts(db, [draft(PARIS_ADVISERS), draft(PARIS_COALITION), draft(PARIS_ADVISERS_REWRITE)],
-                 source_id=None, now=NOW)
+    store_drafts(
+        db, [draft(PARIS_ADVISERS), draft(PARIS_COALITION), draft(PARIS_ADVISERS_REWRITE)], source_id=None, now=NOW
+    )
     work = [replace(item, query=("zanzibar",), candidates=()) for item in pipeline.prepare_stories(db, [1, 2, 3])]
     assert pipeline.enrich_ids(db, [1, 2, 3], NOW, work) == 3
     assert stories_by_name(db)[PARIS_ADVISERS_REWRITE] == PARIS_ADVISERS
@@ -331,8 +360,9 @@ def test_prepared_work_for_the_wrong_frequencies_is_redone(tmp_path):
 
 def test_a_rolled_back_step_leaves_no_counts_behind_in_memory(tmp_path, monkeypatch):
     db = open_database(tmp_path / "t.db")
-    store_drafts(db, [draft(PARIS_ADVISERS), draft(PARIS_COALITION), draft(PARIS_ADVISERS_REWRITE)],
-                 source_id=None, now=NOW)
+    store_drafts(
+        db, [draft(PARIS_ADVISERS), draft(PARIS_COALITION), draft(PARIS_ADVISERS_REWRITE)], source_id=None, now=NOW
+    )
     real = articles.mark_enriched
 
     def dies(db_, article_id, now):

@@ -25,23 +25,26 @@ WILLING = "coalition of the willing"
 
 # ---- rendering ----------------------------------------------------------------------------------
 
+
 def visible(html: str) -> str:
     return ft.parse_html(html)[0]
 
 
 def test_hostile_text_is_escaped_and_stays_valid_html():
-    reply = ReplyBuilder().heading("<script>alert(1)</script>").para("AT&T says a < b > c \"q\"").build()
+    reply = ReplyBuilder().heading("<script>alert(1)</script>").para('AT&T says a < b > c "q"').build()
     message = render(reply)
     assert visible(message.html) == '<script>alert(1)</script>\n\nAT&T says a < b > c "q"'
     assert "<script>" not in message.html
 
 
 def test_styles_become_tags_and_only_web_or_tg_links_become_anchors():
-    reply = Reply(blocks=(
-        Paragraph((Text("Title", "bold"),), kind="heading"),
-        Paragraph((Text("hit", "mark"), Text(" x", "code"), Link("site", 'https://e.org/?a=1&b="2"'))),
-        Paragraph((Link("evil", "javascript:alert(1)"), Link("chat", "tg://resolve?domain=x")), kind="context"),
-    ))
+    reply = Reply(
+        blocks=(
+            Paragraph((Text("Title", "bold"),), kind="heading"),
+            Paragraph((Text("hit", "mark"), Text(" x", "code"), Link("site", 'https://e.org/?a=1&b="2"'))),
+            Paragraph((Link("evil", "javascript:alert(1)"), Link("chat", "tg://resolve?domain=x")), kind="context"),
+        )
+    )
     html = render(reply).html
     assert html.startswith("<b>Title</b>")  # no <b> nested in the heading's <b>
     assert "<u>hit</u><code> x</code>" in html
@@ -59,7 +62,7 @@ def test_a_long_reply_is_one_message_cut_at_a_paragraph_saying_how_much_more_wit
     assert utf16_len(text) <= 4000 and message.keyboard is not None
     shown, more = text.rsplit("\n\n", 1)
     kept = shown.split("\n\n")
-    assert kept == paragraphs[:len(kept)] and 3 <= len(kept) < 12
+    assert kept == paragraphs[: len(kept)] and 3 <= len(kept) < 12
     assert more == f"… and {12 - len(kept)} more lines (too long for one message)"
 
 
@@ -76,10 +79,18 @@ def test_a_huge_paragraph_is_clipped_counting_emoji_as_two_and_the_rest_still_sh
 @pytest.mark.parametrize("size", [5_000, 8_000_000])
 def test_a_huge_title_renders_fast_into_one_valid_message(size):
     title = ("ceasefire " * (size // 10 + 1))[:size]
-    reply = alert_reply({"title": title, "url": "https://wire.example/x", "source": "Wire", "summary": "",
-                         "body": "", "published_at": None},
-                        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title",
-                          "start": 0, "end": 9}], "UTC")
+    reply = alert_reply(
+        {
+            "title": title,
+            "url": "https://wire.example/x",
+            "source": "Wire",
+            "summary": "",
+            "body": "",
+            "published_at": None,
+        },
+        [{"id": 1, "describe": 'phrase "ceasefire"', "phrase": "ceasefire", "field": "title", "start": 0, "end": 9}],
+        "UTC",
+    )
     message = render(reply)  # cut before any other work: a hang here is caught by the test's timeout
     text, _entities = ft.parse_html(message.html)
     assert 0 < utf16_len(text) <= 4096 and text.startswith("ceasefire ceasefire")
@@ -110,6 +121,7 @@ def test_commands_for_another_bot_are_not_ours():
 
 # ---- the running bot against the fake server ----------------------------------------------------
 
+
 @pytest.fixture
 async def tg():
     async with ft.FakeTelegram() as server:
@@ -119,10 +131,12 @@ async def tg():
 @pytest.fixture
 def config(tmp_path, tg):
     """Overrides conftest's config, so conftest's store and dispatcher use this one."""
-    telegram = TelegramConfig(token=tg.token, base_url=tg.base_url, per_chat_per_s=20.0,
-                              per_group_per_min=1200.0, total_per_s=1000.0)
-    return Config(telegram=telegram, store=StoreConfig(path=str(tmp_path / "t.db")),
-                  delivery=DeliveryConfig(max_attempts=3))
+    telegram = TelegramConfig(
+        token=tg.token, base_url=tg.base_url, per_chat_per_s=20.0, per_group_per_min=1200.0, total_per_s=1000.0
+    )
+    return Config(
+        telegram=telegram, store=StoreConfig(path=str(tmp_path / "t.db")), delivery=DeliveryConfig(max_attempts=3)
+    )
 
 
 @pytest.fixture
@@ -160,14 +174,16 @@ async def ingest(store, clock, *drafts, source="Example Wire"):
     from diplobot.store.sources import upsert_source
 
     now = clock.now().isoformat()
-    source_id = await store.run(upsert_source, "https://wire.example/feed", kind="feed", every_s=600,
-                                full_text=False, title=source, now=now)
+    source_id = await store.run(
+        upsert_source, "https://wire.example/feed", kind="feed", every_s=600, full_text=False, title=source, now=now
+    )
     return await ingest_drafts(store, list(drafts), source_id=source_id, now=clock.now())
 
 
 def paris_article(title="Leaders meet in Paris on guarantees", url="https://wire.example/paris", n=0):
-    return ArticleDraft(title=title, url=url,
-                        body=f"Envoys said the {WILLING} would meet again in Paris in {n + 1} weeks.")
+    return ArticleDraft(
+        title=title, url=url, body=f"Envoys said the {WILLING} would meet again in Paris in {n + 1} weeks."
+    )
 
 
 def button(message, label_start):
@@ -184,7 +200,8 @@ async def test_start_greets_and_the_command_menu_is_published(tg, bot):
 
 
 async def test_a_subscribed_topic_gets_exactly_one_alert_with_title_source_snippet_and_link(
-        tg, bot, store, config, clock):
+    tg, bot, store, config, clock
+):
     assert "Subscribed" in await say(tg, f"/subscribe {WILLING}")
     await ingest(store, clock, paris_article())
     before = len(tg.sent(ALICE))
@@ -259,8 +276,9 @@ async def test_in_groups_only_admins_change_subscriptions(tg, bot):
 
 async def test_an_anonymous_group_admin_counts_as_admin(tg, bot):
     group = ft.chat(GROUP, "supergroup")
-    answer = await say(tg, "/subscribe ceasefire", chat_id=GROUP, user_id=1087968824, kind="supergroup",
-                       sender_chat=group)
+    answer = await say(
+        tg, "/subscribe ceasefire", chat_id=GROUP, user_id=1087968824, kind="supergroup", sender_chat=group
+    )
     assert "Subscribed" in answer
     assert not tg.called("getChatMember")
 
@@ -270,8 +288,7 @@ async def test_a_non_admin_pressing_a_group_button_is_refused_and_the_message_ke
     await say(tg, f"/subscribe {WILLING}", chat_id=GROUP, user_id=ALICE, kind="supergroup")
     await say(tg, "/topics", chat_id=GROUP, user_id=ALICE, kind="supergroup")
     listing = tg.sent(GROUP)[-1]
-    answer, after = await press(tg, listing, button(listing, "Unsubscribe 1"), user_id=BOB,
-                                 edits=False)
+    answer, after = await press(tg, listing, button(listing, "Unsubscribe 1"), user_id=BOB, edits=False)
     assert "only this chat's admins" in answer and after == listing
     assert WILLING in await say(tg, "/topics", chat_id=GROUP, user_id=BOB, kind="supergroup")
 
@@ -287,8 +304,9 @@ async def test_our_bot_suffix_works_and_commands_for_other_bots_are_ignored(tg, 
 async def test_channel_posts_run_commands_and_only_channel_admins_may_press_its_buttons(tg, bot, store, config, clock):
     channel = ft.chat(CHANNEL, "channel")
     tg.chat_types[CHANNEL] = channel
-    assert "Subscribed" in await say(tg, f"/subscribe {WILLING}", chat_id=CHANNEL, user_id=None,
-                                     kind="channel", sender_chat=channel)
+    assert "Subscribed" in await say(
+        tg, f"/subscribe {WILLING}", chat_id=CHANNEL, user_id=None, kind="channel", sender_chat=channel
+    )
     await ingest(store, clock, paris_article())
     assert await deliver(store, bot, config, clock) == 1
     alert = tg.sent(CHANNEL)[-1]
@@ -316,8 +334,11 @@ async def test_a_forged_press_on_a_channel_post_changes_nothing(tg, bot, store, 
 
 async def test_hostile_titles_arrive_as_text(tg, bot, store, config, clock):
     await say(tg, f"/subscribe {WILLING}")
-    await ingest(store, clock, paris_article(title="<script>alert(1)</script> AT&T: a < b",
-                                             url="https://wire.example/x?a=1&b=<2>"))
+    await ingest(
+        store,
+        clock,
+        paris_article(title="<script>alert(1)</script> AT&T: a < b", url="https://wire.example/x?a=1&b=<2>"),
+    )
     await deliver(store, bot, config, clock)
     alert = tg.sent(ALICE)[-1]
     assert alert["text"].startswith("<script>alert(1)</script> AT&T: a < b")
@@ -329,7 +350,7 @@ async def test_a_6000_character_reply_arrives_as_one_valid_message_saying_what_w
     await bot.send(str(ALICE), Reply.text(*paragraphs))
     (message,) = tg.sent(ALICE)
     *kept, more = message["text"].split("\n\n")
-    assert kept == paragraphs[:len(kept)] and more == f"… and {12 - len(kept)} more lines (too long for one message)"
+    assert kept == paragraphs[: len(kept)] and more == f"… and {12 - len(kept)} more lines (too long for one message)"
 
 
 async def test_an_alert_with_a_5000_character_title_is_one_message(tg, bot, store, config, clock):
@@ -387,8 +408,7 @@ async def subscribe_old_group(tg, topic=WILLING):
     assert "Subscribed" in await say(tg, f"/subscribe {topic}", chat_id=OLD_GROUP, user_id=ALICE, kind="group")
 
 
-async def test_an_alert_to_a_group_that_became_a_supergroup_arrives_in_the_supergroup(
-        tg, bot, store, config, clock):
+async def test_an_alert_to_a_group_that_became_a_supergroup_arrives_in_the_supergroup(tg, bot, store, config, clock):
     await subscribe_old_group(tg)
     tg.upgrade_to_supergroup(OLD_GROUP, SUPERGROUP, announce=False)  # while the bot was not looking
     await ingest(store, clock, paris_article())
@@ -404,8 +424,7 @@ async def test_an_alert_to_a_group_that_became_a_supergroup_arrives_in_the_super
     assert [c for c in tg.called("sendMessage") if c.params["chat_id"] == str(OLD_GROUP)][-1].status == 400
 
 
-async def test_a_digest_due_in_a_group_that_became_a_supergroup_is_sent_there_once(
-        tg, bot, store, config, clock):
+async def test_a_digest_due_in_a_group_that_became_a_supergroup_is_sent_there_once(tg, bot, store, config, clock):
     from diplobot.scheduler import Jobs
 
     await subscribe_old_group(tg)
@@ -428,8 +447,9 @@ async def test_the_upgrade_notice_moves_a_groups_topics_and_settings_at_once(tg,
     from diplobot.store.chats import get_chat
 
     await subscribe_old_group(tg)
-    assert "Europe/Kyiv" in await say(tg, "/settings timezone Europe/Kyiv", chat_id=OLD_GROUP, user_id=ALICE,
-                                      kind="group")
+    assert "Europe/Kyiv" in await say(
+        tg, "/settings timezone Europe/Kyiv", chat_id=OLD_GROUP, user_id=ALICE, kind="group"
+    )
     tg.upgrade_to_supergroup(OLD_GROUP, SUPERGROUP)
     for _ in range(500):  # the notices are handled in the background
         if await store.run(get_chat, f"telegram:{SUPERGROUP}"):
@@ -442,9 +462,13 @@ async def test_the_upgrade_notice_moves_a_groups_topics_and_settings_at_once(tg,
 
 async def test_alerts_to_one_private_chat_respect_its_pace(tg, bot, store, config, clock):
     await say(tg, f"/subscribe {WILLING}")
-    drafts = [replace(paris_article(title=f"Meeting {i}", url=f"https://wire.example/{i}", n=i),
-                      published_at=datetime(2025, 6, 1, tzinfo=UTC) + timedelta(days=6 * i))  # 5 stories
-              for i in range(5)]
+    drafts = [
+        replace(
+            paris_article(title=f"Meeting {i}", url=f"https://wire.example/{i}", n=i),
+            published_at=datetime(2025, 6, 1, tzinfo=UTC) + timedelta(days=6 * i),
+        )  # 5 stories
+        for i in range(5)
+    ]
     await ingest(store, clock, *drafts)
     assert await deliver(store, bot, config, clock) == 5
     times = [c.at for c in tg.called("sendMessage") if c.params["chat_id"] == str(ALICE)][-5:]
@@ -492,15 +516,22 @@ def test_telegram_errors_map_to_what_the_outbox_needs():
 
 async def webhook_post(bot, secret, update):
     headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
-    async with aiohttp.ClientSession() as http, http.post(
-            f"http://127.0.0.1:{bot.webhook_port}/tg/hook", json=update, headers=headers) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"http://127.0.0.1:{bot.webhook_port}/tg/hook", json=update, headers=headers) as resp,
+    ):
         return resp.status
 
 
 async def test_webhook_mode_processes_only_requests_with_the_secret(tg, tmp_path, store, dispatcher):
-    telegram = TelegramConfig(token=tg.token, base_url=tg.base_url, mode="webhook",
-                              webhook_url="https://bot.example/tg/hook", listen="127.0.0.1:0",
-                              secret_token="s3cret-Token_1")
+    telegram = TelegramConfig(
+        token=tg.token,
+        base_url=tg.base_url,
+        mode="webhook",
+        webhook_url="https://bot.example/tg/hook",
+        listen="127.0.0.1:0",
+        secret_token="s3cret-Token_1",
+    )
     platform = TelegramPlatform(Config(telegram=telegram), dispatcher)
     await platform.start()
     try:
@@ -529,8 +560,7 @@ async def test_the_token_never_appears_in_logs_or_errors(tg, config, dispatcher,
             await platform.send(str(ALICE), Reply.text("hi"))
     finally:
         await platform.stop()
-    wrong = TelegramPlatform(Config(telegram=TelegramConfig(token="999:WRONG-token", base_url=tg.base_url)),
-                             dispatcher)
+    wrong = TelegramPlatform(Config(telegram=TelegramConfig(token="999:WRONG-token", base_url=tg.base_url)), dispatcher)
     with pytest.raises(RuntimeError) as rejected:
         await wrong.start()
     await wrong.app.shutdown()
@@ -539,15 +569,18 @@ async def test_the_token_never_appears_in_logs_or_errors(tg, config, dispatcher,
         assert tg.token not in text and "999:WRONG-token" not in text
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("/subscribe " + "x" * 10_000, "the limit is 1,000"),
-    ("/search \"unbalanced AND (NOT* ; drop table articles; --", "a quote is not closed"),
-    ("/subscribe <b>bold</b> & \x07bell", "Subscribed"),
-    ("/who 🇺🇦🕊️", "nobody"),
-    ("/settings timezone Mars/Olympus_Mons", "Mars/Olympus_Mons"),
-    ("/unsubscribe 99999999999999999999999", "topic"),
-    ("/frobnicate now", "I don't know /frobnicate"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/subscribe " + "x" * 10_000, "the limit is 1,000"),
+        ('/search "unbalanced AND (NOT* ; drop table articles; --', "a quote is not closed"),
+        ("/subscribe <b>bold</b> & \x07bell", "Subscribed"),
+        ("/who 🇺🇦🕊️", "nobody"),
+        ("/settings timezone Mars/Olympus_Mons", "Mars/Olympus_Mons"),
+        ("/unsubscribe 99999999999999999999999", "topic"),
+        ("/frobnicate now", "I don't know /frobnicate"),
+    ],
+)
 async def test_hostile_or_malformed_commands_get_a_clear_valid_answer(tg, bot, store, text, expected):
     answer = await say(tg, text)  # arrives only if the fake Bot API accepted its HTML and length
     assert expected.lower() in answer.lower()

@@ -39,9 +39,15 @@ class Spellings(StoredArticles):
 def stored(*texts, published=None, now=NOW):
     """An in-memory store holding one article per text (title "A<n>", the text as body); ids follow the order."""
     db = open_database(":memory:")
-    drafts = [ArticleDraft(title=f"A{n}", body=text, url=f"https://news.example/{n}",
-                           published_at=datetime.fromisoformat(published[n]) if published and published[n] else None)
-              for n, text in enumerate(texts)]
+    drafts = [
+        ArticleDraft(
+            title=f"A{n}",
+            body=text,
+            url=f"https://news.example/{n}",
+            published_at=datetime.fromisoformat(published[n]) if published and published[n] else None,
+        )
+        for n, text in enumerate(texts)
+    ]
     store_drafts(db, drafts, source_id=None, now=now)
     return db
 
@@ -102,7 +108,7 @@ def test_over_real_articles_every_phrase_finds_exactly_what_the_matcher_matches(
     for _ in range(250):
         words = rng.choice(texts).split()
         start = rng.randrange(len(words))
-        topic = " ".join(words[start:start + rng.randint(1, 3)]).strip("\"“”()-—.,;:")
+        topic = " ".join(words[start : start + rng.randint(1, 3)]).strip('"“”()-—.,;:')
         try:
             query = service.parse(topic)
         except QueryError:
@@ -134,6 +140,7 @@ def test_the_unfolded_letters_are_exactly_those_sqlite_keeps_as_they_are():
 
 # --- people's other spellings -----------------------------------------------------------------------------------
 
+
 def test_a_person_is_found_under_every_spelling_and_keys_include_them():
     db = stored("Steve Witkoff arrived.", "Vitkoff met officials in Moscow.", "Nothing.")
     service = Topics(Spellings(db, {"witkoff": ["Vitkoff", "Віткофф"]}))
@@ -144,26 +151,40 @@ def test_a_person_is_found_under_every_spelling_and_keys_include_them():
 
 # --- reading queries --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("a", "too common or too short"),
-    ("The", "too common or too short"),
-    ("of the", "too common or too short"),
-    ("x", "too common or too short"),
-    ("the OR ceasefire", "too common or too short"),
-    ("the -ceasefire", "too common or too short"),
-    ("ceasefire -ceasefire", "can never match"),
-    ("ceasefire -ceasefires", "can never match"),
-    ('"security guarantees" -security', "can never match"),
-    ("(ceasefire OR truce) -ceasefire -truce", "can never match"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("a", "too common or too short"),
+        ("The", "too common or too short"),
+        ("of the", "too common or too short"),
+        ("x", "too common or too short"),
+        ("the OR ceasefire", "too common or too short"),
+        ("the -ceasefire", "too common or too short"),
+        ("ceasefire -ceasefire", "can never match"),
+        ("ceasefire -ceasefires", "can never match"),
+        ('"security guarantees" -security', "can never match"),
+        ("(ceasefire OR truce) -ceasefire -truce", "can never match"),
+    ],
+)
 def test_queries_that_would_match_everything_or_nothing_are_refused_with_the_reason(text, says):
     with pytest.raises(QueryError, match=says):
         Topics(StoredArticles(stored())).parse(text)
 
 
-@pytest.mark.parametrize("text", ["US", "G7", "EU", "ceasefire -truce", "coalition of the willing",
-                                  "(ceasefire OR truce) -ceasefire", '"security guarantees" -"security council"',
-                                  '"Kyiv, Moscow" -"kyiv moscow"'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "US",
+        "G7",
+        "EU",
+        "ceasefire -truce",
+        "coalition of the willing",
+        "(ceasefire OR truce) -ceasefire",
+        '"security guarantees" -"security council"',
+        '"Kyiv, Moscow" -"kyiv moscow"',
+    ],
+)
 def test_ordinary_queries_are_accepted(text):
     Topics(StoredArticles(stored())).parse(text)
 
@@ -174,28 +195,46 @@ def test_a_name_and_its_other_spelling_excluded_can_never_match():
         service.parse("Witkoff -Vitkoff")
 
 
-@pytest.mark.parametrize(("one", "other"), [
-    ("ceasefire", "CEASEFIRE"), ("Erdoğan", "Erdogan"), ("ceasefire", "ceasefires"), ("ceasefire", '"ceasefire"'),
-    ("truce AND ceasefire", "ceasefire AND truce"),
-    ("ceasefire OR truce", "truce OR ceasefire"), ('"security guarantees" -loan', '-loan "Security Guarantees"'),
-])
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("ceasefire", "CEASEFIRE"),
+        ("Erdoğan", "Erdogan"),
+        ("ceasefire", "ceasefires"),
+        ("ceasefire", '"ceasefire"'),
+        ("truce AND ceasefire", "ceasefire AND truce"),
+        ("ceasefire OR truce", "truce OR ceasefire"),
+        ('"security guarantees" -loan', '-loan "Security Guarantees"'),
+    ],
+)
 def test_the_same_topic_written_differently_has_one_identity(one, other):
     assert topic_key(parse_query(one)) == topic_key(parse_query(other))
 
 
-@pytest.mark.parametrize(("one", "other"), [
-    ("ceasefire", "ceasefire -truce"), ("Kyiv, Moscow", "Kyiv Moscow"), ("truce ceasefire", "ceasefire truce"),
-    ("ceasefire OR truce", "ceasefire truce"),
-])
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("ceasefire", "ceasefire -truce"),
+        ("Kyiv, Moscow", "Kyiv Moscow"),
+        ("truce ceasefire", "ceasefire truce"),
+        ("ceasefire OR truce", "ceasefire truce"),
+    ],
+)
 def test_different_topics_keep_different_identities(one, other):
     assert topic_key(parse_query(one)) != topic_key(parse_query(other))
 
 
 # --- finding ----------------------------------------------------------------------------------------------------
 
+
 def test_newest_first_by_publication_date_never_later_than_fetching():
-    published = [None, "2025-09-01T00:00:00+00:00", "2025-09-03T00:00:00+00:00", "2031-01-01T00:00:00+00:00",
-                 "2025-08-01T00:00:00+00:00"]
+    published = [
+        None,
+        "2025-09-01T00:00:00+00:00",
+        "2025-09-03T00:00:00+00:00",
+        "2031-01-01T00:00:00+00:00",
+        "2025-08-01T00:00:00+00:00",
+    ]
     db = stored(*["a ceasefire"] * 5, published=published)
     service = Topics(StoredArticles(db))
     # no date and a future date count as the fetch date (2025-09-04, ties newest id first), then by publication
@@ -224,7 +263,8 @@ def test_stories_per_day_counts_each_story_once_on_its_first_day_in_the_chats_zo
     days, complete = Topics(StoredArticles(db)).stories_per_day(parse_query("ceasefire"), Window(), "Europe/Kyiv")
     assert complete
     assert {day: [hit.article["id"] for hit in hits] for day, hits in days.items()} == {
-        date(2025, 9, 2): [3, 1]}  # 23:30 UTC is 02:30 in Kyiv
+        date(2025, 9, 2): [3, 1]
+    }  # 23:30 UTC is 02:30 in Kyiv
 
 
 def test_the_prefilter_of_a_word_in_another_script_keeps_the_rest():

@@ -19,8 +19,9 @@ BODY = "Vitkoff met officials in Moscow on Friday to discuss a prisoner exchange
 
 def test_the_console_treats_vitkoff_as_witkoff_everywhere(console_config, tmp_path):  # noqa: F811
     article = tmp_path / "envoy.json"
-    article.write_text(json.dumps({"title": TITLE, "url": "https://news.example/envoy", "body": BODY}),
-                       encoding="utf-8")
+    article.write_text(
+        json.dumps({"title": TITLE, "url": "https://news.example/envoy", "body": BODY}), encoding="utf-8"
+    )
     assert ingest(console_config, SEED).returncode == 0  # names Steve Witkoff, then "Vitkoff"
     console = ConsoleProcess(console_config)
     try:
@@ -28,8 +29,11 @@ def test_the_console_treats_vitkoff_as_witkoff_everywhere(console_config, tmp_pa
         console.wait_for("Subscribed (topic 1)")
         assert ingest(console_config, article).returncode == 0
         assert TITLE in console.wait_for("🔔")
-        for command, heading in (("/latest 1", "Latest for"), ("/search Witkoff", "2 of 2 matching"),
-                                 ("/digest", "Digest")):
+        for command, heading in (
+            ("/latest 1", "Latest for"),
+            ("/search Witkoff", "2 of 2 matching"),
+            ("/digest", "Digest"),
+        ):
             console.send(command)
             console.wait_for(heading)
             console.wait_for(TITLE)
@@ -46,16 +50,16 @@ def test_the_console_treats_vitkoff_as_witkoff_everywhere(console_config, tmp_pa
 async def test_telegram_treats_vitkoff_as_witkoff_everywhere(tg, bot, store, config, clock):  # noqa: F811
     await telegram_ingest(store, clock, *read_path(SEED))
     assert "Subscribed (topic 1)" in await say(tg, "/subscribe Witkoff")
-    counts = await telegram_ingest(store, clock, ArticleDraft(title=TITLE, url="https://news.example/envoy",
-                                                              body=BODY))
+    counts = await telegram_ingest(store, clock, ArticleDraft(title=TITLE, url="https://news.example/envoy", body=BODY))
     assert counts.alerts == 1
     before = len(tg.sent(ALICE))
     assert await deliver(store, bot, config, clock) == 1
     (alert,) = tg.sent(ALICE)[before:]
     assert TITLE in alert["text"]
     assert TITLE in await say(tg, "/latest 1")
-    assert "2 stored articles of the last 7 days match" in await say(tg, "/subscribe Witkoff", chat_id=ALICE + 7,
-                                                                   user_id=ALICE + 7)
+    assert "2 stored articles of the last 7 days match" in await say(
+        tg, "/subscribe Witkoff", chat_id=ALICE + 7, user_id=ALICE + 7
+    )
     search = await say(tg, "/search Witkoff")
     assert TITLE in search and "2 of 2 matching" in search
     clock.advance(minutes=1)

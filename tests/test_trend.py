@@ -41,6 +41,7 @@ NOW = datetime(2025, 9, 4, 10, 0, tzinfo=UTC)
 
 # --- the pure part ---------------------------------------------------------------------------------------------------
 
+
 def test_daily_series_fills_missing_days_with_zero_and_keeps_the_biggest_story():
     days = [DayStories(date(2025, 5, 2), 3, "Talks in Istanbul", 5), DayStories(date(2025, 5, 4), 1, "Other", 1)]
     series = build_series("ceasefire", days, date(2025, 5, 1), date(2025, 5, 5))
@@ -51,8 +52,11 @@ def test_daily_series_fills_missing_days_with_zero_and_keeps_the_biggest_story()
 
 def test_more_than_180_days_are_counted_per_week_from_monday():
     first, last = date(2025, 1, 1), date(2025, 12, 31)  # 1 Jan 2025 is a Wednesday
-    days = [DayStories(date(2025, 1, 1), 2, "a", 2), DayStories(date(2025, 1, 5), 1, "b", 9),
-            DayStories(date(2025, 1, 6), 4, "c", 1)]
+    days = [
+        DayStories(date(2025, 1, 1), 2, "a", 2),
+        DayStories(date(2025, 1, 5), 1, "b", 9),
+        DayStories(date(2025, 1, 6), 4, "c", 1),
+    ]
     series = build_series("x", days, first, last)
     assert series.bucket == "week" and series.rolling_label == "4-week mean"
     assert series.points[0] == Point(date(2024, 12, 30), 3, "b", 9)  # the week's biggest story, not its first
@@ -72,23 +76,31 @@ def test_peaks_are_the_highest_points_apart_from_each_other():
 
 
 def test_caption_says_it_in_words():
-    days = [DayStories(date(2025, 5, 16), 12, "Istanbul talks end without a deal on prisoners or a truce", 30),
-            DayStories(date(2025, 5, 20), 29, "", 0)]
-    series = build_series("ceasefire", [*days[:1], DayStories(date(2025, 4, 1), 29, "Big", 2)],
-                          date(2025, 2, 16), date(2025, 5, 16))
+    days = [
+        DayStories(date(2025, 5, 16), 12, "Istanbul talks end without a deal on prisoners or a truce", 30),
+        DayStories(date(2025, 5, 20), 29, "", 0),
+    ]
+    series = build_series(
+        "ceasefire", [*days[:1], DayStories(date(2025, 4, 1), 29, "Big", 2)], date(2025, 2, 16), date(2025, 5, 16)
+    )
     assert caption_line(series, "90 days") == "ceasefire: 41 stories in 90 days, peak 29 on 1 Apr: Big"
     one = build_series("truce", days[:1], date(2025, 5, 1), date(2025, 5, 16))
-    assert caption_line(one, "16 days") == ("truce: 12 stories in 16 days, peak 12 on 16 May: Istanbul talks end "
-                                            "without a deal on…")
-    assert caption_line(build_series("x", [], date(2025, 5, 1), date(2025, 5, 2)), "2 days") == \
-        "x: no stories in 2 days"
+    assert caption_line(one, "16 days") == (
+        "truce: 12 stories in 16 days, peak 12 on 16 May: Istanbul talks end without a deal on…"
+    )
+    assert (
+        caption_line(build_series("x", [], date(2025, 5, 1), date(2025, 5, 2)), "2 days") == "x: no stories in 2 days"
+    )
 
 
-@pytest.mark.parametrize(("args", "topics", "period"), [
-    ("ceasefire", ["ceasefire"], "90d"),
-    ("ceasefire, truce 1Y", ["ceasefire", "truce"], "1y"),
-    ('"Witkoff, Kushner" -loan, #2 all', ['"Witkoff, Kushner" -loan', "#2"], "all"),
-])
+@pytest.mark.parametrize(
+    ("args", "topics", "period"),
+    [
+        ("ceasefire", ["ceasefire"], "90d"),
+        ("ceasefire, truce 1Y", ["ceasefire", "truce"], "1y"),
+        ('"Witkoff, Kushner" -loan, #2 all', ['"Witkoff, Kushner" -loan', "#2"], "all"),
+    ],
+)
 def test_arguments_are_topics_separated_by_commas_and_a_period(args, topics, period):
     assert split_args(args) == (topics, period)
 
@@ -101,6 +113,7 @@ def test_bad_arguments_say_what_to_type(args, says):
 
 # --- counting against the store --------------------------------------------------------------------------------------
 
+
 def at(days_before: float, hour: int = 12) -> datetime:
     return (NOW - timedelta(days=days_before)).replace(hour=hour, minute=0)
 
@@ -108,8 +121,9 @@ def at(days_before: float, hour: int = 12) -> datetime:
 def add(db, title, when, *, body="", source_id=None, story_of=None):
     """Store one article published at `when`; `story_of`: the id of an article whose story it joins."""
     n = db.execute("select count(*) from articles").fetchone()[0]
-    draft = ArticleDraft(title=title, body=body or f"{title}. Reported on day {n}.", url=f"https://x.org/{n}",
-                         published_at=when)
+    draft = ArticleDraft(
+        title=title, body=body or f"{title}. Reported on day {n}.", url=f"https://x.org/{n}", published_at=when
+    )
     store_drafts(db, [draft], source_id=source_id, now=iso(max(when, NOW - timedelta(days=400))))
     article_id = articles.max_article_id(db)
     if story_of is not None:
@@ -120,10 +134,12 @@ def add(db, title, when, *, body="", source_id=None, story_of=None):
 @pytest.fixture
 def db(tmp_path):
     db = open_database(tmp_path / "t.db")
-    one = sources.upsert_source(db, "https://one.example/rss", kind="feed", every_s=600, full_text=False,
-                                title="One", now=iso(NOW))
-    two = sources.upsert_source(db, "https://two.example/rss", kind="feed", every_s=600, full_text=False,
-                                title="Two", now=iso(NOW))
+    one = sources.upsert_source(
+        db, "https://one.example/rss", kind="feed", every_s=600, full_text=False, title="One", now=iso(NOW)
+    )
+    two = sources.upsert_source(
+        db, "https://two.example/rss", kind="feed", every_s=600, full_text=False, title="Two", now=iso(NOW)
+    )
     # 10 days ago: two ceasefire stories, the first reported by three outlets
     big = add(db, "Ceasefire talks open in Istanbul", at(10), source_id=one)
     add(db, "Istanbul hosts ceasefire talks", at(10, 14), source_id=two, story_of=big)
@@ -205,10 +221,13 @@ def test_a_person_counts_under_every_spelling(tmp_path):
     assert service.variants("witkoff") == ("Vitkoff",)
     days = story_counts(db, service).stories_per_day(parse_query("Witkoff"), at(30, 0), NOW, "UTC")
     assert [(d.day, d.stories, d.top_title) for d in days] == [
-        (at(6).date(), 1, "Witkoff arrives"), (at(4).date(), 1, "Vitkoff meets Putin")]
+        (at(6).date(), 1, "Witkoff arrives"),
+        (at(4).date(), 1, "Vitkoff meets Putin"),
+    ]
 
 
 # --- the picture and the reply ---------------------------------------------------------------------------------------
+
 
 def decode(png: bytes) -> PILImage.Image:
     image = PILImage.open(io.BytesIO(png))
@@ -230,18 +249,33 @@ def test_the_chart_is_a_1200x675_png_with_colour(db):
 
 
 def test_the_caption_numbers_match_the_store(db):
-    reply = trend_reply(db, [Topic("ceasefire", parse_query("ceasefire"))], (NOW - timedelta(days=29)).date(),
-                        NOW.date(), "UTC", period="30d", until=NOW)
+    reply = trend_reply(
+        db,
+        [Topic("ceasefire", parse_query("ceasefire"))],
+        (NOW - timedelta(days=29)).date(),
+        NOW.date(),
+        "UTC",
+        period="30d",
+        until=NOW,
+    )
     caption = reply.plain()
-    assert caption.startswith(f"ceasefire: 5 stories in 30 days, peak 2 on {at(10).day} Aug: "
-                              "Ceasefire talks open in Istanbul")
+    assert caption.startswith(
+        f"ceasefire: 5 stories in 30 days, peak 2 on {at(10).day} Aug: Ceasefire talks open in Istanbul"
+    )
     assert "2 sources" in caption and "a story counts once" in caption
     assert "ceasefire" in reply.image.alt and "5 stories" in reply.image.alt
 
 
 def test_an_empty_period_gets_a_text_reply_not_an_empty_chart(db):
-    reply = trend_reply(db, [Topic("referendum", parse_query("referendum"))], (NOW - timedelta(days=29)).date(),
-                        NOW.date(), "UTC", period="30d", until=NOW)
+    reply = trend_reply(
+        db,
+        [Topic("referendum", parse_query("referendum"))],
+        (NOW - timedelta(days=29)).date(),
+        NOW.date(),
+        "UTC",
+        period="30d",
+        until=NOW,
+    )
     assert reply.image is None
     assert "No stored story matches referendum in the last 30 days" in reply.plain()
 
@@ -254,14 +288,16 @@ def test_a_weekly_chart_renders_too():
 
 
 def test_an_image_survives_the_outbox_json():
-    reply = Reply.text("caption").__class__(blocks=Reply.text("caption").blocks,
-                                            image=Image(b"\x89PNG\r\n\x1a\n\x00\xff", "a chart", "t.png"))
+    reply = Reply.text("caption").__class__(
+        blocks=Reply.text("caption").blocks, image=Image(b"\x89PNG\r\n\x1a\n\x00\xff", "a chart", "t.png")
+    )
     again = reply_from_json(reply_to_json(reply))
     assert again.image == reply.image and again.plain() == "caption"
     assert reply_from_json(reply_to_json(Reply.text("no image"))).image is None
 
 
 # --- the command, the CLI and the console ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def trend_chat(tmp_path, db):
@@ -285,13 +321,16 @@ async def test_trend_command_sends_a_chart_with_its_caption(trend_chat):
     assert "ceasefire: 5 stories in 90 days" in reply.plain() and "truce: 1 story in 90 days" in reply.plain()
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("/trend", "Which topic?"),
-    ("/trend #7", "This chat has no topic #7"),
-    ("/trend a, b, c, d", "At most 3 topics"),
-    ("/trend the", "too common"),
-    ("/trend referendum", "No stored story matches referendum"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("/trend", "Which topic?"),
+        ("/trend #7", "This chat has no topic #7"),
+        ("/trend a, b, c, d", "At most 3 topics"),
+        ("/trend the", "too common"),
+        ("/trend referendum", "No stored story matches referendum"),
+    ],
+)
 async def test_trend_command_explains_what_it_cannot_chart(trend_chat, text, says):
     say, _, _ = trend_chat
     reply = await say(text)
@@ -307,8 +346,7 @@ async def test_the_console_writes_the_chart_to_the_charts_folder(trend_chat, tmp
     _, dispatcher, _ = trend_chat
     out = io.StringIO()
     done = asyncio.Event()
-    console = ConsolePlatform(dispatcher, stdin=io.StringIO("/trend ceasefire 30d\n"), stdout=out,
-                              on_eof=done.set)
+    console = ConsolePlatform(dispatcher, stdin=io.StringIO("/trend ceasefire 30d\n"), stdout=out, on_eof=done.set)
     await console.start()
     await asyncio.wait_for(done.wait(), 30)
     await console.stop()
@@ -329,8 +367,9 @@ def test_cli_writes_the_png_and_prints_the_caption(tmp_path):
     config.write_text('timezone = "UTC"\n[store]\npath = "cli.db"\n', encoding="utf-8")
     out = tmp_path / "trend.png"
     since = (now - timedelta(days=20)).date().isoformat()
-    result = CliRunner().invoke(app, ["--config", str(config), "trend", '"security guarantees"', "--since", since,
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["--config", str(config), "trend", '"security guarantees"', "--since", since, "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert '"security guarantees": 3 stories in' in result.output and f"chart written to {out}" in result.output
     assert decode(out.read_bytes()).size == (1200, 675)
@@ -342,6 +381,7 @@ def test_cli_writes_the_png_and_prints_the_caption(tmp_path):
 
 
 # --- digests -----------------------------------------------------------------------------------------------------
+
 
 async def send_due_digests(store, config, clock, messenger):
     """The scheduler's digest job, then the outbox until it has nothing more to send; the digests and charts sent
@@ -370,17 +410,27 @@ async def test_settings_turn_the_daily_digest_chart_on_and_off(chat):
 
 
 async def test_a_daily_digest_carries_a_chart_only_when_asked_and_a_weekly_one_always(
-        chat, store, messenger, config, clock):
+    chat, store, messenger, config, clock
+):
     from diplobot.pipeline import ingest_drafts
 
     await chat("/subscribe ceasefire")
     await chat("/subscribe truce")
     await chat("/settings digest 14:00")
-    bodies = ["Gaza ceasefire brokered by Qatar after months of negotiation in Doha.",
-              "Sudan army and militia agree ceasefire for humanitarian corridor in Darfur.",
-              "Kashmir border ceasefire restored by military commanders from both sides."]
-    drafts = [ArticleDraft(title=body.split(" ceasefire")[0] + " ceasefire", url=f"https://x.org/c{n}", body=body,
-                           published_at=clock.now() - timedelta(days=n + 1)) for n, body in enumerate(bodies)]
+    bodies = [
+        "Gaza ceasefire brokered by Qatar after months of negotiation in Doha.",
+        "Sudan army and militia agree ceasefire for humanitarian corridor in Darfur.",
+        "Kashmir border ceasefire restored by military commanders from both sides.",
+    ]
+    drafts = [
+        ArticleDraft(
+            title=body.split(" ceasefire")[0] + " ceasefire",
+            url=f"https://x.org/c{n}",
+            body=body,
+            published_at=clock.now() - timedelta(days=n + 1),
+        )
+        for n, body in enumerate(bodies)
+    ]
     await ingest_drafts(store, drafts, now=clock.now())
     clock.advance(hours=4, minutes=1)
     (digest,) = await send_due_digests(store, config, clock, messenger)

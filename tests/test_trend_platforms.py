@@ -44,12 +44,23 @@ async def slack():
 @pytest.fixture
 def config(tmp_path, tg, slack):
     """Overrides conftest's config (so its store and dispatcher use it): both platforms against their fakes."""
-    telegram = TelegramConfig(token=tg.token, base_url=tg.base_url, per_chat_per_s=20.0, per_group_per_min=1200.0,
-                              total_per_s=1000.0)
-    settings = SlackConfig(bot_token=slack.token, signing_secret=SECRET, mode="http", listen="127.0.0.1:0",
-                           api_url=slack.api_url, per_channel_per_s=100.0)
-    return Config(telegram=telegram, slack=settings, store=StoreConfig(path=str(tmp_path / "t.db")),
-                  delivery=DeliveryConfig(max_attempts=3))
+    telegram = TelegramConfig(
+        token=tg.token, base_url=tg.base_url, per_chat_per_s=20.0, per_group_per_min=1200.0, total_per_s=1000.0
+    )
+    settings = SlackConfig(
+        bot_token=slack.token,
+        signing_secret=SECRET,
+        mode="http",
+        listen="127.0.0.1:0",
+        api_url=slack.api_url,
+        per_channel_per_s=100.0,
+    )
+    return Config(
+        telegram=telegram,
+        slack=settings,
+        store=StoreConfig(path=str(tmp_path / "t.db")),
+        delivery=DeliveryConfig(max_attempts=3),
+    )
 
 
 @pytest.fixture
@@ -65,13 +76,22 @@ async def ingest(store, clock):
     from diplobot.pipeline import ingest_drafts
 
     day = clock.now() - timedelta(days=3)
-    drafts = [ArticleDraft(title=HOSTILE, url="https://wire.example/1", body="The ceasefire talks began.",
-                           published_at=day),
-              ArticleDraft(title="Ceasefire holds in the east", url="https://wire.example/2", published_at=day,
-                           body="Residents said the ceasefire held."),
-              ArticleDraft(title="A ceasefire plan", url="https://wire.example/3", body="Envoys drafted a plan.",
-                           published_at=day + timedelta(days=1)),
-              ArticleDraft(title="Truce", url="https://wire.example/4", body="A truce.", published_at=day)]
+    drafts = [
+        ArticleDraft(title=HOSTILE, url="https://wire.example/1", body="The ceasefire talks began.", published_at=day),
+        ArticleDraft(
+            title="Ceasefire holds in the east",
+            url="https://wire.example/2",
+            published_at=day,
+            body="Residents said the ceasefire held.",
+        ),
+        ArticleDraft(
+            title="A ceasefire plan",
+            url="https://wire.example/3",
+            body="Envoys drafted a plan.",
+            published_at=day + timedelta(days=1),
+        ),
+        ArticleDraft(title="Truce", url="https://wire.example/4", body="A truce.", published_at=day),
+    ]
     await ingest_drafts(store, drafts, now=clock.now())
 
 
@@ -79,11 +99,14 @@ def chart_reply() -> Reply:
     from diplobot.charts import TrendChart, render_trend
 
     png = render_trend(TrendChart("ceasefire", "subtitle", ()))
-    return Reply(blocks=Reply.text(f"ceasefire: 3 stories in 90 days, peak 2 on 1 Sep: {HOSTILE}").blocks,
-                 image=Image(png, "Line chart of stories per day", "trend-ceasefire.png"))
+    return Reply(
+        blocks=Reply.text(f"ceasefire: 3 stories in 90 days, peak 2 on 1 Sep: {HOSTILE}").blocks,
+        image=Image(png, "Line chart of stories per day", "trend-ceasefire.png"),
+    )
 
 
 # ---- Telegram --------------------------------------------------------------------------------------------------------
+
 
 async def test_telegram_trend_is_one_photo_captioned_in_escaped_html(tg, telegram_bot, store, clock):
     await ingest(store, clock)
@@ -114,8 +137,7 @@ async def test_the_fake_refuses_photos_over_telegrams_limits(tg):
         form.add_field("chat_id", str(ALICE))
         form.add_field("caption", caption)
         form.add_field("photo", data, filename="x.png", content_type="image/png")
-        async with aiohttp.ClientSession() as http, http.post(f"{tg.base_url}{tg.token}/sendPhoto",
-                                                              data=form) as resp:
+        async with aiohttp.ClientSession() as http, http.post(f"{tg.base_url}{tg.token}/sendPhoto", data=form) as resp:
             return await resp.json()
 
     def png(width: int, height: int) -> bytes:
@@ -133,23 +155,30 @@ async def test_the_fake_refuses_photos_over_telegrams_limits(tg):
 
 # ---- Slack -----------------------------------------------------------------------------------------------------------
 
+
 async def slash(slack, bot, text):
     n, url = slack.new_response_url()
     body = fs.slash_command("/diplo", text, channel=CHANNEL, user=USER, response_url=url)
-    async with aiohttp.ClientSession() as http, http.post(
-            f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(),
-            headers=fs.signed_headers(SECRET, body)) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"http://127.0.0.1:{bot.port}/slack/events", data=body.encode(), headers=fs.signed_headers(SECRET, body)
+        ) as resp,
+    ):
         assert resp.status == 200
     return n
 
 
 async def test_slack_trend_uploads_the_chart_in_three_steps_and_shares_it_in_the_channel(
-        slack, slack_bot, store, clock):
+    slack, slack_bot, store, clock
+):
     await ingest(store, clock)
     n = await slash(slack, slack_bot, "trend ceasefire")
     (shared,) = await slack.wait_for(lambda: list(slack.files.values()), timeout=30)
     assert [c.method for c in slack.calls if c.method.startswith("files.")] == [
-        "files.getUploadURLExternal", "files.completeUploadExternal"]
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
     assert shared["channel"] == CHANNEL and shared["initial_comment"].startswith("ceasefire: 3 stories in 90 days")
     assert decode(shared["data"]).size == (1200, 675) and shared["filename"].endswith(".png")
     assert shared["alt_txt"].startswith("Line chart of stories per day")

@@ -19,8 +19,9 @@ CORPUS = Path(__file__).parent / "fixtures" / "corpus" / "articles"
 
 def load(db, paths=(), texts=()) -> None:
     drafts = sorted((d for p in paths for d in read_path(p)), key=lambda d: d.published_at)
-    drafts += [ArticleDraft(title=title, body=body, url=f"https://news.example/{n}")
-               for n, (title, body) in enumerate(texts)]
+    drafts += [
+        ArticleDraft(title=title, body=body, url=f"https://news.example/{n}") for n, (title, body) in enumerate(texts)
+    ]
     store_drafts(db, drafts, source_id=None, now="2025-12-01T00:00:00+00:00")
     enrich_pending(db)
 
@@ -72,8 +73,9 @@ def test_who_shows_headlines_and_people_named_alongside(seed_db):
     assert "Often named with: Donald Trump (1), " in text
 
 
-@pytest.mark.parametrize("query", ["Єрмак", "Ермак", "Андрій Єрмак", "Yermack", "Iermak", "andriy yermak",
-                                   "Andrii Yermak"])
+@pytest.mark.parametrize(
+    "query", ["Єрмак", "Ермак", "Андрій Єрмак", "Yermack", "Iermak", "andriy yermak", "Andrii Yermak"]
+)
 def test_cyrillic_transliterations_and_typos_find_yermak(seed_db, query):
     assert ask(seed_db, query).plain().startswith("Andriy Yermak")
 
@@ -133,10 +135,20 @@ def test_nobody_in_an_empty_store():
 def test_nobody_found_yet_says_that_new_articles_are_still_being_read():
     db = open_database(":memory:")
     load(db, [SEED])
-    store_drafts(db, [ArticleDraft(title="Talks", body="Envoys met.", url="https://news.example/new")],
-                 source_id=None, now="2025-12-01T00:00:00+00:00")  # stored, not enriched yet
-    assert ask(db, "Kellogg").plain().startswith("I found nobody called Kellogg in 1 article.\n\n"
-                                                  "1 just-stored article is still being read; ask again in a minute.")
+    store_drafts(
+        db,
+        [ArticleDraft(title="Talks", body="Envoys met.", url="https://news.example/new")],
+        source_id=None,
+        now="2025-12-01T00:00:00+00:00",
+    )  # stored, not enriched yet
+    assert (
+        ask(db, "Kellogg")
+        .plain()
+        .startswith(
+            "I found nobody called Kellogg in 1 article.\n\n"
+            "1 just-stored article is still being read; ask again in a minute."
+        )
+    )
 
 
 async def test_who_through_the_chat_command(chat, store, clock):
@@ -148,8 +160,11 @@ async def test_who_through_the_chat_command(chat, store, clock):
 async def test_subscribe_witkoff_alerts_on_an_article_that_only_says_vitkoff(chat, store, clock):
     await ingest_drafts(store, list(read_path(SEED)), now=clock.now())
     await chat("/subscribe Witkoff")
-    vitkoff_only = ArticleDraft(title="Envoy returns to Moscow", url="https://news.example/envoy",
-                                body="Vitkoff met officials in Moscow on Friday to discuss a prisoner exchange.")
+    vitkoff_only = ArticleDraft(
+        title="Envoy returns to Moscow",
+        url="https://news.example/envoy",
+        body="Vitkoff met officials in Moscow on Friday to discuss a prisoner exchange.",
+    )
     counts = await ingest_drafts(store, [vitkoff_only], now=clock.now())
     assert counts.alerts == 1
 
@@ -157,8 +172,11 @@ async def test_subscribe_witkoff_alerts_on_an_article_that_only_says_vitkoff(cha
 async def test_a_subscription_to_another_name_does_not_match_vitkoff(chat, store, clock, dispatcher):
     await ingest_drafts(store, list(read_path(SEED)), now=clock.now())
     await chat("/subscribe Kellogg")
-    vitkoff_only = ArticleDraft(title="Envoy returns to Moscow", url="https://news.example/envoy",
-                                body="Vitkoff met officials in Moscow on Friday to discuss a prisoner exchange.")
+    vitkoff_only = ArticleDraft(
+        title="Envoy returns to Moscow",
+        url="https://news.example/envoy",
+        body="Vitkoff met officials in Moscow on Friday to discuss a prisoner exchange.",
+    )
     assert (await ingest_drafts(store, [vitkoff_only], now=clock.now())).alerts == 0
     reply = await dispatcher.handle(Incoming(chat_id="test:1", user_id="test:u1", text="/who Witkoff"))
     assert reply.plain().startswith("Steve Witkoff")

