@@ -23,6 +23,7 @@ from typing import TextIO
 # matters about an input itself (IngestError, feed warnings), so theirs are DEBUG: shown with --verbose only.
 THIRD_PARTY_QUIET = (
     "trafilatura",
+    "pymorphy3",
     "htmldate",
     "courlan",
     "justext",
