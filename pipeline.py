@@ -231,23 +231,34 @@ def _enrich_one(
             log.exception("enriching article %s: %s failed", article_id, name)
 
 
-class MatchState:
-    """The live matcher, reloaded only when subscriptions changed (in any process)."""
+SPELLINGS_REBUILD_S = 15.0  # new spellings rebuild the matcher at most this often while they keep coming
 
-    def __init__(self) -> None:
+
+class MatchState:
+    """The live matcher, reloaded when subscriptions changed (in any process) or people gained spellings.
+
+    New spellings of a known person (Vitkoff after Witkoff) change what a topic matches, so they rebuild the
+    matcher, at once when they are news, but at most every `SPELLINGS_REBUILD_S` while a backlog keeps adding
+    them: a rebuild per step would stall matching for everyone (measured in bench/responsive.py).
+    """
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.revision = (-1, -1)  # (subscriptions, people's spellings)
         self.subs: dict[int, dict[str, Any]] = {}
         self.queries: dict[int, Query] = {}
         self.matcher: Matcher | None = None
+        self._monotonic = monotonic
+        self._spellings_built_at = -SPELLINGS_REBUILD_S
 
     def refresh(self, db: Database) -> None:
-        # New spellings of a known person (Vitkoff after Witkoff) change what a topic matches, so they
-        # rebuild the matcher like a changed subscription does.
         revision = (subscriptions.subscriptions_revision(db), variants_revision(db))
+        if revision[1] != self.revision[1] and self.matcher is not None:
+            if self._monotonic() - self._spellings_built_at < SPELLINGS_REBUILD_S:
+                revision = (revision[0], self.revision[1])  # not yet: the next refresh after the interval
+            else:
+                self.matcher = None
         if revision == self.revision and self.matcher is not None:
             return
-        if revision[1] != self.revision[1]:
-            self.matcher = None
         rows = subscriptions.all_subscriptions(db)
         self.subs = {r["id"]: r for r in rows}
         for sub_id in self.queries.keys() - self.subs.keys():
@@ -262,9 +273,12 @@ class MatchState:
                     self.queries[r["id"]] = query
                 except QueryError:
                     log.warning("subscription %s has an unreadable query; skipped", r["id"])
+        rebuilt = self.matcher is None
         if self.matcher is None:  # the one topic service: alerts match exactly what /latest and digests list
             self.matcher = Topics(articles.StoredArticles(db)).matcher()
         self.matcher.update(self.queries)
+        if rebuilt:
+            self._spellings_built_at = self._monotonic()  # after the build, which may itself take a while
         self.revision = revision
 
 

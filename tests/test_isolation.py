@@ -204,3 +204,35 @@ async def test_news_from_polled_sources_is_enriched_and_matched_before_an_import
     )
     (first, *rest) = await store.run(articles.unenriched_ids, 5)
     assert first == 31 and rest == [1, 2, 3, 4]
+
+
+def test_new_spellings_rebuild_the_matcher_at_once_but_not_at_every_step_of_a_backlog(tmp_path):
+    from diplobot.pipeline import SPELLINGS_REBUILD_S, MatchState
+    from diplobot.store.db import open_database
+    from diplobot.store.people import _VARIANTS_KEY
+
+    db = open_database(tmp_path / "m.db")
+    now = [1000.0]
+    state = MatchState(monotonic=lambda: now[0])
+
+    def new_spelling(n: int) -> None:
+        db.execute(
+            "insert into meta (key, value) values (?, ?) on conflict(key) do update set value = excluded.value",
+            [_VARIANTS_KEY, str(n)],
+        )
+
+    state.refresh(db)
+    first = state.matcher
+    now[0] += SPELLINGS_REBUILD_S + 1  # quiet for a while: a new spelling is news, rebuilt at once
+    new_spelling(1)
+    state.refresh(db)
+    assert state.matcher is not first
+    second = state.matcher
+    now[0] += 1  # a backlog keeps adding spellings: the next rebuild waits for the interval
+    new_spelling(2)
+    state.refresh(db)
+    assert state.matcher is second
+    now[0] += SPELLINGS_REBUILD_S
+    state.refresh(db)
+    assert state.matcher is not second and state.revision[1] == 2
+    db.close()
