@@ -182,11 +182,14 @@ class OutboxWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self.sent = 0
 
-    async def dispatch(self, *, newest_only: bool = False) -> list[asyncio.Task[int]]:
-        """Start a delivery task for every chat that has due alerts or digests and none running.
+    async def dispatch(self, *, newest_only: bool = False, max_chats: int | None = None) -> list[asyncio.Task[int]]:
+        """Start a delivery task for every chat that has due alerts or digests and none running (for at most
+        `max_chats` of them, in the outbox's order: digests, then the newest news first).
 
         `newest_only`: look only at the newest alerts (a cheap query), for when many chats are being served
-        already and a full look can wait: a breaking story still goes out within a few seconds.
+        already and a full look can wait: a breaking story still goes out within a few seconds. Chats being
+        served take turns at the platform's total pace, so each one more delays a newcomer's first alert by
+        a slot: the loop keeps them near `busy_chats`.
         """
         now = iso(self.clock.now())
         busy = tuple(self._chat_tasks)
@@ -197,12 +200,12 @@ class OutboxWorker:
             due = await self.store.run(alerts.due_alerts, self.messenger.platform, now, self.batch, exclude=busy)
             due_digests = await self.store.run(digests.due_digests, self.messenger.platform, now, exclude=busy)
         by_chat: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
-        for alert in due:
-            by_chat.setdefault(alert["chat_id"], ([], []))[0].append(alert)
         for digest in due_digests:
             by_chat.setdefault(digest["chat_id"], ([], []))[1].append(digest)
+        for alert in due:
+            by_chat.setdefault(alert["chat_id"], ([], []))[0].append(alert)
         started = []
-        for chat_id, (chat_alerts, chat_digests) in by_chat.items():
+        for chat_id, (chat_alerts, chat_digests) in list(by_chat.items())[:max_chats]:
             task = asyncio.create_task(self._deliver_chat(chat_id, chat_alerts, chat_digests))
             self._chat_tasks[chat_id] = task
             task.add_done_callback(functools.partial(self._chat_done, chat_id))
@@ -404,7 +407,7 @@ class OutboxWorker:
                 # connected is False once the platform is stopping; with enough chats already being
                 # served, the (costly, with a big backlog) full outbox query can wait, not the newest alerts
                 if self.messenger.connected and len(self._chat_tasks) < self.busy_chats:
-                    await self.dispatch()
+                    await self.dispatch(max_chats=self.busy_chats - len(self._chat_tasks))
                     await self.apply_edits()
                 elif self.messenger.connected:
                     await self.dispatch(newest_only=True)

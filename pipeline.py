@@ -398,18 +398,20 @@ class Pipeline:
         self, drafts: list[ArticleDraft], *, source_id: int | None = None, now: datetime | None = None
     ) -> IngestCounts:
         """Store drafts, enrich and match them; alerts land in the outbox for whichever process delivers."""
-        now = now or self.clock.now()
-        counts = await self.store.run(store_drafts, drafts, source_id=source_id, now=iso(now))
+        counts = await self.store.run(store_drafts, drafts, source_id=source_id, now=iso(now or self.clock.now()))
         counts.alerts = await self.enrich_and_match(now)
         return counts
 
     async def enrich_and_match(self, now: datetime | None = None) -> int:
-        """Work through everything stored and not yet matched; returns the alerts created."""
-        now = now or self.clock.now()
+        """Work through everything stored and not yet matched; returns the alerts created.
+
+        Without `now`, each step is stamped with the clock's time then: a backlog takes minutes.
+        """
         created = 0
         while True:
-            enriched = await self.enrich(now)
-            matched, alerts_made = await self.store.run(match_step, self.state, now)
+            step_now = now or self.clock.now()
+            enriched = await self.enrich(step_now)
+            matched, alerts_made = await self.store.run(match_step, self.state, step_now)
             created += alerts_made
             if not enriched and not matched:
                 return created

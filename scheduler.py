@@ -69,12 +69,19 @@ class Jobs:
         self._in_flight: set[asyncio.Task[Any]] = set()
 
     def tracked(self, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
-        """The job as the scheduler runs it: known to `drain`, and quiet when shutdown interrupts it."""
+        """The job as the scheduler runs it: known to `drain`, quiet when shutdown interrupts it, and a no-op while
+        its previous run is still busy (matching a backlog outlasts many ticks: that is expected, not worth the
+        warning APScheduler logs for each tick it skips, hence `max_instances=2` below)."""
+        running: set[asyncio.Task[Any]] = set()
 
         async def run() -> Any:
+            if running:
+                log.debug("%s: still busy with its previous run", job.__name__)
+                return None
             task = asyncio.current_task()
             assert task is not None
             self._in_flight.add(task)
+            running.add(task)
             try:
                 return await job()
             except asyncio.CancelledError:
@@ -82,8 +89,10 @@ class Jobs:
                 return None
             finally:
                 self._in_flight.discard(task)
+                running.discard(task)
 
         run.__name__ = job.__name__
+        run.__qualname__ = getattr(job, "__qualname__", job.__name__)
         return run
 
     async def drain(self, timeout: float) -> None:
@@ -156,7 +165,7 @@ class Jobs:
         queue_digest(db, chart_id, reply_json=reply_to_json(chart), now=iso(now))
 
     async def match(self) -> int:
-        created = await self.pipeline.enrich_and_match(self.clock.now())
+        created = await self.pipeline.enrich_and_match()
         if created:
             log.info("queued %d alert(s)", created)
             self.on_alerts()
@@ -175,7 +184,7 @@ def build_scheduler(jobs: Jobs, timezone: str) -> AsyncIOScheduler:
         timezone=timezone,
         job_defaults={
             "coalesce": True,
-            "max_instances": 1,
+            "max_instances": 2,  # the second returns at once (Jobs.tracked)
             "misfire_grace_time": 60,
         },
     )

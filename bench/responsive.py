@@ -18,8 +18,12 @@ the matching item; `alert_s` is the time until that chat's alert arrives. Enrich
 database (articles enriched per second while the backlog lasted). Peak memory is the largest sum of resident
 memory of the bot and its worker processes, sampled every 0.5 s.
 
-Targets: help_p95_s <= 0.5, help_max_s <= 1, alive=1, peak_mb <= 1024, alert_s <= 60. The last line is
-`RESULT help_p50_s=... help_p95_s=... help_max_s=... backlog=... enrich_per_s=... peak_mb=... alert_s=... alive=...`.
+At the end the bot gets SIGTERM mid-backlog; `stop_s` is how long it takes to exit. The stages of the watched
+item (stored, enriched, matched, queued, sent: the store's timestamps) are printed for diagnosis.
+
+Targets: help_p95_s <= 0.5, help_max_s <= 1, alive=1, peak_mb <= 1024, alert_s <= 60, stop_s <= 10. The last
+line is `RESULT help_p50_s=... help_p95_s=... help_max_s=... backlog=... enrich_per_s=... peak_mb=... alert_s=...
+alive=... stop_s=...`.
 """
 
 from __future__ import annotations
@@ -146,7 +150,7 @@ def prepare(tmp: Path, args: argparse.Namespace) -> tuple[Path, Path]:
     return db_path, backlog
 
 
-def write_config(tmp: Path, db_path: Path, tg, feeds: FeedServer) -> Path:
+def write_config(tmp: Path, db_path: Path, tg, feeds: FeedServer, log_level: str) -> Path:
     sources = "".join(
         f'[[sources]]\nurl = "http://127.0.0.1:{feeds.port}/{name}"\nevery = "10s"\n'
         for name in ("normal.xml", "pi.xml", "entities.xml", "people.xml")
@@ -155,7 +159,7 @@ def write_config(tmp: Path, db_path: Path, tg, feeds: FeedServer) -> Path:
     config.write_text(
         f'[store]\npath = "{db_path}"\n[ingest]\nallow_private_hosts = true\n'
         f'[telegram]\ntoken = "{tg.token}"\nbase_url = "{tg.base_url}"\n'
-        f'[ops]\nlog_level = "WARNING"\n{sources}',
+        f'[ops]\nlog_level = "{log_level}"\n{sources}',
         encoding="utf-8",
     )
     return config
@@ -175,6 +179,21 @@ def rss_mb(pid: int) -> float:
         except (OSError, StopIteration):
             continue
     return total
+
+
+def watched_stages(db_path: Path) -> str:
+    """When the watched item was stored, enriched, matched, queued and sent (store timestamps)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        row = conn.execute(
+            "select a.fetched_at, a.enriched_at, a.matched_at, l.created_at, l.sent_at from articles a "
+            "left join alerts l on l.article_id = a.id and l.chat_id = ? where a.url like '%/corridor'",
+            [f"telegram:{WATCHER_CHAT}"],
+        ).fetchone()
+    finally:
+        conn.close()
+    names = ("stored", "enriched", "matched", "queued", "sent")
+    return " ".join(f"{name}={(when or '-')[11:19]}" for name, when in zip(names, row or (None,) * 5, strict=True))
 
 
 def enriched(db_path: Path) -> int:
@@ -211,11 +230,11 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         tmp = Path(tmp_name)
         db_path, backlog = prepare(tmp, args)
         async with ft.FakeTelegram(limits=ft.Limits()) as tg, FeedServer(args.people) as feeds:
-            config = write_config(tmp, db_path, tg, feeds)
+            config = write_config(tmp, db_path, tg, feeds, "INFO" if args.bot_log else "WARNING")
             env = dict(os.environ, PYTHONUNBUFFERED="1")
             bot = subprocess.Popen(
                 [sys.executable, "-m", "diplobot.bot", "--config", str(config), "run", "--no-console"],
-                stderr=subprocess.DEVNULL,
+                stderr=open(args.bot_log, "w") if args.bot_log else subprocess.DEVNULL,  # noqa: SIM115
                 env=env,
             )
             await tg.wait_for(lambda: tg.called("getUpdates"), timeout=60)
@@ -230,6 +249,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             peak = 0.0
             started = time.monotonic()
             published_at = alert_s = None
+            published_wall = 0.0
             backlog_done_at = None
             user = 7_000_000
             while time.monotonic() - started < args.duration:
@@ -238,7 +258,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 peak = max(peak, rss_mb(bot.pid))
                 if published_at is None and time.monotonic() - started > 20:
                     feeds.publish()
-                    published_at = time.monotonic()
+                    published_at, published_wall = time.monotonic(), time.time()
                 if published_at and alert_s is None and tg.sent(WATCHER_CHAT):
                     alert_s = time.monotonic() - published_at
                 if backlog_done_at is None and ingest.poll() is not None and enriched(db_path) >= args.backlog:
@@ -248,9 +268,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 await asyncio.sleep(0.5)
             await asyncio.gather(*asks, return_exceptions=True)
             alive = bot.poll() is None
+            stages = f"published={time.strftime('%H:%M:%S', time.gmtime(published_wall))} " + watched_stages(db_path)
             done = enriched(db_path)
             bot.terminate()
-            bot.wait(timeout=30)
+            stopping = time.monotonic()
+            await asyncio.to_thread(bot.wait, 30)  # the fake Bot API keeps answering the sends in hand
+            stop_s = time.monotonic() - stopping
             if ingest.poll() is None:
                 ingest.kill()
     elapsed = (backlog_done_at or time.monotonic()) - started
@@ -265,6 +288,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         "alert_s": alert_s if alert_s is not None else float("nan"),
         "alive": int(alive),
         "slowest": probe.slowest,
+        "stages": stages,
+        "stop_s": stop_s,
     }
 
 
@@ -276,6 +301,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5_000, help="distinct people named by one hostile item")
     parser.add_argument("--duration", type=float, default=240.0, help="seconds to run at most")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--bot-log", help="write the bot's log (stderr) to this file")
     args = parser.parse_args()
     result = asyncio.run(run(args))
     print(
@@ -283,10 +309,12 @@ def main() -> None:
         f"p95 {result['help_p95_s']:.3f} s, max {result['help_max_s']:.3f} s; slowest: "
         + ", ".join(f"{took:.2f} s at {at:.0f} s" for took, at in result["slowest"])
     )
+    print(f"watched item (UTC): {result['stages']}")
     print(
         f"RESULT help_p50_s={result['help_p50_s']:.3f} help_p95_s={result['help_p95_s']:.3f} "
         f"help_max_s={result['help_max_s']:.3f} backlog={args.backlog} enrich_per_s={result['enrich_per_s']:.0f} "
-        f"peak_mb={result['peak_mb']:.0f} alert_s={result['alert_s']:.1f} alive={result['alive']}"
+        f"peak_mb={result['peak_mb']:.0f} alert_s={result['alert_s']:.1f} alive={result['alive']} "
+        f"stop_s={result['stop_s']:.1f}"
     )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .articles import _PUBLISHED
+
 
 def create_alert(
     db: Database,
@@ -29,9 +31,9 @@ def create_alert(
     A later copy of an already-sent story flags that alert for an edit instead ("also reported by").
     """
     cursor = db.execute(
-        """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held)
-           values (?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
-        [chat_id, article_id, story_id, json.dumps(topics), next_attempt_at, now, int(held)],
+        """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held, news_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
+        [chat_id, article_id, story_id, json.dumps(topics), next_attempt_at, now, int(held), _news_at(db, article_id)],
     )
     if cursor.rowcount:
         return cursor.lastrowid
@@ -41,6 +43,12 @@ def create_alert(
         [chat_id, story_id, article_id],
     )
     return None
+
+
+def _news_at(db: Database, article_id: int) -> str | None:
+    """How new the alert's news is: its article's date (`_PUBLISHED`), which orders the outbox's newest alerts."""
+    row = db.execute(f"select {_PUBLISHED} from articles a where a.id = ?", [article_id]).fetchone()
+    return row[0] if row else None
 
 
 @dataclass(frozen=True)
@@ -70,15 +78,16 @@ def create_alerts(db: Database, *, article_id: int, story_id: int, new: list[New
             [story_id, listed],
         ).fetchall()
     }
+    news_at = _news_at(db, article_id)
     rows = [
-        (a.chat_id, article_id, story_id, a.topics, a.next_attempt_at, now, int(a.held))
+        (a.chat_id, article_id, story_id, a.topics, a.next_attempt_at, now, int(a.held), news_at)
         for a in new
         if a.chat_id not in have
     ]
     created = (
         db.conn.executemany(
-            """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held)
-           values (?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
+            """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held, news_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
             rows,
         ).rowcount
         if rows
@@ -126,12 +135,14 @@ def due_alerts(
     """Pending alerts whose time has come, for active, unmuted chats of one platform.
 
     At most `per_chat` per chat and none for `exclude` (chats already being served), so one chat's
-    backlog never starves the others. The candidates are the oldest due alerts and the newest ones: a
-    backlog (a big import) always drains, and a breaking story never waits behind it. Each chat's first
-    alert comes before any chat's second, newest first.
+    backlog never starves the others. The candidates are the oldest due alerts and those of the newest news
+    (`news_at`, the article's date: not the newest rows, which a backlog matched after a live item would
+    fill): a backlog (a big import) always drains, and a breaking story never waits behind it. Each chat's
+    first alert comes before any chat's second, newest news first.
     """
-    # Only candidates are numbered (indexes alerts_due and alerts_pending_id), never the whole backlog:
-    # with 100,000s pending, numbering them all would hold the database thread for seconds.
+    # Only candidates are numbered (indexes alerts_due and alerts_pending_news), never the whole backlog:
+    # with 100,000s pending, numbering them all would hold the database thread for seconds. Left to itself the
+    # planner sorts every due alert for the newest ones; the partial index hands them over in order.
     rows = db.query(
         f"""with eligible as (
                 select id from chats where platform = ? and active = 1 and (muted_until is null or muted_until <= ?)
@@ -140,13 +151,14 @@ def due_alerts(
                 select * from (select * from alerts where state = 'pending' and next_attempt_at <= ?
                                  and chat_id in eligible order by next_attempt_at limit ?)
                 union
-                select * from (select * from alerts where state = 'pending' and next_attempt_at <= ?
-                                 and chat_id in eligible order by id desc limit ?))
+                select * from (select * from alerts indexed by alerts_pending_news
+                                 where state = 'pending' and next_attempt_at <= ? and chat_id in eligible
+                                 order by news_at desc, id desc limit ?))
             select * from (
                 select al.*, c.kind as chat_kind,
                        row_number() over (partition by al.chat_id order by al.next_attempt_at, al.id) as n
                 from candidates al join chats c on c.id = al.chat_id)
-            where n <= ? order by n, id desc limit ?""",
+            where n <= ? order by n, news_at desc, id desc limit ?""",
         [platform, now, *exclude, now, limit * CANDIDATES_PER_SLOT, now, limit * CANDIDATES_PER_SLOT, per_chat, limit],
     )
     return [dict(r, topics=json.loads(r["topics"])) for r in rows]
@@ -156,14 +168,16 @@ NEWEST = 20  # alerts the outbox's quick look considers
 
 
 def newest_due_alerts(db: Database, platform: str, now: str, *, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """The newest due alerts (index alerts_pending_id), one per chat, for active, unmuted chats not in `exclude`."""
+    """The due alerts of the newest news (index alerts_pending_news), one per chat, for active, unmuted chats not
+    in `exclude`."""
     rows = db.query(
         f"""select al.*, c.kind as chat_kind from (
-                select * from alerts where state = 'pending' and next_attempt_at <= ? order by id desc limit ?) al
+                select * from alerts indexed by alerts_pending_news where state = 'pending' and next_attempt_at <= ?
+                order by news_at desc, id desc limit ?) al
             join chats c on c.id = al.chat_id
             where c.platform = ? and c.active = 1 and (c.muted_until is null or c.muted_until <= ?)
               and c.id not in ({",".join("?" * len(exclude))})
-            order by al.id desc""",
+            order by al.news_at desc, al.id desc""",
         [now, NEWEST, platform, now, *exclude],
     )
     first: dict[str, dict[str, Any]] = {}

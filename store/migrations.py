@@ -305,3 +305,16 @@ def m014_topic_lexicon(db: Database) -> None:
 def m015_digest_chart(db: Database) -> None:
     # `/settings digest chart on`: daily digests carry a trend chart too (weekly ones always do; handlers/trend.py)
     db.execute("alter table chats add column digest_chart integer not null default 0")
+
+
+@MIGRATIONS()
+def m016_alerts_news_at(db: Database) -> None:
+    # The outbox's "newest" alerts are those of the newest news (the article's date as store/articles.py's _PUBLISHED
+    # gives it), not the newest rows: an import's backlog, matched after a live item, must not bury its alert.
+    db.execute("alter table alerts add column news_at text")
+    db.execute(
+        "update alerts set news_at = (select min(coalesce(a.published_at, a.fetched_at), a.fetched_at) "
+        "from articles a where a.id = alerts.article_id) where state = 'pending'"
+    )
+    db.execute("drop index if exists alerts_pending_id")
+    db.execute("create index alerts_pending_news on alerts(news_at, id) where state = 'pending'")

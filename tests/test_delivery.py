@@ -1,5 +1,6 @@
 """The outbox worker: paced per chat, 429 holds only that chat, nothing is dropped silently."""
 
+import asyncio
 import itertools
 
 from diplobot.config import Config, DeliveryConfig
@@ -114,3 +115,17 @@ async def test_an_alert_with_an_8_mb_title_goes_out_fast_as_one_message(store):
     assert await OutboxWorker(store, console, Config()).run_once() == 1
     printed = out.getvalue()
     assert printed.count("🔔") == 1 and len(printed) < 4200 and "Matched:" in printed
+
+
+async def test_the_loop_serves_at_most_busy_chats_at_once_so_a_newcomer_waits_few_turns(store, messenger_cls):
+    """Chats being served take turns at the total pace: starting every chat with a due alert would put a new
+    chat's first alert behind all of them."""
+    for n in range(6):
+        await store.run(queue_alerts, f"test:{n}", 1)
+    worker = OutboxWorker(store, messenger_cls(), Config(), busy_chats=2)
+    started = await worker.dispatch(max_chats=worker.busy_chats)
+    assert len(started) == 2
+    await asyncio.gather(*started)
+    rest = await worker.dispatch()  # without a cap (run_once) it starts every chat
+    assert len(rest) == 4
+    await asyncio.gather(*rest)

@@ -3,6 +3,7 @@
 import asyncio
 import sqlite3
 import threading
+from datetime import timedelta
 
 import pytest
 import sandbox_probe
@@ -180,6 +181,30 @@ async def test_a_breaking_story_is_not_queued_behind_a_backlog_of_alerts(store, 
     # the outbox's quick look, while it is busy with many chats, finds it too
     newest = await store.run(alerts.newest_due_alerts, "test", iso(clock.now()), exclude=("test:backlog",))
     assert [a["chat_id"] for a in newest] == ["test:watcher"]
+
+
+async def test_a_breaking_story_matched_before_an_import_of_older_news_still_goes_first(store, chat, clock):
+    """The import's alerts are created after the live item's (higher ids), but theirs is older news."""
+    await chat("/subscribe ceasefire", chat_id="test:backlog")
+    await chat("/subscribe zanzibar corridor", chat_id="test:watcher")
+    live = ArticleDraft(
+        title="Zanzibar corridor talks", body="Talks on the zanzibar corridor.", url="https://w.example/z"
+    )
+    await ingest_drafts(store, [live], now=clock.now())
+    archive = [
+        ArticleDraft(
+            title=f"Ceasefire report {i}",
+            body=f"The ceasefire held in town {i}.",
+            url=f"https://wire.example/{i}",
+            published_at=clock.now() - timedelta(days=30, minutes=i),
+        )
+        for i in range(60)
+    ]
+    await ingest_drafts(store, archive, now=clock.now())
+    due = await store.run(alerts.due_alerts, "test", iso(clock.now()), 2, per_chat=1)
+    assert [a["chat_id"] for a in due] == ["test:watcher", "test:backlog"]
+    newest = await store.run(alerts.newest_due_alerts, "test", iso(clock.now()))
+    assert newest[0]["chat_id"] == "test:watcher"
 
 
 async def test_news_from_polled_sources_is_enriched_and_matched_before_an_import_backlog(store, clock):

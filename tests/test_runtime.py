@@ -93,3 +93,26 @@ async def test_stopping_lets_a_running_job_finish_and_interrupts_a_stuck_one_qui
     assert finished == ["short"]
     assert all(t.done() and not t.cancelled() for t in tasks)  # the scheduler sees no exception
     assert "stuck interrupted by shutdown" in caplog.text
+
+
+async def test_a_tick_that_comes_while_the_job_is_busy_is_skipped_without_a_warning(store, config, clock, caplog):
+    """Matching a backlog outlasts many of its ticks: each such tick returns at once and logs nothing above DEBUG."""
+    caplog.set_level(logging.INFO)
+    jobs = Jobs(store, fetcher=None, config=config, clock=clock)
+    started = []
+    release = asyncio.Event()
+
+    async def match():
+        started.append(1)
+        await release.wait()
+        return "done"
+
+    tick = jobs.tracked(match)
+    first = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    assert await tick() is None  # a second tick while the first runs
+    release.set()
+    assert await first == "done"
+    assert started == [1]
+    assert await tick() == "done"  # once free, the next tick runs it again
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO]
