@@ -18,15 +18,22 @@ the wrong case is recoverable, a wrong name is not. A feminine given name before
 uses (a simplified BGN/PCGN: Dmitry Peskov, Yuri Ushakov, Sergei Lavrov... ё as yo, -ий and -ый as -y). The
 Latin form is what analysis/names.py compares, so Стівом Віткоффом, Стив Уиткофф and Steve Witkoff can be one
 person while two Андрій with different surnames stay two.
+
+Foreign names come into Cyrillic by other conventions than the national system undoes (Джонатан Пауелл is
+Jonathan Powell, Гюнтер Заутер Günter Sautter): `readings` adds a reading per convention, which
+names.same_person tries in turn, and `lookup_spellings` gives the keys the store files a person under in either
+direction. `nominative_guesses` gives the dictionary forms a name typed in an oblique case may have (/who).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import product
 from typing import Any
 
 from diplobot.analysis.inflect import analyzer, is_cyrillic, phrase_languages
+from diplobot.analysis.names import fold, to_latin
 
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "voct")
 _NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
@@ -417,3 +424,188 @@ def _recase(new: str, old: str) -> str:
     if old[:1].isupper():
         return "-".join(part[:1].upper() + part[1:] for part in new.split("-"))
     return new
+
+
+# --- a name in Cyrillic and the same name in English-language news ------------------------------------------------
+
+# Foreign names reach Ukrainian and Russian text through their own conventions, which the national system does not
+# undo: Jonathan Powell is «Джонатан Пауелл» (Dzhonatan Pauell), Günter Sautter «Гюнтер Заутер» (Hiunter Zauter),
+# Friedrich Merz «Фрідріх Мерц», Maroš Šefčovič «Марош Шефчович», Karol Nawrocki «Кароль Навроцький». A reading
+# per convention brings each back near its Latin spelling (written for diplobot from the usual transcription
+# practice; no source text copied):
+# * English and German: дж is j; ю after a consonant is u (ü); з at the start of a word before a vowel is s (German
+#   S); ц is z (German z); у is w at the start of a word or after a vowel when a vowel follows, and ау before a
+#   vowel is ow (Powell, McDowell); є and я after a consonant are e and ia;
+# * Czech, Slovak and the other Slavic languages written with háčeks, as English news folds them: ч c, ш s, ж z,
+#   ц c, х ch, г h, й j;
+# * Polish: ш sz, ч cz, щ szcz, ж z (ż), ц c, х ch, в w, й j, -ський/-цький/-ский/-цкий as -ski/-cki.
+_VOWELS = frozenset("аеєиіїоуюяёыэ")
+_CONSONANTS = frozenset("бвгґджзклмнпрстфхцчшщ")
+# Russian as English news spells it (`_RU_TABLE`), with the Ukrainian letters and the western х/ц and apostrophes.
+_BASE = {
+    **_RU_TABLE,
+    "ґ": "g",
+    "є": "ye",
+    "і": "i",
+    "ї": "yi",
+    "х": "h",
+    "ц": "z",
+    "ё": "yo",
+    **dict.fromkeys("'\u2019\u02bc", ""),
+}
+_SLAVIC = {**_BASE, "г": "h", "й": "j", "ю": "ju", "я": "ja", "є": "je", "ї": "ji", "ч": "c", "ш": "s"}
+_SLAVIC.update({"щ": "sc", "ж": "z", "ц": "c", "х": "ch", "ё": "jo"})
+_POLISH = {**_SLAVIC, "в": "w", "ч": "cz", "ш": "sz", "щ": "szcz", "и": "y", "ю": "iu", "я": "ia", "є": "ie"}
+_POLISH_ENDINGS = ((re.compile(r"(?<=[сцз])ь?к(?:ий|ій)$"), "ki"), (re.compile(r"(?<=[сцз])ь?к(?:а|ая)$"), "ka"))
+
+
+def _western_word(word: str) -> str:
+    """One word as an English or German name written in Cyrillic reads back (Пауелл -> Powell, Заутер -> Sauter)."""
+    lower = word.lower()
+    out: list[str] = []
+    i = 0
+    while i < len(lower):
+        char = lower[i]
+        before = lower[i - 1] if i else " "
+        after = lower[i + 1] if i + 1 < len(lower) else " "
+        latin = _BASE.get(char, char)
+        if char == "д" and after == "ж":
+            latin, i = "j", i + 1
+        elif char == "ю" and before in _CONSONANTS:
+            latin = "u"
+        elif char in "єя" and before in _CONSONANTS:
+            latin = "e" if char == "є" else "ia"
+        elif char == "з" and i == 0 and after in _VOWELS:
+            latin = "s"
+        elif char == "у" and after in _VOWELS and (i == 0 or before in _VOWELS):
+            latin = "w"
+            if before == "а" and out and out[-1] == "a":
+                out[-1] = "o"  # ау before a vowel: English ow (Пауелл -> Powell)
+        out.append(latin)
+        i += 1
+    return "".join(out)
+
+
+def _table_word(word: str, table: dict[str, str]) -> str:
+    """One word letter by letter through a table; Polish -ський/-цький endings first (Навроцький -> Nawrocki)."""
+    lower = word.lower()
+    if table is _POLISH:
+        for pattern, ending in _POLISH_ENDINGS:
+            lower = pattern.sub(ending, lower)
+    return "".join(table.get(char, char) for char in lower)
+
+
+def _by_word(name: str, convert: Any) -> str:
+    words = []
+    for word in name.split(" "):
+        latin = convert(word) if is_cyrillic(word) else word
+        words.append(latin[:1].upper() + latin[1:] if word[:1].isupper() else latin)
+    return " ".join(words)
+
+
+@lru_cache(maxsize=20_000)
+def readings(name: str) -> tuple[str, ...]:
+    """The Latin spellings a Cyrillic name (in the nominative) may have in English-language news, most usual first:
+    the readings analysis/names.py keys it by (national systems), the news spelling of Ukrainian names, the Russian
+    one, the foreign-name readings above, and the same for the name with its given name in the other language's
+    form (Олександр / Александр). A name in Latin letters is its own only reading."""
+    name = " ".join(name.split())
+    if not is_cyrillic(name):
+        return (name,)
+    out: dict[str, None] = {}
+    other = counterpart(name)
+    for form in (name, other) if other else (name,):
+        out.update(dict.fromkeys(to_latin(form)))
+        out.update(dict.fromkeys(latin_spellings(form)))
+        out[_by_word(form, _western_word)] = None
+        out[_by_word(form, lambda word: _table_word(word, _SLAVIC))] = None
+        out[_by_word(form, lambda word: _table_word(word, _POLISH))] = None
+    return tuple(out)
+
+
+# The other way: a Latin name as it reads once written in Cyrillic and read back by the national system (what
+# analysis/names.py keys a Cyrillic spelling by), so a Latin name finds the person first named in Cyrillic: j as
+# dzh (Джонатан), ü as iu (Гюнтер), z and tz as ts (Мерц), c as ts before e/i/y and k elsewhere, an initial s
+# before a vowel as z (Заутер), sch as sh (Шольц), ow before a vowel as au (Пауелл), an initial w as u (Уиткофф).
+_READ_BACK = (
+    (re.compile(r"sch"), "sh"),
+    (re.compile(r"t?z"), "ts"),
+    (re.compile(r"^s(?=[aeiou])"), "z"),
+    (re.compile(r"j"), "dzh"),
+    (re.compile(r"c(?=[eiy])"), "ts"),
+    (re.compile(r"c(?!h)k?"), "k"),
+    (re.compile(r"ow(?=[aeiou])"), "au"),
+    (re.compile(r"^w(?=[aeiou])"), "u"),
+    (re.compile(r"qu"), "kv"),
+)
+
+
+def _read_back_word(word: str) -> str:
+    latin = fold(word.replace("ü", "iu").replace("Ü", "Iu")).lower()
+    for pattern, replacement in _READ_BACK:
+        latin = pattern.sub(replacement, latin)
+    return latin[:1].upper() + latin[1:] if word[:1].isupper() else latin
+
+
+@lru_cache(maxsize=50_000)
+def lookup_spellings(name: str) -> tuple[str, ...]:
+    """The spellings a stored person may be filed under when `name` is theirs: a Cyrillic name's `readings`; a
+    Latin name itself and as it reads back from Cyrillic. For finding candidates; `names.same_person` decides."""
+    name = " ".join(name.split())
+    if is_cyrillic(name):
+        return readings(name)
+    back = " ".join(_read_back_word(word) for word in name.split(" "))
+    return (name,) if back == name else (name, back)
+
+
+# --- a name typed in an oblique case ------------------------------------------------------------------------------
+
+MAX_GUESSES = 8
+
+
+def nominative_guesses(name: str) -> list[str]:
+    """Dictionary forms a Cyrillic name may have when typed as a sentence has it (/who Умєрова, /who Єрмаком),
+    likeliest first, without the name as written: `dictionary_form`, then for each word the nominative of each of
+    its readings as a name (Умєрову reads as Умєров's dative or as an unknown Умєрів's) and with a case ending
+    undone, combined across the words. For look-ups, where the store tells which one is a person; never stored."""
+    name = " ".join(name.split())
+    if not is_cyrillic(name):
+        return []
+    words = name.split(" ")
+    out = dict.fromkeys([dictionary_form(name)])
+    if len(words) <= 3:
+        per_word = [_word_nominatives(word)[: 8 if len(words) == 1 else 3] for word in words]
+        for combination in product(*per_word):
+            out[" ".join(combination)] = None
+    out.pop(name, None)
+    return list(out)[:MAX_GUESSES]
+
+
+# Case endings of names the dictionaries' guesser may misread (an unknown surname in -ом read as a nominative):
+# a consonant-stem surname's endings dropped (Заутером -> Заутер, Трампу -> Трамп), an adjective-like surname's
+# ending back to -ий (Зеленського -> Зеленський), a surname in -а's ending back to -а (Сибігою -> Сибіга).
+_ENDINGS = (
+    (re.compile(r"(?<=[бвгґджзклмнпрстфхцчшщ])(?:ом|ем|єм|ові|еві|єві|у|ю|а|я|і|е)$"), ""),
+    (re.compile(r"(?<=[сцз]ьк)(?:ого|ому|им|ім)$|(?<=[сцз]к)(?:ого|ому|им|ом)$"), "ий"),
+    (re.compile(r"(?<=[бвгґджзклмнпрстфхцчшщ])(?:ою|ой|и|і|ы|у|е)$"), "а"),
+)
+
+
+@lru_cache(maxsize=20_000)
+def _word_nominatives(word: str) -> tuple[str, ...]:
+    """The word itself, then the nominatives of its readings as a name in either language, likeliest first, then
+    the word with a case ending undone (`_ENDINGS`)."""
+    out = dict.fromkeys([word])
+    readings_: list[Any] = []
+    for lang in phrase_languages(word):
+        morph = analyzer(lang)
+        if morph is not None:
+            readings_ += _name_readings(word, morph)
+    for parse in sorted(readings_, key=_weight, reverse=True):
+        out[_recase(_nominative(parse, word), word)] = None
+    lower = word.lower()
+    for pattern, ending in _ENDINGS:
+        stem = pattern.sub(ending, lower)
+        if stem != lower and len(stem) >= 3:
+            out[_recase(stem, word)] = None
+    return tuple(out)

@@ -367,10 +367,11 @@ def _is_initial(token: str) -> bool:
     return len(stripped) <= 2 and stripped.isupper()
 
 
-def surname_compatible(a: Name, b: Name) -> bool:
+def surname_compatible(a: Name, b: Name, *, near: bool = True) -> bool:
+    """Equal surname keys, or (`near`) a near miss between full names with equal given names (Bonne / Bonn)."""
     if a.surname_key == b.surname_key:
         return True
-    if not (a.given and b.given) or a.surname_key[:1] != b.surname_key[:1]:
+    if not (near and a.given and b.given) or a.surname_key[:1] != b.surname_key[:1]:
         return False
     return fuzz.ratio(a.surname_key, b.surname_key) >= SURNAME_NEAR and _strict_given(a, b)
 
@@ -386,11 +387,29 @@ def same_person(a: str, b: str, aliases: Aliases | None = None) -> bool:
         decided = aliases.decide(a, b)
         if decided is not None:
             return decided
+    if has_cyrillic(a) != has_cyrillic(b):
+        # one name in each alphabet: the same person when one of the Cyrillic name's readings is (Гюнтер Заутер
+        # reads Gunter Sauter as a German name, Джонатан Пауелл Jonatan Powell as an English one). The readings
+        # beyond the first are guesses already, so a near miss of their surname does not count (Sauer stays apart)
+        from diplobot.analysis.cyrillic_names import readings  # imported late: it loads the dictionaries' code
+
+        cyrillic, latin = (a, b) if has_cyrillic(a) else (b, a)
+        name_b = _latin_name(latin)
+        return any(
+            _same_names(parse_name(reading), name_b, aliases, cross=True, near=number == 0)
+            for number, reading in enumerate(readings(cyrillic))
+        )
     name_a, name_b = _latin_name(a), _latin_name(b)
+    if _same_names(name_a, name_b, aliases, cross=False):
+        return True
+    return has_cyrillic(a) and name_a.surname_key == name_b.surname_key and _counterparts(a, b)
+
+
+def _same_names(name_a: Name, name_b: Name, aliases: Aliases | None, *, cross: bool, near: bool = True) -> bool:
+    """`same_person` on two Latin spellings; `cross`: one of them was read from Cyrillic."""
     if aliases is not None and aliases.same_surname(name_a, name_b):
         return given_compatible(name_a, name_b) if name_a.given and name_b.given else True
-    cross = has_cyrillic(a) != has_cyrillic(b)
-    if not surname_compatible(name_a, name_b):
+    if not surname_compatible(name_a, name_b, near=near):
         # written in two alphabets, full names whose surnames differ only in vowels (Трамп / Trump, Макрон /
         # Macron) and whose given names agree
         return (
@@ -401,9 +420,7 @@ def same_person(a: str, b: str, aliases: Aliases | None = None) -> bool:
         )
     if given_compatible(name_a, name_b):
         return True
-    if cross:
-        return _same_consonants(name_a, name_b)
-    return has_cyrillic(a) and name_a.surname_key == name_b.surname_key and _counterparts(a, b)
+    return cross and _same_consonants(name_a, name_b)
 
 
 def _counterparts(a: str, b: str) -> bool:
@@ -423,17 +440,19 @@ def _same_consonants(a: Name, b: Name) -> bool:
 
 
 def _consonants(word: str) -> set[str]:
-    """The consonant skeletons a name may have across alphabets: voiced and voiceless s/z alike, g as h (Гюнтер)
-    or, before e/i/y, as j (Giorgia / Джорджа), w as v (Witkoff / Віткофф) or as a vowel (Powell / Пауелл)."""
-    latin = fold(word).casefold().replace("dzh", "j").replace("zh", "j").replace("kh", "h").replace("th", "t")
-    latin = latin.replace("ph", "f").replace("c", "k").replace("s", "z").replace("q", "k").replace("x", "ks")
+    """The consonant skeletons a name may have across alphabets: voiced and voiceless s/z alike, German sch as sh
+    (Scholz / Шольц), g as h (Гюнтер) or, before e/i/y, as j (Giorgia / Джорджа), w as v (Witkoff / Віткофф). A w
+    written as a vowel (Powell / Пауелл, Уиткофф) is for the Cyrillic name's readings to bring back
+    (analysis/cyrillic_names.readings): as a vowel here it would make Powell and Paul one consonant skeleton."""
+    latin = fold(word).casefold().replace("sch", "sh").replace("dzh", "j").replace("zh", "j").replace("kh", "h")
+    latin = latin.replace("th", "t").replace("ph", "f").replace("c", "k").replace("s", "z").replace("q", "k")
+    latin = latin.replace("x", "ks")
     out = set()
     for g_front in ("h", "j"):
-        for w in ("v", ""):
-            form = re.sub(r"g(?=[eiy])", g_front, latin).replace("g", "h").replace("w", w)
-            consonants = _DOUBLE.sub(r"\1", "".join(ch for ch in form if ch.isalpha() and ch not in "aeiouy"))
-            if consonants:
-                out.add(consonants)
+        form = re.sub(r"g(?=[eiy])", g_front, latin).replace("g", "h").replace("w", "v")
+        consonants = _DOUBLE.sub(r"\1", "".join(ch for ch in form if ch.isalpha() and ch not in "aeiouy"))
+        if consonants:
+            out.add(consonants)
     return out
 
 

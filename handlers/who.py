@@ -1,9 +1,9 @@
 """/who: who a person is, from the people named in stored articles.
 
-Any spelling, a surname alone, Cyrillic and small typos find the person (store.people.find_people). One match
-gets a profile: name, other spellings, current role with its date and source, earlier roles, article count, the
-latest headlines and the people most often named alongside. Several equally good matches get up to five buttons;
-no match says so and suggests the closest names.
+Any spelling, a surname alone, Cyrillic in any grammatical case and small typos find the person
+(store.people.find_people, `_find`). One match gets a profile: name, other spellings, current role with its date
+and source, earlier roles, article count, the latest headlines and the people most often named alongside. Several
+equally good matches get up to five buttons; no match says so and suggests the closest names.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from diplobot.analysis.cyrillic_names import nominative_guesses
 from diplobot.analysis.names import Aliases
 from diplobot.handlers.format import article_line, local_date, source_label
 from diplobot.handlers.reply import Button, Link, Reply, ReplyBuilder, Span, Text
@@ -28,13 +29,30 @@ def who(db: Database, name: str, *, tz: str, aliases: Aliases | None = None) -> 
     `aliases`: the people aliases in force (a merge group finds its person under any of its names).
     """
     query = " ".join(name.split())
-    found = people.find_people(db, query, limit=MAX_CHOICES, aliases=aliases)
+    found = _find(db, query, aliases)
     chosen = _chosen(found)
     if chosen is not None:
         return profile(db, chosen.person_id, tz=tz)
     if found:
         return _choices(db, query, found)
     return _unknown(db, query)
+
+
+def _find(db: Database, query: str, aliases: Aliases | None) -> list[people.Candidate]:
+    """The people `query` may mean. A Cyrillic name pasted from a sentence is in the case the sentence put it in
+    (Умєрова, Єрмаком) while people are stored in the nominative: when the name as written matches nobody exactly,
+    its likely dictionary forms (analysis.cyrillic_names.nominative_guesses) are tried in turn, and the first with a
+    better match is taken; small typos only when no form matches at all."""
+    found = people.find_people(db, query, limit=MAX_CHOICES, aliases=aliases, typos=False)
+    if found and found[0].score >= 100.0:
+        return found
+    for form in nominative_guesses(query):
+        again = people.find_people(db, form, limit=MAX_CHOICES, aliases=aliases, typos=False)
+        if again and (not found or again[0].score > found[0].score):
+            found = again
+            if found[0].score >= 100.0:
+                break
+    return found or people.find_people(db, query, limit=MAX_CHOICES, aliases=aliases)
 
 
 def _chosen(found: list[people.Candidate]) -> people.Candidate | None:

@@ -31,8 +31,9 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from sqlite_utils import Database
 
+from diplobot.analysis.cyrillic_names import lookup_spellings
 from diplobot.analysis.cyrillic_people import extract_cyrillic_people, is_cyrillic_text
-from diplobot.analysis.names import Aliases, Name, parse_name, same_person, to_latin
+from diplobot.analysis.names import Aliases, Name, has_cyrillic, parse_name, same_person, to_latin
 from diplobot.analysis.people import Mention, base_role, extract_people, office_key, role_key, role_kind
 
 log = logging.getLogger(__name__)
@@ -139,20 +140,7 @@ def _resolve(
         row = db.execute("select id from people where alias_key = ?", [alias_key]).fetchone()
         if row:
             return row[0], False, None
-    keys = _surname_keys(parsed, aliases)
-    marks = ",".join("?" * len(keys))
-    # Same surname key, or (for Bonne / Bonn) same given name and a surname of about the same length and initial.
-    # Each person comes with all their spellings, full ones marked '1'.
-    found = db.execute(
-        f"""select p.id, p.name, p.given_key, p.articles,
-                   (select group_concat(full || spelling, char(31)) from person_spellings where person_id = p.id)
-            from people p where p.surname_key in ({marks})
-            union select p.id, p.name, p.given_key, p.articles,
-                   (select group_concat(full || spelling, char(31)) from person_spellings where person_id = p.id)
-            from people p where ? != '' and p.given_key = ? and substr(p.surname_key, 1, 1) = ?
-                and abs(length(p.surname_key) - ?) <= 2""",
-        [*keys, parsed.given_key, parsed.given_key, parsed.surname_key[:1], len(parsed.surname_key)],
-    ).fetchall()
+    found = _candidates(db, name, parsed, aliases)
     rows = []
     known: dict[int, set[str]] = {}
     for person_id, person_name, given_key, articles, spellings in found:
@@ -174,6 +162,30 @@ def _resolve(
     if person_id is not None and alias_key is not None:
         db.execute("update people set alias_key = ? where id = ? and alias_key is null", [alias_key, person_id])
     return person_id, False, known.get(person_id) if person_id is not None else None
+
+
+def _candidates(db: Database, name: str, parsed: Name, aliases: Aliases | None) -> list[tuple]:
+    """The stored people `name` may be, each with all their spellings (full ones marked '1'): the same surname key,
+    or (for Bonne / Bonn) the same given name and a surname of about the same length and initial; under every
+    spelling the name may be filed by (a Cyrillic name's Latin readings, a Latin name as read back from Cyrillic:
+    analysis.cyrillic_names.lookup_spellings)."""
+    forms = [parsed, *(parse_name(s) for s in lookup_spellings(name)[1:])]
+    keys = sorted({key for form in forms for key in _surname_keys(form, aliases)})
+    given = sorted({form.given_key for form in forms if form.given_key})
+    initials = sorted({form.surname_key[:1] for form in forms})
+    lengths = [len(form.surname_key) for form in forms]
+    spellings = "(select group_concat(full || spelling, char(31)) from person_spellings where person_id = p.id)"
+    sql = f"""select p.id, p.name, p.given_key, p.articles, {spellings}
+              from people p where p.surname_key in ({",".join("?" * len(keys))})"""
+    params: list[Any] = list(keys)
+    if given:
+        sql += f"""
+            union select p.id, p.name, p.given_key, p.articles, {spellings}
+            from people p where p.given_key in ({",".join("?" * len(given))})
+                and substr(p.surname_key, 1, 1) in ({",".join("?" * len(initials))})
+                and length(p.surname_key) between ? and ?"""
+        params += [*given, *initials, min(lengths) - 2, max(lengths) + 2]
+    return db.execute(sql, params).fetchall()
 
 
 def _resolve_full(db: Database, name: str, rows: list[tuple], aliases: Aliases | None, writes: _Writes) -> int | None:
@@ -379,12 +391,28 @@ class Candidate:
     articles: int
 
 
-def find_people(db: Database, query: str, limit: int = 5, *, aliases: Aliases | None = None) -> list[Candidate]:
-    """People a name may mean: any spelling, a surname, Cyrillic, small typos; best first."""
-    forms = [_latin(form) for form in to_latin(" ".join(query.split()))]
-    forms = [f for f in forms if f.surname_key]
+def find_people(
+    db: Database, query: str, limit: int = 5, *, aliases: Aliases | None = None, typos: bool = True
+) -> list[Candidate]:
+    """People a name may mean: any spelling, a surname, Cyrillic (any of its Latin readings), small typos (unless
+    `typos` is false); best first. A Latin name that finds nobody is looked up again as read back from Cyrillic
+    (Jonathan Powell finds a person so far named only «Джонатан Пауелл»)."""
+    query = " ".join(query.split())
+    spellings = lookup_spellings(query)
+    primary = spellings if has_cyrillic(query) else spellings[:1]
+    forms = [f for f in (_latin(form) for form in dict.fromkeys([*to_latin(query), *primary])) if f.surname_key]
     if not forms:
         return []
+    scores = _scores(db, query, forms, aliases)
+    if not scores and len(primary) < len(spellings):
+        scores = _scores(db, query, [f for f in map(_latin, spellings[1:]) if f.surname_key], aliases)
+    if not scores and typos:
+        scores = _fuzzy(db, forms)
+    return _ranked(db, scores, limit)
+
+
+def _scores(db: Database, query: str, forms: list[Name], aliases: Aliases | None) -> dict[int, float]:
+    """Person id -> score for a name's exact, surname and given-name matches (100, 95, 90); {} when none."""
     scores: dict[int, float] = {}
     alias_key = aliases.canonical(query) if aliases is not None else None
     if alias_key is not None:
@@ -418,9 +446,7 @@ def find_people(db: Database, query: str, limit: int = 5, *, aliases: Aliases | 
         marks = ",".join("?" * len(given))
         for (person_id,) in db.execute(f"select id from people where given_key in ({marks})", given).fetchall():
             scores[person_id] = 90.0  # a given name alone: "Donald" -> Donald Trump, Donald Tusk
-    if not scores:
-        scores = _fuzzy(db, forms)
-    return _ranked(db, scores, limit)
+    return scores
 
 
 def _names_of(db: Database, person_id: int) -> list[str]:
