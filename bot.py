@@ -26,6 +26,7 @@ from diplobot.analysis.names import AliasError
 from diplobot.clock import Clock, from_iso, iso
 from diplobot.config import Config, ConfigError, load_config, parse_duration
 from diplobot.doctor import run_checks
+from diplobot.enrichment import people
 from diplobot.handlers.digest import digest_reply, period_start
 from diplobot.handlers.registry import UsageError
 from diplobot.handlers.trend import typed_trend
@@ -52,7 +53,7 @@ from diplobot.runtime import (
     sync_config_sources,
 )
 from diplobot.sandbox import LimitExceeded, Sandbox
-from diplobot.store import alerts, articles, chats, people, retention, sources, subscriptions
+from diplobot.store import alerts, articles, chats, retention, sources, subscriptions
 from diplobot.store.backup import BackupError, backup_database
 from diplobot.store.db import schema_version
 from diplobot.store.worker import Store

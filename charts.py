@@ -9,7 +9,11 @@ Readable on a phone: 1200x675 pixels (16:9, what chat apps show without cropping
 Okabe-Ito palette, whose colours stay apart for the common kinds of colour blindness (Okabe & Ito, "Color Universal
 Design", 2002). Per point a thin line, the rolling mean a thick one in the same colour; the three highest peaks
 carry their date and the biggest story's headline. Figures are built with the object API (no pyplot state), so
-charts may be drawn from several threads; matplotlib is imported on first use, keeping it out of start-up.
+charts may be drawn from several threads.
+
+matplotlib is imported on first use, so a process that never draws (the CLI's other commands, the sandbox workers)
+never loads it. The bot draws, and its first chart would wait for the import, the font and the renderer's first
+figure (more than the drawing itself): `warm()` does that at start-up instead.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import io
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from diplobot.analysis.trend import Series, chart_peaks, day_label, short_headline
+from diplobot.analysis.trend import Point, Series, chart_peaks, day_label, short_headline
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -61,6 +66,15 @@ def render_trend(chart: TrendChart) -> bytes:
         warnings.simplefilter("ignore", UserWarning)
         fig.savefig(out, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
     return out.getvalue()
+
+
+def warm() -> None:
+    """Import matplotlib and draw one small chart through every part of `render_trend` (lines, legend, date axis,
+    a peak note, PNG), so that the font and the renderer are loaded before the first real chart."""
+    start = date(2025, 1, 1)
+    points = tuple(Point(start + timedelta(days=n), n % 3, "warm-up" if n == 2 else "", 1) for n in range(5))
+    series = Series("warm-up", "day", points, tuple(float(p.count) for p in points), points[2:3])
+    render_trend(TrendChart("warm-up", "warm-up", (series,)))
 
 
 def _plot_series(ax: Axes, series: Sequence[Series]) -> None:

@@ -9,8 +9,9 @@ stages loses nothing and each stage can run again:
    all of one batch in one transaction; the FTS5 index follows by trigger. Nothing else, so it
    keeps pace with a plain insert (bench/ingest.py).
 2. enrich (`enrich_ids`): over stored, not yet enriched articles, oldest first, assign each its story and
-   index its people, and set `enriched_at` in the same transaction. This stage reads article text of any
-   size and shape, so the bot runs it in a sandbox worker process (`Pipeline`, sandbox.py).
+   index its people (enrichment/), and set `enriched_at` in the same transaction. This stage reads article text
+   of any size and shape, so the bot runs it in sandbox worker processes (`Pipeline`, sandbox.py): the costly,
+   read-only half ahead and in parallel (`prepare_articles`), the decisions and writes in the transaction.
 3. match (`match_step`): over enriched articles without `matched_at`: alerts are one per chat and story,
    so matching waits for the story.
 
@@ -28,7 +29,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -40,18 +42,21 @@ from diplobot.analysis.query import Query, QueryError, parse_query
 from diplobot.analysis.schedule import quiet_until
 from diplobot.analysis.topics import Topics
 from diplobot.clock import Clock, iso
+from diplobot.enrichment.corpus import StoredArticles
+from diplobot.enrichment.people import PreparedPeople, index_article_people, prepare_people, write_people
+from diplobot.enrichment.stories import Prepared, StoryAssigner, prepare
+from diplobot.enrichment.stories import forget as forget_stories
 from diplobot.ingest.models import ArticleDraft
 from diplobot.ingest.urls import canonical_url, content_hash
 from diplobot.sandbox import LimitExceeded, Sandbox
 from diplobot.store import alerts, articles, subscriptions
 from diplobot.store.db import open_database
-from diplobot.store.people import index_article_people, variants_revision
-from diplobot.store.stories import Prepared, StoryAssigner, prepare
-from diplobot.store.stories import forget as forget_stories
+from diplobot.store.people import variants_revision
 from diplobot.store.worker import Store
 from diplobot.texts import clip
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -123,20 +128,35 @@ def store_drafts(db: Database, drafts: Iterable[ArticleDraft], *, source_id: int
 
 ENRICH_STEP = 10  # articles per enrichment transaction (and worker task): the write lock is held that long
 ENRICH_CALL = 100  # articles `Pipeline.enrich` works through before matching gets its turn
-PREPARE_AHEAD = 2  # steps whose story work workers prepare while the step before them is written
+PREPARE_AHEAD = 2  # steps whose stories and people workers prepare while the step before them is written
 MATCH_STEP = 50  # articles per matching transaction at most ...
 MATCH_STEP_S = 0.1  # ... or this many seconds, whichever comes first
 
 
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article's enrichment work done without the write lock (`prepare_articles`); None where a half failed or
+    had nothing to do, and `enrich_ids` does that half itself."""
+
+    article_id: int
+    story: Prepared | None
+    people: PreparedPeople | None
+
+
 def enrich_ids(
-    db: Database, ids: list[int], now: str, prepared: Iterable[Prepared | None] = (), *, aliases: Aliases | None = None
+    db: Database,
+    ids: list[int],
+    now: str,
+    prepared: Iterable[PreparedArticle | None] = (),
+    *,
+    aliases: Aliases | None = None,
 ) -> int:
     """Give these articles (those of them not enriched yet) their story and people in one transaction.
 
-    `prepared` holds story work done beforehand for some of them (`prepare_stories`, run by worker processes in
-    parallel); what is missing or out of date is worked out here. A step that raises for an article (a bug, odd
-    text) is logged and undone, and the article is marked anyway, keeping its own story: it cannot hold up every
-    later article's alerts.
+    `prepared` holds work done beforehand for some of them (`prepare_articles`, run by worker processes in
+    parallel): then only the decisions that depend on what is stored now and the writes are left here; what is
+    missing is worked out here. A step that raises for an article (a bug, odd text) is logged and undone, and the
+    article is marked anyway, keeping its own story: it cannot hold up every later article's alerts.
     """
     ready = {item.article_id: item for item in prepared if item is not None}
     try:
@@ -153,43 +173,56 @@ def enrich_ids(
     return len(pending)
 
 
-def prepare_stories(db: Database, ids: list[int]) -> list[Prepared | None]:
-    """The story work for these articles that needs no write lock (`store.stories.prepare`); None where it failed,
-    and `enrich_ids` does that article's work itself."""
-    prepared: list[Prepared | None] = []
-    for article_id in ids:
-        try:
-            prepared.append(prepare(db, article_id))
-        except sqlite3.Error:
-            raise
-        except Exception:
-            log.exception("preparing the story of article %s failed", article_id)
-            prepared.append(None)
-    return prepared
+def prepare_articles(db: Database, ids: list[int], aliases: Aliases | None = None) -> list[PreparedArticle]:
+    """The enrichment work for these articles that needs no write lock: story features and candidates
+    (`enrichment.stories.prepare`), people extracted and resolved against those stored now
+    (`enrichment.people.prepare_people`). A half that fails is left to `enrich_ids`."""
+    return [
+        PreparedArticle(
+            article_id,
+            _prepared(partial(prepare, db, article_id), article_id, "story"),
+            _prepared(partial(prepare_people, db, article_id, aliases), article_id, "people"),
+        )
+        for article_id in ids
+    ]
 
 
-def prepare_in_worker(db_path: str, ids: list[int]) -> list[Prepared | None]:
-    """`prepare_stories` in a sandbox worker process; it only reads."""
-    return prepare_stories(_worker_database(db_path), ids)
+def _prepared(work: Callable[[], _T], article_id: int, name: str) -> _T | None:
+    try:
+        return work()
+    except sqlite3.Error:
+        raise
+    except Exception:
+        log.exception("preparing the %s of article %s failed", name, article_id)
+        return None
+
+
+def prepare_in_worker(db_path: str, ids: list[int], aliases: str | None = None) -> list[PreparedArticle]:
+    """`prepare_articles` in a sandbox worker process; it only reads. `aliases` names the aliases file."""
+    return prepare_articles(_worker_database(db_path), ids, _aliases_in_worker(aliases))
 
 
 def enrich_in_worker(
-    db_path: str, ids: list[int], now: str, aliases: str | None, prepared: list[Prepared | None] | None = None
+    db_path: str, ids: list[int], now: str, aliases: str | None, prepared: list[PreparedArticle] | None = None
 ) -> int:
     """`enrich_ids` in a sandbox worker process, on a connection of its own; `aliases` names the aliases file."""
-    aliases_file = _worker_aliases.get(aliases)
-    if aliases_file is None:
-        aliases_file = _worker_aliases[aliases] = AliasesFile(aliases)
-    return enrich_ids(_worker_database(db_path), ids, now, prepared or (), aliases=aliases_file.current())
+    return enrich_ids(_worker_database(db_path), ids, now, prepared or (), aliases=_aliases_in_worker(aliases))
 
 
 _worker_databases: dict[str, Database] = {}
 _worker_aliases: dict[str | None, AliasesFile] = {}  # re-read by AliasesFile itself when the file changes
 
 
+def _aliases_in_worker(path: str | None) -> Aliases | None:
+    aliases_file = _worker_aliases.get(path)
+    if aliases_file is None:
+        aliases_file = _worker_aliases[path] = AliasesFile(path)
+    return aliases_file.current()
+
+
 def _worker_database(path: str) -> Database:
-    """This worker process's connection to `path`, kept from task to task: its story cache (store/stories.py) then
-    only catches up with what the other workers wrote, instead of reading every frequency again."""
+    """This worker process's connection to `path`, kept from task to task: its story cache (enrichment/stories.py)
+    then only catches up with what the other workers wrote, instead of reading every frequency again."""
     db = _worker_databases.get(path)
     if db is None:
         db = _worker_databases[path] = open_database(path)
@@ -215,11 +248,16 @@ def enrich_pending(
 
 
 def _enrich_one(
-    db: Database, assigner: StoryAssigner, article_id: int, prepared: Prepared | None, aliases: Aliases | None
+    db: Database, assigner: StoryAssigner, article_id: int, prepared: PreparedArticle | None, aliases: Aliases | None
 ) -> None:
+    story = prepared.story if prepared else None
+    people = prepared.people if prepared else None
     steps: tuple[tuple[str, Callable[[], object]], ...] = (
-        ("story", lambda: assigner.assign(article_id, prepared)),
-        ("people", lambda: index_article_people(db, article_id, aliases)),
+        ("story", lambda: assigner.assign(article_id, story)),
+        (
+            "people",
+            lambda: write_people(db, people, aliases) if people else index_article_people(db, article_id, aliases),
+        ),
     )
     for name, step in steps:
         try:
@@ -275,7 +313,7 @@ class MatchState:
                     log.warning("subscription %s has an unreadable query; skipped", r["id"])
         rebuilt = self.matcher is None
         if self.matcher is None:  # the one topic service: alerts match exactly what /latest and digests list
-            self.matcher = Topics(articles.StoredArticles(db)).matcher()
+            self.matcher = Topics(StoredArticles(db)).matcher()
         self.matcher.update(self.queries)
         if rebuilt:
             self._spellings_built_at = self._monotonic()  # after the build, which may itself take a while
@@ -285,22 +323,31 @@ class MatchState:
 def match_step(db: Database, state: MatchState, now: datetime) -> tuple[int, int]:
     """Match the oldest enriched, unmatched articles for at most `MATCH_STEP_S`: (articles matched, alerts created).
 
-    Each article's alerts and its 'matched' mark commit together; the step is short so that a command's write
-    never waits long behind it.
+    The step's alerts and 'matched' marks commit together; the step is short so that a command's write never
+    waits long behind it. Matching comes first, then the chats' alert settings are read once for the whole step
+    and the alerts written.
     """
     ids = articles.unmatched_ids(db, MATCH_STEP)
     if not ids:
         return 0, 0
     state.refresh(db)
-    created = 0
     deadline = time.monotonic() + MATCH_STEP_S
+    stamp = iso(now)
+    found: list[tuple[dict[str, Any], dict[str, list[str]]]] = []
+    done = 0
     with db.atomic():  # one commit for the step: each commit writes every index page its alerts touched
-        for done, article_id in enumerate(ids, 1):
-            if articles.mark_matched(db, article_id, iso(now)):  # else another process matched it meanwhile
-                created += _match_one(db, state, article_id, now)
+        for article_id in ids:
+            done += 1
+            if articles.mark_matched(db, article_id, stamp):  # else another process matched it meanwhile
+                article = articles.get_article(db, article_id)
+                if article is not None:
+                    found.append((article, _topics_by_chat(state, article, now)))
             if time.monotonic() > deadline:
-                return done, created
-    return len(ids), created
+                break
+        chats = alerts.alerting_chats(db, sorted({chat_id for _, by_chat in found for chat_id in by_chat}))
+        held = {chat_id: _held_until(chat, now) for chat_id, chat in chats.items()}
+        created = sum(_queue_alerts(db, article, by_chat, held, stamp) for article, by_chat in found)
+    return done, created
 
 
 def match_pending(db: Database, state: MatchState, now: datetime) -> int:
@@ -314,37 +361,44 @@ def match_pending(db: Database, state: MatchState, now: datetime) -> int:
             return created
 
 
-def _match_one(db: Database, state: MatchState, article_id: int, now: datetime) -> int:
-    article = articles.get_article(db, article_id)
-    if article is None or state.matcher is None:
-        return 0
+def _topics_by_chat(state: MatchState, article: dict[str, Any], now: datetime) -> dict[str, list[str]]:
+    """The article's matching topics (as JSON) per chat, for subscriptions that were there before it and unmuted."""
+    if state.matcher is None:
+        return {}
     hits = state.matcher.match(article["title"], article["summary"], article["body"])
     by_chat: dict[str, list[str]] = {}
     shared: dict[tuple[Any, ...], str] = {}
     for sub_id, match in sorted(hits.items()):
         sub = state.subs.get(sub_id)
-        if sub is None or article_id <= sub["since_article_id"] or _is_muted(sub, now):
+        if sub is None or article["id"] <= sub["since_article_id"] or _is_muted(sub, now):
             continue
         by_chat.setdefault(sub["chat_id"], []).append(_topic_json(sub, state.queries[sub_id], match, shared))
-    if not by_chat:
-        return 0
-    stamp, new = iso(now), []
-    alerting = alerts.alerting_chats(db, list(by_chat))
+    return by_chat
+
+
+def _held_until(chat: dict[str, Any], now: datetime) -> datetime | None:
+    """When the chat's quiet hours end, if they hold its alerts now."""
+    return quiet_until(now, chat["timezone"] or "UTC", chat["quiet_start"], chat["quiet_end"])
+
+
+def _queue_alerts(
+    db: Database,
+    article: dict[str, Any],
+    by_chat: dict[str, list[str]],
+    held: dict[str, datetime | None],
+    stamp: str,
+) -> int:
+    """One alert per chat that takes instant alerts (those in `held`), held to the end of its quiet hours."""
+    new = []
     for chat_id, topics in by_chat.items():
-        chat = alerting.get(chat_id)
-        if chat is None:
+        if chat_id not in held:
             continue
-        held_until = quiet_until(now, chat["timezone"] or "UTC", chat["quiet_start"], chat["quiet_end"])
+        until = held[chat_id]
         new.append(
-            alerts.NewAlert(
-                chat_id,
-                "[" + ", ".join(topics) + "]",
-                iso(held_until) if held_until else stamp,
-                held=held_until is not None,
-            )
+            alerts.NewAlert(chat_id, "[" + ", ".join(topics) + "]", iso(until) if until else stamp, held=bool(until))
         )
     # one statement for all the chats: an article that matches thousands of chats is written in one go
-    return alerts.create_alerts(db, article_id=article_id, story_id=article["story_id"], new=new, now=stamp)
+    return alerts.create_alerts(db, article_id=article["id"], story_id=article["story_id"], new=new, now=stamp)
 
 
 def _is_muted(sub: dict[str, Any], now: datetime) -> bool:
@@ -420,7 +474,8 @@ class Pipeline:
         """Enrich up to `limit` of the oldest pending articles, a step (one transaction) at a time.
 
         With a sandbox, both halves run in its workers, overlapped: while one worker writes a step, another
-        prepares the story work of the next (`prepare_in_worker`: reads only, so any number may run at once).
+        prepares the stories and people of the next (`prepare_in_worker`: reads only, so any number may run at
+        once); the write is left with the decisions that depend on what is stored now, and short SQL writes.
         """
         ids = await self.store.run(articles.unenriched_ids, limit)
         steps = [ids[i : i + ENRICH_STEP] for i in range(0, len(ids), ENRICH_STEP)]
@@ -430,7 +485,7 @@ class Pipeline:
                     enrich_ids, step, iso(now), aliases=self.aliases_file.current() if self.aliases_file else None
                 )
             return len(ids)
-        ahead: list[asyncio.Task[list[Prepared | None]]] = []
+        ahead: list[asyncio.Task[list[PreparedArticle]]] = []
         try:
             for index, step in enumerate(steps):
                 if not ahead:
@@ -446,18 +501,18 @@ class Pipeline:
                 task.cancel()
         return len(ids)
 
-    async def _prepare(self, ids: list[int]) -> list[Prepared | None]:
-        """Story work for a step done ahead in a worker; nothing when a limit stops it (the step then does it)."""
+    async def _prepare(self, ids: list[int]) -> list[PreparedArticle]:
+        """A step's work done ahead in a worker; nothing when a limit stops it (the step then does it)."""
         assert self.sandbox is not None
         try:
-            return await self.sandbox.run(prepare_in_worker, self.store.path, ids)
+            return await self.sandbox.run(prepare_in_worker, self.store.path, ids, self.aliases)
         except LimitExceeded as exc:
-            log.info("preparing the stories of articles %s-%s: the analysis %s", ids[0], ids[-1], exc)
+            log.info("preparing articles %s-%s: the analysis %s", ids[0], ids[-1], exc)
         except Exception:  # only work done ahead: the step does it itself
-            log.exception("preparing the stories of articles %s-%s failed", ids[0], ids[-1])
+            log.exception("preparing articles %s-%s failed", ids[0], ids[-1])
         return []
 
-    async def _enrich_isolated(self, ids: list[int], now: datetime, prepared: list[Prepared | None]) -> None:
+    async def _enrich_isolated(self, ids: list[int], now: datetime, prepared: list[PreparedArticle]) -> None:
         """Enrich in a worker; when a limit stops it, again one by one, and mark the article that hits it."""
         assert self.sandbox is not None
         try:
@@ -469,9 +524,9 @@ class Pipeline:
                 log.warning("article %s: %s", ids[0], reason)
                 await self.store.run(articles.mark_enrich_failed, ids[0], iso(now), reason)
                 return
-        ready = {item.article_id: item for item in prepared if item is not None}
+        ready = {item.article_id: item for item in prepared}
         for article_id in ids:
-            await self._enrich_isolated([article_id], now, [ready.get(article_id)])
+            await self._enrich_isolated([article_id], now, [ready[article_id]] if article_id in ready else [])
 
 
 async def ingest_drafts(

@@ -27,6 +27,7 @@ from diplobot.clock import Clock, iso
 from diplobot.config import Config, parse_duration
 from diplobot.handlers.access import Access
 from diplobot.handlers.dispatcher import Dispatcher, default_commands
+from diplobot.handlers.trend import warm as warm_trend
 from diplobot.ingest.fetch import Fetcher
 from diplobot.ingest.samples import SAMPLE_SOURCES
 from diplobot.ingest.urls import display_url
@@ -221,7 +222,7 @@ class Runtime:
         await self.store.open()
         await self.outbox_store.open()
         await self.batch_store.open()
-        await self.sandbox.warm()
+        await asyncio.gather(self.sandbox.warm(), self.store.run(warm_trend))  # side by side (first /trend fast)
         await self.store.run(sync_config_sources, self.config, iso(self.clock.now()))
         self.platforms = self._build_platforms()
         warn_if_open(self.dispatcher.access, [p.platform for p in self.platforms])

@@ -112,6 +112,7 @@ def phrase_forms(phrase: str) -> frozenset[str]:
     return frozenset(sorted(forms)[:MAX_FORMS] if len(forms) > MAX_FORMS else forms)
 
 
+@lru_cache(maxsize=20_000)  # topics and lexicon entries ask for the same phrases again and again
 def lemma_key(phrase: str) -> str:
     """The phrase with each Cyrillic word in its dictionary form ("гарантиях безопасности" -> "гарантия
     безопасность"): equal for the inflections of one phrase. Other words are left as they are (lower-cased).

@@ -207,7 +207,7 @@ def idf_table(document_frequency: Mapping[str, int], documents: int, terms: Iter
 def spelling_map(names: frozenset[str], reference: frozenset[str]) -> dict[str, str]:
     """Map each name in `names` missing from `reference` to a close spelling there (Vitkoff -> witkoff).
 
-    It needs no frequencies, so the store works it out before its write transaction (`store.stories.prepare`).
+    It needs no frequencies, so the store works it out before its write transaction (`enrichment.stories.prepare`).
     """
     choices = sorted(reference - names)
     mapping = {}

@@ -14,12 +14,22 @@ normalised identity and every key the matcher uses, people's spellings included:
 fingerprint), as two bitmaps by article id. A chart asked again, or another period of a topic already charted,
 only decides the articles it has not seen. Articles are never deleted, so an id never names another article.
 
+Why the first chart of a topic decides as few articles as it can. With nothing remembered, deciding is nearly all of
+the count's time (each undecided candidate's body is read and scanned), so only what can change the count is
+decided: a story's candidates in order until one matches (one batch takes a story's earliest undecided candidate
+only, and more only once its candidates turn out not to match), and no candidate of a story that has none in the
+period (its first match, if any, would be before the period and not counted). For a query without exclusions the
+title and summary are scanned alone first, saving the body, but only for candidates whose title or summary pass
+the FTS5 prefilter on their own (a cheap index query): the others cannot match there, and scanning them twice
+would cost more than it saves. Which articles are scanned how never changes a verdict: it is always the matcher's
+on the article's text.
+
 The seam with the matching service is `_Decider`: the FTS5 expression and the matcher, both from `Topics`.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -55,6 +65,10 @@ class TrendCorpus(Protocol):
 
     def titles(self, ids: Sequence[int]) -> dict[int, str]:
         """The titles of these articles by id."""
+        ...
+
+    def headline_matches(self, fts: str, first_id: int, last_id: int) -> set[int]:
+        """The ids from `first_id` to `last_id` whose title or summary alone passes the FTS5 expression."""
         ...
 
 
@@ -128,12 +142,12 @@ class MatchedStoryCounts:
     def stories_per_day(self, query: Query, since: datetime, until: datetime, tz: str) -> list[DayStories]:
         decider = _Decider(self.topics, query)
         rows = self.corpus.candidates(decider.fts, iso(since - LOOKBACK), iso(until))
-        counted = self._first_matches(rows, decider, self.verdicts.of(decider.fingerprint))
+        start = iso(since)
         sizes = Counter(map(itemgetter(1), rows))
+        counted = self._first_matches(_in_period(rows, sizes, start), decider, self.verdicts.of(decider.fingerprint))
         zone = ZoneInfo(tz)
         first = since.astimezone(zone).date()
         bounds = _midnights(first, until.astimezone(zone).date() + timedelta(days=1), zone)
-        start = iso(since)
         per_day: dict[int, list[tuple[int, int, int]]] = {}
         for story, (article_id, when) in counted.items():
             if when >= start:  # a story that began in the look-back is old news, not a first-day spike
@@ -149,31 +163,27 @@ class MatchedStoryCounts:
         self, rows: list[tuple[int, int, str]], decider: _Decider, bits: _Bits
     ) -> dict[int, tuple[int, str]]:
         """Per story, its earliest matching candidate (id, when); candidates of a story already counted are
-        never read. Undecided candidates are decided CHUNK at a time (a few ahead, which are remembered)."""
+        never read. Undecided candidates are decided up to CHUNK at a time (see `_pending`), and remembered."""
         counted: dict[int, tuple[int, str]] = {}
+        misses: Counter[int] = Counter()
+        headlines: set[int] | None = None
         at = _scan(rows, 0, bits, counted)
         while at < len(rows):
-            self._decide(rows, at, decider, bits, counted)
+            if headlines is None and decider.monotone and decider.fts is not None:
+                headlines = self.corpus.headline_matches(decider.fts, min(r[0] for r in rows), max(r[0] for r in rows))
+            pending = _pending(rows, at, bits, counted, misses)
+            self._decide([article_id for article_id, _ in pending], decider, bits, headlines)
+            misses.update(story for article_id, story in pending if not bits.get(article_id))
             at = _scan(rows, at, bits, counted)
         return counted
 
-    def _decide(
-        self,
-        rows: list[tuple[int, int, str]],
-        at: int,
-        decider: _Decider,
-        bits: _Bits,
-        counted: dict[int, tuple[int, str]],
-    ) -> None:
-        pending: list[int] = []
-        for article_id, story, _ in islice(rows, at, None):
-            if story not in counted and bits.get(article_id) is None:
-                pending.append(article_id)
-                if len(pending) == CHUNK:
-                    break
+    def _decide(self, pending: list[int], decider: _Decider, bits: _Bits, headlines: set[int] | None) -> None:
+        """Decide `pending` and remember the verdicts. Without exclusions, the candidates whose title or summary
+        pass the prefilter alone (`headlines`; None: every one) are first matched on those, without the body."""
         found = set()
-        if decider.monotone:  # titles and summaries first; the bodies only of those they do not decide
-            for article_id, title, summary, _ in self.corpus.texts(pending, body=False):
+        if decider.monotone:
+            heads = pending if headlines is None else [i for i in pending if i in headlines]
+            for article_id, title, summary, _ in self.corpus.texts(heads, body=False) if heads else []:
                 if decider.matches(title, summary, ""):
                     found.add(article_id)
                     bits.put(article_id, True)
@@ -183,6 +193,46 @@ class MatchedStoryCounts:
         for article_id in pending:
             if article_id not in found:  # gone meanwhile: it matches nothing
                 bits.put(article_id, False)
+
+
+def _pending(
+    rows: list[tuple[int, int, str]], at: int, bits: _Bits, counted: dict[int, tuple[int, str]], misses: Counter[int]
+) -> list[tuple[int, int]]:
+    """Up to CHUNK undecided candidates (id, story) from `rows[at]` on that may count. A story's later candidate
+    is needed only if the earlier ones do not match, so a batch takes only a story's earliest undecided one, none
+    after a known match, and more only for a story whose candidates did not match in this count: one more than
+    have not matched, doubling each time (so that a story with many candidates that do not match takes a few
+    batches, not one each)."""
+    pending: list[tuple[int, int]] = []
+    room: dict[int, int] = {}  # per story met so far, how many more of its candidates this batch may take
+    for article_id, story, _ in islice(rows, at, None):
+        if story in counted:
+            continue
+        left = room.get(story)
+        if left is None:
+            left = misses[story] + 1
+        if not left:
+            continue
+        verdict = bits.get(article_id)
+        if verdict is None:
+            pending.append((article_id, story))
+            if len(pending) == CHUNK:
+                break
+            left -= 1
+        elif verdict:
+            left = 0
+        room[story] = left
+    return pending
+
+
+def _in_period(rows: list[tuple[int, int, str]], sizes: Counter[int], start: str) -> list[tuple[int, int, str]]:
+    """`rows` (oldest first) without the look-back candidates of stories that have none from `start` on."""
+    at = bisect_left(rows, start, key=itemgetter(2))
+    before = Counter(story for _, story, _ in islice(rows, at))
+    gone = {story for story, n in before.items() if n == sizes[story]}
+    if not gone:
+        return rows
+    return [row for row in islice(rows, at) if row[1] not in gone] + rows[at:]
 
 
 def _scan(rows: list[tuple[int, int, str]], at: int, bits: _Bits, counted: dict[int, tuple[int, str]]) -> int:

@@ -29,7 +29,7 @@ The two run interleaved (`--rounds` times, order alternating) and the medians ar
 of the per-round ratios. After the first round, the enrichment stage (story assignment and people indexing) runs over
 the diplobot database twice: as the bot runs it, `Pipeline.enrich` with a sandbox of two worker processes
 (`enrich_per_s`), on a copy of the file, and in this process, `pipeline.enrich_pending` (`enrich_inproc_per_s`, with
-the per-call costs `story_ms` and `people_ms`); both must give the same stories. Then matching
+the per-call costs `story_ms` and `people_ms`); both must give the same stories and people. Then matching
 (`pipeline.match_pending`, no subscriptions) runs, and its rate is reported too, along with the end-to-end rate of
 store + enrich (in-process) + match. The last line is
 `RESULT diplobot_per_s=... plain_per_s=... ratio=... enrich_per_s=... enrich_inproc_per_s=... ...`.
@@ -59,11 +59,11 @@ from sqlite_utils import Database
 
 from diplobot import pipeline
 from diplobot.clock import iso
+from diplobot.enrichment.stories import StoryAssigner
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import MatchState, Pipeline, enrich_pending, match_pending, store_drafts, to_row
 from diplobot.sandbox import Sandbox
 from diplobot.store.db import open_database
-from diplobot.store.stories import StoryAssigner
 from diplobot.store.worker import Store
 
 PER_DAY = 500
@@ -415,11 +415,15 @@ def measure_later_stages(db: Database, n: int, store_seconds: float, now: str, o
         for name, owner in owners.items():
             setattr(owner, name, originals[name])
     workers_seconds, workers_cpu = enrich_with_workers(copy, now)
-    same = stories_of(db) == stories_of(open_database(copy))
+    workers_db = open_database(copy)
+    same = stories_of(db) == stories_of(workers_db)
+    same_people = people_of(db) == people_of(workers_db)
+    workers_db.close()
     print(
         f"enrichment with {WORKERS} worker processes (the bot's way): {n / workers_seconds:,.0f}/s, "
         f"{1000 * workers_cpu / n:.2f} ms of CPU per article in all processes ({2 * n / workers_cpu:,.0f}/s if two "
-        f"cores were all ours); stories {'the same as' if same else 'DIFFERENT from'} in-process",
+        f"cores were all ours); stories {'the same as' if same else 'DIFFERENT from'} in-process, people "
+        f"{'the same' if same_people else 'DIFFERENT'}",
         flush=True,
     )
     started = time.perf_counter()
@@ -501,6 +505,13 @@ def tree_cpu_seconds() -> float:
 
 def stories_of(db: Database) -> list[int]:
     return [row[0] for row in db.execute("select story_id from articles order by id")]
+
+
+def people_of(db: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The people (id, name, counts) and every mention (person, article, surface, role): what indexing stored."""
+    people = db.execute("select id, name, mentions, articles, first_seen, last_seen from people order by id")
+    mentions = db.execute("select person_id, article_id, surface, role, state from person_mentions order by id")
+    return people.fetchall(), mentions.fetchall()
 
 
 def story_pairs(db: Database, origin: list[int]) -> tuple[float, float, int]:

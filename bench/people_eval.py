@@ -50,12 +50,13 @@ from pathlib import Path
 
 from diplobot.analysis.names import same_person
 from diplobot.analysis.people import extract_people, lexicon, role_key
+from diplobot.enrichment.people import index_article_people
 from diplobot.ingest.files import read_path
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import to_row
 from diplobot.store.articles import insert_article
 from diplobot.store.db import open_database
-from diplobot.store.people import index_article_people, iter_article_people
+from diplobot.store.people import iter_article_people
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "corpus"

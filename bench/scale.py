@@ -63,6 +63,7 @@ from typing import Any
 from diplobot.analysis.names import parse_name, to_latin
 from diplobot.analysis.topics import Topics, Window
 from diplobot.clock import iso
+from diplobot.enrichment.corpus import StoredArticles
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import Pipeline, store_drafts
 from diplobot.sandbox import Sandbox
@@ -416,7 +417,7 @@ def count_sql() -> None:
         return call
 
     for cls, names in (
-        (articles.StoredArticles, ("candidates", "articles", "variants")),
+        (StoredArticles, ("candidates", "articles", "variants")),
         (trends.StoredTrendCorpus, ("candidates", "texts", "titles")),
     ):
         for name in names:
@@ -486,7 +487,7 @@ def measure_search(db: Any, service: Topics, texts: list[str]) -> Timing:
 
 
 def measure_latest(db: Any, service: Topics, texts: list[str], rng: random.Random) -> Timing:
-    corpus = articles.StoredArticles(db)
+    corpus = StoredArticles(db)
     cases = [(rng.randint(5, 20), text if i % 2 else None) for i, text in enumerate(texts)]
 
     def store_work(case: tuple[int, str | None]) -> object:
@@ -644,7 +645,7 @@ def main(argv: list[str] | None = None) -> int:
         total = articles.article_total(db)
         last_day = START + timedelta(days=DAYS * min(1.0, total / max(args.articles, 1)))
         count_sql()
-        service = Topics(articles.StoredArticles(db))
+        service = Topics(StoredArticles(db))
         rng = random.Random(args.seed + 1)
         texts = search_cases(news, rng, args.queries)
         search = measure_search(db, service, texts)

@@ -32,8 +32,8 @@ from diplobot.analysis.stories import (
     smoothed_idf,
     story_signals,
 )
+from diplobot.enrichment.stories import assign_story
 from diplobot.store.db import open_database
-from diplobot.store.stories import assign_story
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "corpus"
 _DATE = re.compile(r"date (\d{4}-\d{2}-\d{2})")

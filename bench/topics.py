@@ -40,6 +40,7 @@ from diplobot.analysis.matcher import Matcher
 from diplobot.analysis.query import parse_query
 from diplobot.analysis.topics import Topics, Window
 from diplobot.clock import iso
+from diplobot.enrichment.corpus import StoredArticles
 from diplobot.handlers.digest import digest_reply
 from diplobot.store import articles
 from diplobot.store.chats import ensure_chat
@@ -87,7 +88,7 @@ def main() -> None:
         chat = ensure_chat(db, "bench:1", kind="private", title=None, timezone="UTC", now=iso(end))
         for text in TOPICS:
             add_subscription(db, chat["id"], text, iso(end))
-        service = lambda: Topics(articles.StoredArticles(db))  # noqa: E731  (a fresh service per command)
+        service = lambda: Topics(StoredArticles(db))  # noqa: E731  (a fresh service per command)
         ceasefire, guarantees, exchange = (parse_query(text) for text in TOPICS)
         figures = {
             "digest_ms": median_ms(lambda: digest_reply(db, chat, day, end, default_tz="UTC"), args.rounds),

@@ -22,9 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from diplobot.analysis.topics import Topics
+from diplobot.enrichment.corpus import StoredArticles
 from diplobot.ingest.files import read_path
 from diplobot.pipeline import to_row
-from diplobot.store.articles import StoredArticles, insert_article
+from diplobot.store.articles import insert_article
 from diplobot.store.db import open_database
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

@@ -18,11 +18,12 @@ from diplobot.analysis.query import Query, QueryError, parse_query
 from diplobot.analysis.schedule import last_scheduled
 from diplobot.analysis.topics import SCAN_CAP, Topics, Window
 from diplobot.clock import from_iso, iso
+from diplobot.enrichment.corpus import StoredArticles
+from diplobot.enrichment.people import top_people
 from diplobot.handlers.format import local_date
 from diplobot.handlers.registry import Context, command
 from diplobot.handlers.reply import Link, Reply, ReplyBuilder, Text
 from diplobot.store import articles, digests, subscriptions
-from diplobot.store.people import top_people
 
 DIGEST_CAP = SCAN_CAP
 """Candidate articles a digest period reads at most (newest first); the digest says when there were more."""
@@ -61,7 +62,7 @@ def digest_reply(
     """The digest for [start, end); None when empty and the chat asked to skip empty ones."""
     tz = chat["timezone"] or default_tz
     topics = _chat_queries(db, chat["id"])
-    service = Topics(articles.StoredArticles(db))
+    service = Topics(StoredArticles(db))
     stories, complete = _stories_by_topic(db, service, topics, start, end)
     total = len({s["story_id"] for rows in stories.values() for s in rows})
     if total == 0 and chat["digest_skip_empty"]:

@@ -15,10 +15,11 @@ from diplobot.analysis.query import Query, QueryError, parse_query
 from diplobot.analysis.topics import Found, Topics, Window, topic_key
 from diplobot.clock import iso
 from diplobot.config import parse_duration
+from diplobot.enrichment.corpus import StoredArticles
 from diplobot.handlers.format import article_line, local_time, until_label
 from diplobot.handlers.registry import Context, UsageError, command
 from diplobot.handlers.reply import Button, Reply, ReplyBuilder
-from diplobot.store import alerts, articles, chats, subscriptions
+from diplobot.store import alerts, chats, subscriptions
 from diplobot.texts import clip
 
 TOPICS_PER_PAGE = 20  # one page is one message with one button per topic, well within every platform's limits
@@ -28,7 +29,7 @@ FOREVER = "9999-12-31T00:00:00+00:00"
 
 def topic_service(ctx: Context) -> Topics:
     """The topic service over this command's database (people's spellings included)."""
-    return Topics(articles.StoredArticles(ctx.db))
+    return Topics(StoredArticles(ctx.db))
 
 
 def read_query(service: Topics, text: str) -> Query:
@@ -171,7 +172,7 @@ def latest(ctx: Context, args: str) -> Reply:
     if words and words[-1].isdigit() and (len(words) > 1 or not _is_topic_number(ctx, words[-1])):
         n = min(max(int(words.pop()), 1), 20)
     ref = " ".join(words)
-    corpus = articles.StoredArticles(ctx.db)
+    corpus = StoredArticles(ctx.db)
     if not ref:
         rows = corpus.articles(corpus.candidates(None, Window(), n))
         title = "Latest articles"

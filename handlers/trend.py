@@ -8,10 +8,18 @@ with store/trends.py), so a chart counts what alerts and /latest match.
 The chart is drawn on the command's database thread, off the event loop (a few hundred milliseconds; commands run
 one at a time there, so a chart briefly delays the next command, never alerts or batch work). It does not go to the
 sandbox workers: command handlers are synchronous and get no runner.
+
+The first chart after start-up. What a process loads once (matplotlib and its font, the topic service's lexicon
+and morphology dictionaries) would make the first /trend wait for over half a second more than later ones; the
+bot calls `warm` on the command thread at start-up, beside the sandbox workers' start, so nobody waits for it.
+What is remembered per topic (verdicts, a phrase's forms) is not warmed: the first chart of a topic still decides
+its candidates, and bench/trend.py's `reply_cold_ms` measures exactly that first reply in a newly started process.
 """
 
 from __future__ import annotations
 
+import gc
+import logging
 import re
 import weakref
 from collections.abc import Sequence
@@ -22,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from diplobot import charts
+from diplobot.analysis import inflect
 from diplobot.analysis.query import Query, QueryError, parse_query
 from diplobot.analysis.topics import Topics
 from diplobot.analysis.trend import (
@@ -36,12 +46,12 @@ from diplobot.analysis.trend import (
     spans_years,
 )
 from diplobot.analysis.trend_counts import MatchedStoryCounts, Verdicts
-from diplobot.charts import TrendChart, render_trend
 from diplobot.clock import from_iso, iso
+from diplobot.enrichment.corpus import StoredArticles
 from diplobot.handlers.registry import Context, UsageError, command
 from diplobot.handlers.reply import Image, Reply, ReplyBuilder
 from diplobot.handlers.topics import read_query, topic_service
-from diplobot.store import articles, subscriptions, trends
+from diplobot.store import subscriptions, trends
 from diplobot.texts import clip
 
 MAX_TOPICS = 3
@@ -49,6 +59,8 @@ LABEL_CHARS = 40
 DIGEST_DAYS = 30
 DIGEST_TOPICS = 3
 _TOPIC_NUMBER = re.compile(r"#?(\d{1,9})")
+
+log = logging.getLogger(__name__)
 
 # Verdicts remembered per database connection (each lives as long as the process's Store or CLI run): a weak map,
 # so a closed database takes its verdicts with it and tests never share them.
@@ -68,7 +80,23 @@ def story_counts(db: Database, service: Topics | None = None) -> StoryCounts:
     verdicts = _VERDICTS.get(db)
     if verdicts is None:
         verdicts = _VERDICTS[db] = Verdicts()
-    return MatchedStoryCounts(trends.StoredTrendCorpus(db), service or Topics(articles.StoredArticles(db)), verdicts)
+    return MatchedStoryCounts(trends.StoredTrendCorpus(db), service or Topics(StoredArticles(db)), verdicts)
+
+
+def warm(db: Database) -> None:
+    """Load now what the first chart would wait for (see the module docstring): the lexicon, the Ukrainian and
+    Russian morphology (most topics have translations that inflect) and the chart renderer. Then one full garbage
+    collection: loading leaves many new long-lived objects, and the full collection they would soon set off (a
+    tenth of a second) would otherwise fall on the first command. Never raises: a failure here is only slowness,
+    and the first /trend will say what is wrong."""
+    try:
+        Topics(StoredArticles(db))
+        for lang in ("uk", "ru"):
+            inflect.analyzer(lang)
+        charts.warm()
+        gc.collect()
+    except Exception:  # start-up goes on: the same work is redone, and reported, by /trend
+        log.warning("could not prepare trend charts at start-up", exc_info=True)
 
 
 @command(
@@ -148,7 +176,7 @@ def typed_trend(db: Database, text: str, first: date, last: date, tz: str, *, un
     """The chart for topics typed as text, comma-separated (the command line's `diplobot trend`); UsageError for
     a topic that cannot be read."""
     texts, _ = split_args(text)
-    service = Topics(articles.StoredArticles(db))
+    service = Topics(StoredArticles(db))
     return trend_reply(
         db, [_typed(service, one) for one in texts], first, last, tz, period=None, until=until, service=service
     )
@@ -234,8 +262,8 @@ def _chart_reply(
     if sources:
         facts.append(f"{sources:,} source{'s' if sources != 1 else ''}")
     lines = [caption_line(one, words, year=year) for one in series]
-    png = render_trend(
-        TrendChart(
+    png = charts.render_trend(
+        charts.TrendChart(
             title=clip(heading or ", ".join(t.label for t in topics), 60),
             subtitle=" · ".join(facts),
             series=series,

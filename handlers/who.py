@@ -1,7 +1,7 @@
 """/who: who a person is, from the people named in stored articles.
 
 Any spelling, a surname alone, Cyrillic in any grammatical case and small typos find the person
-(store.people.find_people, `_find`). One match gets a profile: name, other spellings, current role with its date
+(enrichment.people.find_people, `_find`). One match gets a profile: name, other spellings, current role with its date
 and source, earlier roles, article count, the latest headlines and the people most often named alongside. Several
 equally good matches get up to five buttons; no match says so and suggests the closest names.
 """
@@ -14,9 +14,11 @@ from sqlite_utils import Database
 
 from diplobot.analysis.cyrillic_names import nominative_guesses
 from diplobot.analysis.names import Aliases
+from diplobot.enrichment import people
 from diplobot.handlers.format import article_line, local_date, source_label
 from diplobot.handlers.reply import Button, Link, Reply, ReplyBuilder, Span, Text
-from diplobot.store import articles, people
+from diplobot.store import articles
+from diplobot.store.people import co_mentioned, person_headlines
 
 MAX_CHOICES = 5
 HEADLINES = 5
@@ -104,12 +106,12 @@ def profile(db: Database, person_id: int, *, tz: str) -> Reply:
     first, last = local_date(person["first_seen"], tz), local_date(person["last_seen"], tz)
     seen = f", {first} to {last}" if first and last and first != last else (f", {last}" if last else "")
     out.para(f"Named in {count} article{'s' if count != 1 else ''}{seen}.")
-    headlines = people.person_headlines(db, person_id, HEADLINES)
+    headlines = person_headlines(db, person_id, HEADLINES)
     if headlines:
         out.heading("Latest headlines")
         for row in headlines:
             out.para(*article_line(dict(row, published_at=row["published_at"] or row["fetched_at"]), tz))
-    alongside = people.co_mentioned(db, person_id)
+    alongside = co_mentioned(db, person_id)
     if alongside:
         out.para("Often named with: " + ", ".join(f"{name} ({n})" for name, n in alongside) + ".")
     return out.build()

@@ -32,7 +32,7 @@ def create_alert(
     """
     cursor = db.execute(
         """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held, news_at)
-           values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
+           values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(story_id, chat_id) do nothing""",
         [chat_id, article_id, story_id, json.dumps(topics), next_attempt_at, now, int(held), _news_at(db, article_id)],
     )
     if cursor.rowcount:
@@ -87,7 +87,7 @@ def create_alerts(db: Database, *, article_id: int, story_id: int, new: list[New
     created = (
         db.conn.executemany(
             """insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, held, news_at)
-           values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(chat_id, story_id) do nothing""",
+           values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(story_id, chat_id) do nothing""",
             rows,
         ).rowcount
         if rows

@@ -6,15 +6,9 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from sqlite_utils import Database
-
-from diplobot.store import lexicon
-from diplobot.store.people import phrase_variants
-
-if TYPE_CHECKING:
-    from diplobot.analysis.topics import Window
 
 
 @dataclass(frozen=True)
@@ -303,26 +297,6 @@ def articles_by_ids(db: Database, ids: Sequence[int]) -> list[dict[str, Any]]:
         )
     }
     return [rows[article_id] for article_id in ids if article_id in rows]
-
-
-class StoredArticles:
-    """The stored articles as analysis.topics sees them (its `Corpus`): spellings of people, candidates, rows."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def variants(self, phrase: str) -> list[str]:
-        return phrase_variants(self.db, phrase)
-
-    def lexicon_rows(self) -> list[lexicon.Row]:
-        """The deployment's own cross-language lexicon entries (store/lexicon.py)."""
-        return lexicon.lexicon_rows(self.db)
-
-    def candidates(self, fts: str | None, window: Window, limit: int) -> list[int]:
-        return topic_candidates(self.db, fts, since=window.since, until=window.until, by=window.by, limit=limit)
-
-    def articles(self, ids: Sequence[int]) -> list[dict[str, Any]]:
-        return articles_by_ids(self.db, ids)
 
 
 def search_articles(db: Database, text: str, limit: int = 10) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ one at the end, numbered after the last.
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database, Migrations
 
 MIGRATIONS = Migrations("diplobot")
@@ -308,13 +310,29 @@ def m015_digest_chart(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m016_alerts_news_at(db: Database) -> None:
-    # The outbox's "newest" alerts are those of the newest news (the article's date as store/articles.py's _PUBLISHED
-    # gives it), not the newest rows: an import's backlog, matched after a live item, must not bury its alert.
+def m016_alerts_rebuilt(db: Database) -> None:
+    # Two changes that need the table rebuilt (SQLite cannot alter a constraint):
+    # * news_at: the outbox's "newest" alerts are those of the newest news (the article's date as
+    #   store/articles.py's _PUBLISHED gives it), not the newest rows: an import's backlog, matched after a live
+    #   item, must not bury its alert (store/alerts.py due_alerts, newest_due_alerts);
+    # * one alert per (story, chat) is kept unique in that order: new alerts come story by story, so their index
+    #   entries land together at its end instead of on a page per chat (matching thousands of chats wrote a page
+    #   per alert). Per-chat updates are rare (a 429, a chat moved); held alerts, which quiet-hours commands
+    #   release, keep an index of their own.
+    (sql,) = db.execute("select sql from sqlite_master where type = 'table' and name = 'alerts'").fetchone()
+    rebuilt = re.sub(r"^CREATE TABLE alerts\b", "CREATE TABLE alerts_new", sql, count=1, flags=re.IGNORECASE)
+    rebuilt = rebuilt.replace("unique (chat_id, story_id)", "unique (story_id, chat_id)", 1)
+    if rebuilt.count("alerts_new") != 1 or "unique (story_id, chat_id)" not in rebuilt:
+        raise RuntimeError(f"unexpected alerts table: {sql}")
+    db.execute(rebuilt)
+    db.execute("insert into alerts_new select * from alerts order by id")
+    db.execute("drop table alerts")
+    db.execute("alter table alerts_new rename to alerts")
     db.execute("alter table alerts add column news_at text")
     db.execute(
         "update alerts set news_at = (select min(coalesce(a.published_at, a.fetched_at), a.fetched_at) "
         "from articles a where a.id = alerts.article_id) where state = 'pending'"
     )
-    db.execute("drop index if exists alerts_pending_id")
+    db.execute("create index alerts_due on alerts(state, next_attempt_at)")
     db.execute("create index alerts_pending_news on alerts(news_at, id) where state = 'pending'")
+    db.execute("create index alerts_held on alerts(chat_id) where held = 1")

@@ -44,6 +44,17 @@ class StoredTrendCorpus:
             [json.dumps(list(ids))],
         ).fetchall()
 
+    def headline_matches(self, fts: str, first_id: int, last_id: int) -> set[int]:
+        """The ids from `first_id` to `last_id` whose title or summary alone passes the FTS5 expression (a column
+        filter over the whole expression; the id range keeps the index from listing older and newer articles)."""
+        return {
+            row[0]
+            for row in self.db.execute(
+                "select rowid from articles_fts where articles_fts match ? and rowid between ? and ?",
+                ["{title summary} : (" + fts + ")", first_id, last_id],
+            )
+        }
+
     def titles(self, ids: Sequence[int]) -> dict[int, str]:
         return dict(
             self.db.execute(

@@ -1,9 +1,10 @@
-"""The data flow stays one way: each layer imports only the layers below it, SQL lives only in store/, and no
-platform or scheduler library is used below platforms/.
+"""The data flow stays one way: each layer imports only the layers below it, SQL lives only in store/, store/ is
+SQL only (no analysis, charts, ingest or enrichment policy), and no platform or scheduler library is used below
+platforms/.
 
-Layers, lowest first: analysis, charts, ingest, store, handlers, platforms. The top-level modules that own the flow
-(pipeline, poller, outbox, scheduler, runtime, bot, ...) may use every layer; a layer may use the small shared
-helpers at the top level (`BASE`) but never the flow itself. Each rule is checked on the real tree and on a
+Layers, lowest first: analysis, charts, ingest, store, enrichment, handlers, platforms. The top-level modules that
+own the flow (pipeline, poller, outbox, scheduler, runtime, bot, ...) may use every layer; a layer may use the small
+shared helpers at the top level (`BASE`) but never the flow itself. Each rule is checked on the real tree and on a
 probe that breaks it, so a checker that sees nothing cannot pass.
 """
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
-LAYERS = ("analysis", "charts", "ingest", "store", "handlers", "platforms")
+LAYERS = ("analysis", "charts", "ingest", "store", "enrichment", "handlers", "platforms")
+NOT_IN_STORE = {"analysis", "charts", "ingest", "enrichment"}  # store/ is SQL only: the policy lives above it
 BASE = {"texts", "clock", "config", "logs", "sandbox", "webserver"}
 PLATFORM_LIBRARIES = {"telegram", "slack_bolt", "slack_sdk", "apscheduler", "aiohttp"}
 SQL_METHODS = {"execute", "executescript", "executemany", "query"}
@@ -67,6 +69,13 @@ def layer_violations(layer: str, tree: ast.AST) -> set[str]:
     return bad
 
 
+def store_policy_imports(tree: ast.AST) -> set[str]:
+    """The layers of policy a store module imports (store/ is SQL only, whatever `LAYERS` would allow)."""
+    return {
+        name for name in imported_modules(tree) if name.startswith("diplobot.") and name.split(".")[1] in NOT_IN_STORE
+    }
+
+
 def sql_sites(tree: ast.AST) -> list[int]:
     """Lines that run SQL: execute()/query() calls, sqlite-utils table methods on `db[...]` or `.table(...)`,
     and any use of the raw connection."""
@@ -90,7 +99,13 @@ def test_each_layer_imports_only_the_layers_below_it(path):
     assert not wrong, f"{path.relative_to(ROOT)} imports {wrong}"
 
 
-@pytest.mark.parametrize("path", python_files("store", "ingest", "analysis", "handlers"), ids=str)
+@pytest.mark.parametrize("path", python_files("store"), ids=str)
+def test_store_is_sql_only_and_imports_no_policy(path):
+    wrong = store_policy_imports(parse(path))
+    assert not wrong, f"{path.relative_to(ROOT)} imports {wrong}"
+
+
+@pytest.mark.parametrize("path", python_files("store", "ingest", "analysis", "enrichment", "handlers"), ids=str)
 def test_core_layers_import_no_platform_or_scheduler_library(path):
     roots = {name.split(".")[0] for name in imported_modules(parse(path))}
     assert not roots & PLATFORM_LIBRARIES, f"{path.relative_to(ROOT)} imports {roots & PLATFORM_LIBRARIES}"
@@ -103,7 +118,9 @@ def test_analysis_is_pure_and_touches_no_store(path):
 
 
 @pytest.mark.parametrize(
-    "path", [*sorted(ROOT.glob("*.py")), *python_files("ingest", "analysis", "handlers", "platforms")], ids=str
+    "path",
+    [*sorted(ROOT.glob("*.py")), *python_files("ingest", "analysis", "enrichment", "handlers", "platforms")],
+    ids=str,
 )
 def test_sql_lives_only_in_store(path):
     assert sql_sites(parse(path)) == [], f"{path.relative_to(ROOT)} runs SQL"
@@ -115,6 +132,10 @@ def test_the_checks_catch_a_probe_that_breaks_the_layers():
         "from diplobot import pipeline\n"
         "import diplobot.outbox\n"
         "from diplobot.store import articles\n"
+        "from diplobot.enrichment import people\n"
+        "from diplobot.analysis.names import same_person\n"
+        "if TYPE_CHECKING:\n"
+        "    from diplobot.ingest.models import ArticleDraft\n"
         "def sneaky(db):\n"
         "    db['articles'].delete_where('1')\n"
         "    db.table('chats').insert({})\n"
@@ -123,7 +144,13 @@ def test_the_checks_catch_a_probe_that_breaks_the_layers():
     )
     assert layer_violations("handlers", probe) == {"diplobot.platforms", "diplobot.pipeline", "diplobot.outbox"}
     assert layer_violations("platforms", probe) == {"diplobot.pipeline", "diplobot.outbox"}
-    assert sorted(sql_sites(probe)) == [6, 7, 8, 9]
+    assert layer_violations("store", probe) >= {"diplobot.enrichment", "diplobot.platforms"}
+    assert store_policy_imports(probe) == {
+        "diplobot.enrichment",
+        "diplobot.analysis.names",
+        "diplobot.ingest.models",
+    }
+    assert sorted(sql_sites(probe)) == [10, 11, 12, 13]
 
 
 def test_the_sql_detector_sees_the_store_sql():

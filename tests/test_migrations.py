@@ -42,3 +42,30 @@ def test_a_database_migrated_in_the_old_order_has_nothing_pending(tmp_path):
     assert MIGRATIONS.pending(db) == []
     assert [m.name for m in MIGRATIONS.applied(db)][: len(old_order)] == old_order
     assert {m.name for m in MIGRATIONS.applied(db)} == set(defined_names())
+
+
+def test_rebuilding_the_alerts_table_keeps_every_alert_and_dates_the_pending_ones(tmp_path):
+    db = Database(tmp_path / "before.db")
+    db.execute("PRAGMA foreign_keys = ON")
+    MIGRATIONS.apply(db, stop_before="m016_alerts_rebuilt")
+    db.execute("insert into chats (id, platform, kind, created_at) values ('t:1', 'test', 'private', '2025-09-01')")
+    for n, published in ((1, "2025-09-02T08:00:00+00:00"), (2, None)):
+        db.execute(
+            "insert into articles (id, title, fetched_at, content_hash, published_at) values (?, 'T', ?, ?, ?)",
+            [n, "2025-09-03T08:00:00+00:00", f"h{n}", published],
+        )
+    db.execute(
+        "insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at, state, held) "
+        "values ('t:1', 1, 1, '[]', '2025-09-03', '2025-09-03', 'pending', 1), "
+        "('t:1', 2, 2, '[]', '2025-09-03', '2025-09-03', 'sent', 0)"
+    )
+    MIGRATIONS.apply(db)
+    rows = db.execute("select article_id, state, held, news_at from alerts order by id").fetchall()
+    assert rows == [(1, "pending", 1, "2025-09-02T08:00:00+00:00"), (2, "sent", 0, None)]
+    indexes = {row[0] for row in db.execute("select name from sqlite_master where tbl_name = 'alerts'")}
+    assert {"alerts_due", "alerts_pending_news", "alerts_held"} <= indexes
+    db.execute(
+        "insert into alerts (chat_id, article_id, story_id, topics, next_attempt_at, created_at) "
+        "values ('t:1', 1, 1, '[]', '2025-09-04', '2025-09-04') on conflict(story_id, chat_id) do nothing"
+    )
+    assert db.execute("select count(*) from alerts").fetchone()[0] == 2  # still one alert per (story, chat)

@@ -12,9 +12,9 @@ import pytest
 from diplobot.analysis.aliases import AliasesFile
 from diplobot.analysis.names import parse_aliases
 from diplobot.analysis.people import Mention, extract_people, role_key
+from diplobot.enrichment import people
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import enrich_pending, store_drafts
-from diplobot.store import people
 from diplobot.store.db import open_database
 
 ROOT = Path(__file__).parent.parent
@@ -399,6 +399,35 @@ def test_spellings_across_articles_are_one_person(db):
     zelensky = person_named(db, "Zelensky")
     assert {"Volodymyr Zelenskiy", "Zelensky"} <= set(zelensky["spellings"]) | {zelensky["name"]}
     assert "Erdogan" in person_named(db, "Erdoğan")["spellings"]
+
+
+def test_people_prepared_before_earlier_articles_were_written_resolve_as_written_in_turn(tmp_path):
+    """Prepared ahead (as a worker does, before the writer stored anyone), each name is resolved again at the write:
+    the surname-only person created by the first article is upgraded by the second and joined by the third, exactly
+    as when each article is indexed after the one before."""
+    texts = [
+        ("Talks", "President Zelensky said Ukraine was ready."),
+        ("Call", "President Volodymyr Zelenskyy spoke to Donald Trump by phone."),
+        ("Later", "Zelensky said Trump had listened."),
+    ]
+    ahead, in_turn = open_database(tmp_path / "ahead.db"), open_database(tmp_path / "turn.db")
+    for database in (ahead, in_turn):
+        ingest_only = [ArticleDraft(title=t, body=b, url=f"https://news.example/{n}") for n, (t, b) in enumerate(texts)]
+        store_drafts(database, ingest_only, source_id=None, now="2025-12-01T00:00:00+00:00")
+    prepared = [people.prepare_people(ahead, article_id) for article_id in (1, 2, 3)]
+    for item in prepared:
+        assert item is not None
+        with ahead.atomic():
+            people.write_people(ahead, item)
+    for article_id in (1, 2, 3):
+        people.index_article_people(in_turn, article_id)
+    rows = "select id, name, given_key, mentions, articles from people order by id"
+    assert list(ahead.query(rows)) == list(in_turn.query(rows))
+    assert [r["name"] for r in ahead.query(rows)] == ["Volodymyr Zelenskyy", "Donald Trump"]
+    mentions = "select person_id, article_id, surface from person_mentions order by id"
+    assert list(ahead.query(mentions)) == list(in_turn.query(mentions))
+    people.write_people(ahead, prepared[0])  # written already: nothing twice
+    assert list(ahead.query(mentions)) == list(in_turn.query(mentions))
 
 
 def test_indexing_twice_changes_nothing_and_reindex_rebuilds_with_progress(db):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from diplobot.analysis.people import MAX_TEXT_CHARS, MAX_TITLE_CHARS, extract_people
+from diplobot.enrichment import people
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import store_drafts
-from diplobot.store import people
 from diplobot.store.db import open_database
 from diplobot.texts import clip
 

@@ -15,13 +15,14 @@ from sqlite_utils import Database
 
 from diplobot import pipeline
 from diplobot.analysis.stories import extract_features, group_articles, same_story, smoothed_idf
+from diplobot.enrichment import stories
+from diplobot.enrichment.stories import StoryAssigner, assign_story
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import MatchState, Pipeline, enrich_pending, match_pending, store_drafts
 from diplobot.sandbox import Sandbox
-from diplobot.store import articles, stories
+from diplobot.store import articles
 from diplobot.store.db import open_database
 from diplobot.store.migrations import MIGRATIONS
-from diplobot.store.stories import StoryAssigner, assign_story
 from diplobot.store.worker import Store
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
@@ -334,14 +335,19 @@ def test_story_work_prepared_before_any_article_was_enriched_decides_like_workin
         store_drafts(db, [draft(name) for name in names], source_id=None, now=NOW)
     reader = open_database(tmp_path / "prepared.db")
     ids = articles.unenriched_ids(prepared_db, 100)
-    work = pipeline.prepare_stories(reader, ids)
-    assert all(item is not None and item.candidates is not None for item in work)
+    work = pipeline.prepare_articles(reader, ids)
+    assert all(item.story is not None and item.story.candidates is not None for item in work)
+    assert all(item.people is not None for item in work)
     for start in range(0, len(ids), 4):  # copies and originals land in the same step
         pipeline.enrich_ids(prepared_db, ids[start : start + 4], NOW, work)
     enrich_pending(alone)
     assert stories_by_name(prepared_db) == stories_by_name(alone) == stories_of(names)
     terms = "select term, documents from story_terms order by term"
     assert list(prepared_db.query(terms)) == list(alone.query(terms))
+    people = "select id, name, mentions, articles from people order by id"  # the people too, resolved at the write
+    assert list(prepared_db.query(people)) == list(alone.query(people))
+    mentions = "select * from person_mentions order by id"
+    assert list(prepared_db.query(mentions)) == list(alone.query(mentions))
     for db in (prepared_db, alone, reader):
         db.close()
 
@@ -352,7 +358,10 @@ def test_prepared_work_for_the_wrong_frequencies_is_redone(tmp_path):
     store_drafts(
         db, [draft(PARIS_ADVISERS), draft(PARIS_COALITION), draft(PARIS_ADVISERS_REWRITE)], source_id=None, now=NOW
     )
-    work = [replace(item, query=("zanzibar",), candidates=()) for item in pipeline.prepare_stories(db, [1, 2, 3])]
+    work = [
+        replace(item, story=item.story and replace(item.story, query=("zanzibar",), candidates=()))
+        for item in pipeline.prepare_articles(db, [1, 2, 3])
+    ]
     assert pipeline.enrich_ids(db, [1, 2, 3], NOW, work) == 3
     assert stories_by_name(db)[PARIS_ADVISERS_REWRITE] == PARIS_ADVISERS
     db.close()

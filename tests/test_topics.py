@@ -16,9 +16,9 @@ from diplobot.analysis.lexicon import Lexicon
 from diplobot.analysis.query import QueryError, parse_query
 from diplobot.analysis.text import normalize_phrase
 from diplobot.analysis.topics import UNFOLDED, Topics, Window, topic_key
+from diplobot.enrichment.corpus import StoredArticles
 from diplobot.ingest.models import ArticleDraft
 from diplobot.pipeline import store_drafts
-from diplobot.store.articles import StoredArticles
 from diplobot.store.db import open_database
 
 FIXTURES = Path(__file__).parent / "fixtures"

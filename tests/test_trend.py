@@ -23,6 +23,7 @@ from diplobot.bot import app
 from diplobot.charts import TrendChart, render_trend
 from diplobot.clock import FixedClock, iso
 from diplobot.config import ChartsConfig, Config, StoreConfig
+from diplobot.enrichment.corpus import StoredArticles
 from diplobot.handlers.dispatcher import Dispatcher
 from diplobot.handlers.incoming import Incoming
 from diplobot.handlers.registry import UsageError
@@ -169,7 +170,7 @@ def test_stories_per_day_against_the_store(db):
 def test_the_count_is_what_the_topic_service_finds_for_latest_and_digests(db):
     query = parse_query("ceasefire")
     window = Window(since=iso(at(30, 0)), until=iso(NOW))
-    per_day, complete = Topics(articles.StoredArticles(db)).stories_per_day(query, window, "UTC")
+    per_day, complete = Topics(StoredArticles(db)).stories_per_day(query, window, "UTC")
     ours = story_counts(db).stories_per_day(query, at(30, 0), NOW, "UTC")
     assert complete and {day: len(hits) for day, hits in per_day.items()} == {d.day: d.stories for d in ours}
 
@@ -192,15 +193,20 @@ class CountingCorpus(StoredTrendCorpus):
     def __init__(self, db):
         super().__init__(db)
         self.read: list[int] = []
+        self.bodies: list[int] = []
+        self.batches = 0
 
     def texts(self, ids, *, body=True):
+        self.batches += body
         self.read.extend(ids)
+        if body:
+            self.bodies.extend(ids)
         return super().texts(ids, body=body)
 
 
 def test_verdicts_are_remembered_and_new_articles_still_counted(db):
     corpus, verdicts = CountingCorpus(db), Verdicts()
-    counts = MatchedStoryCounts(corpus, Topics(articles.StoredArticles(db)), verdicts)
+    counts = MatchedStoryCounts(corpus, Topics(StoredArticles(db)), verdicts)
     query = parse_query("ceasefire")
     first = counts.stories_per_day(query, at(30, 0), NOW, "UTC")
     assert corpus.read
@@ -212,12 +218,68 @@ def test_verdicts_are_remembered_and_new_articles_still_counted(db):
     assert corpus.read == [new] and sum(d.stories for d in again) == sum(d.stories for d in first) + 1
 
 
+def test_a_first_count_decides_only_what_can_change_it(tmp_path):
+    db = open_database(tmp_path / "few.db")
+    old = add(db, "Ceasefire story of last month", at(40))  # its story has no article in the period: never read
+    add(db, "Ceasefire story of last month, again", at(39), story_of=old)
+    lead = add(db, "Talks", at(12), body="The ceasefire holds.")  # decided; its copies need not be
+    copies = [add(db, f"Talks {n}", at(11.5 - n), body="The ceasefire holds.", story_of=lead) for n in range(3)]
+    headline = add(db, "Ceasefire signed", at(8), body="A long report. " * 50)  # the title decides it
+    corpus = CountingCorpus(db)
+    days = MatchedStoryCounts(corpus, Topics(StoredArticles(db))).stories_per_day(
+        parse_query("ceasefire"), at(30, 0), NOW, "UTC"
+    )
+    assert sum(d.stories for d in days) == 2
+    assert old not in corpus.read and not set(copies) & set(corpus.read)
+    assert sorted(corpus.read) == [lead, headline] and corpus.bodies == [lead]  # the body of "Talks" only, once
+
+
+def test_a_story_whose_articles_do_not_match_takes_a_few_batches_not_one_each(tmp_path):
+    db = open_database(tmp_path / "misses.db")
+    lead = add(db, "Talks on a ceasefire", at(20), body="Talks about a ceasefire.")  # near, not the phrase
+    for n in range(40):
+        add(db, f"Talks on a ceasefire {n}", at(19, 0) + timedelta(minutes=n), story_of=lead)
+    hit = add(db, "Ceasefire talks begin", at(18), story_of=lead)
+    corpus = CountingCorpus(db)
+    days = MatchedStoryCounts(corpus, Topics(StoredArticles(db))).stories_per_day(
+        parse_query('"ceasefire talks"'), at(30, 0), NOW, "UTC"
+    )
+    assert [(d.day, d.stories, d.top_title) for d in days] == [(at(18).date(), 1, "Ceasefire talks begin")]
+    assert hit in corpus.read and corpus.batches <= 8  # 1, 2, 4, 8, 16, 32 candidates of the story at a time
+
+
+@pytest.mark.parametrize(
+    "text", ["ceasefire", "ceasefire -Istanbul", "talks AND (Istanbul OR north)", '"ceasefire talks"', "truce"]
+)
+@pytest.mark.parametrize("days", [4, 10, 30])
+def test_the_first_count_and_a_remembered_one_are_what_the_topic_service_counts(db, text, days):
+    add(db, "Ceasefire talks open again in Istanbul", at(days + 2), body="Istanbul again.")  # a story from before
+    add(db, "Talks", at(days - 1), body="Ceasefire talks in Istanbul resume.", story_of=1)  # ...runs on: not new
+    query, since = parse_query(text), at(days, 0)
+    window = Window(since=iso(since - timedelta(days=7)), until=iso(NOW))
+    per_day, complete = Topics(StoredArticles(db)).stories_per_day(query, window, "UTC")
+    expected = {day: len(hits) for day, hits in per_day.items() if day >= since.date()}
+    counts = MatchedStoryCounts(StoredTrendCorpus(db), Topics(StoredArticles(db)), Verdicts())
+    for _ in range(2):  # nothing remembered, then everything
+        assert complete and {d.day: d.stories for d in counts.stories_per_day(query, since, NOW, "UTC")} == expected
+
+
+def test_warming_up_loads_the_renderer_and_remembers_nothing(db):
+    import sys
+
+    from diplobot.handlers import trend as trend_handler
+
+    trend_handler.warm(db)
+    assert "matplotlib.backends.backend_agg" in sys.modules
+    assert db not in trend_handler._VERDICTS  # the first chart of a topic still decides its candidates
+
+
 def test_a_person_counts_under_every_spelling(tmp_path):
     db = open_database(tmp_path / "people.db")
     add(db, "Witkoff arrives", at(6), body="US envoy Steve Witkoff arrived in Moscow.")
     add(db, "Vitkoff meets Putin", at(4), body="Envoy Steve Vitkoff met the Kremlin's leader.")
     enrich_pending(db, NOW)  # people and their spellings are learned here
-    service = Topics(articles.StoredArticles(db))
+    service = Topics(StoredArticles(db))
     assert service.variants("witkoff") == ("Vitkoff",)
     days = story_counts(db, service).stories_per_day(parse_query("Witkoff"), at(30, 0), NOW, "UTC")
     assert [(d.day, d.stories, d.top_title) for d in days] == [
