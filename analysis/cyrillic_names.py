@@ -33,7 +33,7 @@ from itertools import product
 from typing import Any
 
 from diplobot.analysis.inflect import analyzer, is_cyrillic, phrase_languages
-from diplobot.analysis.names import fold, to_latin
+from diplobot.analysis.names import RU_LATIN, UK_LATIN, UK_LATIN_INITIAL, fold, to_latin
 
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct", "voct")
 _NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
@@ -42,81 +42,9 @@ _APOSTROPHES = frozenset("'\u2019\u02bc`")
 # --- transliteration ---------------------------------------------------------------------------------------------
 
 # KMU 2010 (resolution No. 55): the second column is the form at the start of a word.
-_UK_TABLE = {
-    "а": ("a", "a"),
-    "б": ("b", "b"),
-    "в": ("v", "v"),
-    "г": ("h", "h"),
-    "ґ": ("g", "g"),
-    "д": ("d", "d"),
-    "е": ("e", "e"),
-    "є": ("ie", "ye"),
-    "ж": ("zh", "zh"),
-    "з": ("z", "z"),
-    "и": ("y", "y"),
-    "і": ("i", "i"),
-    "ї": ("i", "yi"),
-    "й": ("i", "y"),
-    "к": ("k", "k"),
-    "л": ("l", "l"),
-    "м": ("m", "m"),
-    "н": ("n", "n"),
-    "о": ("o", "o"),
-    "п": ("p", "p"),
-    "р": ("r", "r"),
-    "с": ("s", "s"),
-    "т": ("t", "t"),
-    "у": ("u", "u"),
-    "ф": ("f", "f"),
-    "х": ("kh", "kh"),
-    "ц": ("ts", "ts"),
-    "ч": ("ch", "ch"),
-    "ш": ("sh", "sh"),
-    "щ": ("shch", "shch"),
-    "ь": ("", ""),
-    "ю": ("iu", "yu"),
-    "я": ("ia", "ya"),
-    "'": ("", ""),
-    "\u2019": ("", ""),
-    "\u02bc": ("", ""),
-}
-# Russian as English-language news spells it (BGN/PCGN, simplified): е/ё are ye/yo at the start of a word and
-# after a vowel or a hard or soft sign; -ий/-ый at the end of a word are -y.
-_RU_TABLE = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "д": "d",
-    "е": "e",
-    "ё": "yo",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "й": "y",
-    "к": "k",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ф": "f",
-    "х": "kh",
-    "ц": "ts",
-    "ч": "ch",
-    "ш": "sh",
-    "щ": "shch",
-    "ъ": "",
-    "ы": "y",
-    "ь": "",
-    "э": "e",
-    "ю": "yu",
-    "я": "ya",
-}
+_UK_TABLE = {letter: (latin, UK_LATIN_INITIAL.get(letter, latin)) for letter, latin in UK_LATIN.items()}
+# Russian as English-language news spells it (RU_LATIN, BGN/PCGN simplified), with these rules on top: е/ё are
+# ye/yo at the start of a word and after a vowel or a hard or soft sign; -ий/-ый at the end of a word are -y.
 _RU_VOWELS = frozenset("аеёиоуыэюяъь")
 _HUSHING = frozenset("жчшщ")
 
@@ -197,7 +125,7 @@ def _ru_latin(text: str) -> str:
     lower = text.lower()
     for i, char in enumerate(text):
         low = lower[i]
-        latin = _RU_TABLE.get(low)
+        latin = RU_LATIN.get(low)
         if latin is None:
             out.append(char)
             continue
@@ -441,9 +369,9 @@ def _recase(new: str, old: str) -> str:
 # * Polish: ш sz, ч cz, щ szcz, ж z (ż), ц c, х ch, в w, й j, -ський/-цький/-ский/-цкий as -ski/-cki.
 _VOWELS = frozenset("аеєиіїоуюяёыэ")
 _CONSONANTS = frozenset("бвгґджзклмнпрстфхцчшщ")
-# Russian as English news spells it (`_RU_TABLE`), with the Ukrainian letters and the western х/ц and apostrophes.
+# Russian as English news spells it (`RU_LATIN`), with the Ukrainian letters and the western х/ц and apostrophes.
 _BASE = {
-    **_RU_TABLE,
+    **RU_LATIN,
     "ґ": "g",
     "є": "ye",
     "і": "i",

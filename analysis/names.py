@@ -25,6 +25,8 @@ from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz
 
+from diplobot.analysis.text import LETTER_FOLDS
+
 PARTICLES = frozenset(
     {
         "von",
@@ -58,111 +60,32 @@ PARTICLES = frozenset(
 SURNAME_NEAR = 85.0
 GIVEN_NEAR = 85.0
 
-_FOLD = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u02bc": "'",
-        "\u0131": "i",
-        "\u00f8": "o",
-        "\u00d8": "O",
-        "\u0142": "l",
-        "\u0141": "L",
-        "\u0111": "d",
-        "\u0110": "D",
-        "\u00e6": "ae",
-        "\u00c6": "AE",
-        "\u0153": "oe",
-        "\u0152": "OE",
-        "\u00df": "ss",
-        "\u00fe": "th",
-    }
-)
+_FOLD = str.maketrans({**LETTER_FOLDS, "\u2018": "'", "\u2019": "'", "\u02bc": "'"})
 
-# Ukrainian: the official national system (KMU 2010), with its word-initial forms. Russian: BGN/PCGN, the one
-# English-language news mostly follows (Ye- at the start of a word and after a vowel).
-_UK = dict(
+
+def _latin_letters(spec: str) -> list[str]:
+    """A transliteration table's values written on one line: space-separated, `_` for nothing."""
+    return ["" if letters == "_" else letters for letters in spec.split()]
+
+
+# Ukrainian: the official national system (KMU 2010, resolution No. 55), and its forms at the start of a word.
+# Russian: BGN/PCGN, the one English-language news mostly follows (Ye- at the start of a word and after a vowel).
+UK_LATIN = dict(
     zip(
-        "абвгґдезиіклмнопрстуфхцчшщьюя'’",
-        [
-            "a",
-            "b",
-            "v",
-            "h",
-            "g",
-            "d",
-            "e",
-            "z",
-            "y",
-            "i",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "",
-            "iu",
-            "ia",
-            "",
-            "",
-        ],
+        "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя'\u2019\u02bc",
+        _latin_letters("a b v h g d e ie zh z y i i i k l m n o p r s t u f kh ts ch sh shch _ iu ia _ _ _"),
         strict=True,
     )
 )
-_UK.update({"є": "e", "ж": "zh", "ї": "i", "й": "i"})  # є inside a word as English news writes it: Umerov
-_UK_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
-_RU = dict(
+UK_LATIN_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+RU_LATIN = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "yo",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "",
-            "y",
-            "",
-            "e",
-            "yu",
-            "ya",
-        ],
+        _latin_letters("a b v g d e yo zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya"),
         strict=True,
     )
 )
+_UK = {**UK_LATIN, "є": "e"}  # є inside a word as English news writes it: Umerov
 _RU_AFTER_VOWEL = {"е": "ye"}
 _UK_ONLY = frozenset("іїєґ")
 _RU_ONLY = frozenset("ыэъё")
@@ -261,11 +184,11 @@ def _transliterate(text: str, lang: str) -> str:
         lower = char.lower()
         at_start = not previous.isalpha()
         if lang == "uk":
-            latin = _UK_INITIAL.get(lower) if at_start else None
+            latin = UK_LATIN_INITIAL.get(lower) if at_start else None
             latin = latin if latin is not None else _UK.get(lower)
         else:
             latin = _RU_AFTER_VOWEL.get(lower) if (at_start or previous in _VOWELS) else None
-            latin = latin if latin is not None else _RU.get(lower)
+            latin = latin if latin is not None else RU_LATIN.get(lower)
         if latin is None:
             out.append(char)
         elif char != lower and latin:

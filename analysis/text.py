@@ -40,25 +40,25 @@ from itertools import product
 
 CACHE_LIMIT = 20_000
 
-_FOLD = str.maketrans(
-    {
-        "\u0131": "i",
-        "\u00f8": "o",
-        "\u00d8": "O",
-        "\u0142": "l",
-        "\u0141": "L",
-        "\u0111": "d",
-        "\u0110": "D",
-        "\u00e6": "ae",
-        "\u00c6": "AE",
-        "\u0153": "oe",
-        "\u0152": "OE",
-        "\u00df": "ss",
-        "\u1e9e": "SS",
-        "\u00fe": "th",
-        "\u00de": "TH",
-    }
-)
+# Letters NFKD does not decompose, as ASCII (also the base of analysis/names.py's folding of names).
+LETTER_FOLDS = {
+    "\u0131": "i",
+    "\u00f8": "o",
+    "\u00d8": "O",
+    "\u0142": "l",
+    "\u0141": "L",
+    "\u0111": "d",
+    "\u0110": "D",
+    "\u00e6": "ae",
+    "\u00c6": "AE",
+    "\u0153": "oe",
+    "\u0152": "OE",
+    "\u00df": "ss",
+    "\u1e9e": "SS",
+    "\u00fe": "th",
+    "\u00de": "TH",
+}
+_FOLD = str.maketrans(LETTER_FOLDS)
 _APOSTROPHES = frozenset("\u2018\u2019\u201b\u02bc\u2032\u00b4`")
 _HYPHENS = frozenset("\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d")
 _DASHES = frozenset("\u2014\u2015\u2e3a\u2e3b")

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .articles import _PUBLISHED
+from .articles import PUBLISHED_AT
 
 
 def create_alert(
@@ -46,8 +46,8 @@ def create_alert(
 
 
 def _news_at(db: Database, article_id: int) -> str | None:
-    """How new the alert's news is: its article's date (`_PUBLISHED`), which orders the outbox's newest alerts."""
-    row = db.execute(f"select {_PUBLISHED} from articles a where a.id = ?", [article_id]).fetchone()
+    """How new the alert's news is: its article's date (`PUBLISHED_AT`), which orders the outbox's newest alerts."""
+    row = db.execute(f"select {PUBLISHED_AT} from articles a where a.id = ?", [article_id]).fetchone()
     return row[0] if row else None
 
 

@@ -224,7 +224,7 @@ def latest_articles(db: Database, limit: int = 10, offset: int = 0) -> list[dict
 
 # When an article happened, for "newest first" and date windows: its publication date, but never later than when it
 # was fetched (a feed's future date must not pin an item to the top), else the fetch date.
-_PUBLISHED = "min(coalesce(a.published_at, a.fetched_at), a.fetched_at)"
+PUBLISHED_AT = "min(coalesce(a.published_at, a.fetched_at), a.fetched_at)"
 
 
 def topic_candidates(
@@ -237,16 +237,16 @@ def topic_candidates(
     limit: int,
 ) -> list[int]:
     """Ids of the articles that pass an FTS5 expression (all articles when None) and fall in [since, until) by
-    fetch or publication date (`_PUBLISHED`), newest first by that date; at most `limit`.
+    fetch or publication date (`PUBLISHED_AT`), newest first by that date; at most `limit`.
 
     The expression comes from analysis.topics (quoted strings only), never from user text directly. Reading a row's
     dates walks past its text (the date columns come after the body), so dates are taken from indexes: publication
-    order and windows from `articles_when` (on `_PUBLISHED`), fetch windows from `_recent_candidates`. The unary
+    order and windows from `articles_when` (on `PUBLISHED_AT`), fetch windows from `_recent_candidates`. The unary
     `+` keeps the planner from reading every found row by id instead of walking that index.
     """
     if by == "fetched" and fts is not None and since is not None:
         return _recent_candidates(db, fts, since=since, until=until, limit=limit)
-    when = "a.fetched_at" if by == "fetched" else _PUBLISHED
+    when = "a.fetched_at" if by == "fetched" else PUBLISHED_AT
     found, where, params = "", [], []
     if fts is not None:
         found = "with found(id) as materialized (select rowid from articles_fts where articles_fts match ?) "

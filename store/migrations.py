@@ -277,7 +277,7 @@ def m011_alerts_newest(db: Database) -> None:
 @MIGRATIONS()
 def m012_articles_when(db: Database) -> None:
     # Trend charts (store/trends.py) list a period's articles by publication date (never later than the fetch date,
-    # as store/articles.py's _PUBLISHED) with story and source from this index alone: reading the dates from the
+    # as store/articles.py's PUBLISHED_AT) with story and source from this index alone: reading the dates from the
     # table would walk each long article's overflow pages, since they come after the body.
     db.execute(
         "create index articles_when on articles(min(coalesce(published_at, fetched_at), fetched_at), "
@@ -313,7 +313,7 @@ def m015_digest_chart(db: Database) -> None:
 def m016_alerts_rebuilt(db: Database) -> None:
     # Two changes that need the table rebuilt (SQLite cannot alter a constraint):
     # * news_at: the outbox's "newest" alerts are those of the newest news (the article's date as
-    #   store/articles.py's _PUBLISHED gives it), not the newest rows: an import's backlog, matched after a live
+    #   store/articles.py's PUBLISHED_AT gives it), not the newest rows: an import's backlog, matched after a live
     #   item, must not bury its alert (store/alerts.py due_alerts, newest_due_alerts);
     # * one alert per (story, chat) is kept unique in that order: new alerts come story by story, so their index
     #   entries land together at its end instead of on a page per chat (matching thousands of chats wrote a page

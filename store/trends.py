@@ -1,7 +1,7 @@
 """What trend charts read: candidate articles of a period by publication date, their texts, titles, sources.
 
 `StoredTrendCorpus` is analysis.trend_counts' `TrendCorpus`. The candidate query reads only the `articles_when`
-index (migration m012: the publication date as `_PUBLISHED` defines it, story id, source id), never the rows:
+index (migration m012: the publication date as `PUBLISHED_AT` defines it, story id, source id), never the rows:
 a row's dates come after its body, so reading them from the table walks each long article's overflow pages.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlite_utils import Database
 
-# Must stay the same expression as in migration m012's index (and store/articles.py's _PUBLISHED), or SQLite
+# Must stay the same expression as in migration m012's index (and store/articles.py's PUBLISHED_AT), or SQLite
 # cannot use the index.
 _WHEN = "min(coalesce(published_at, fetched_at), fetched_at)"
 

@@ -11,21 +11,22 @@ from diplobot.store import alerts, articles, chats
 NOW = "2025-09-04T10:00:00+00:00"
 
 
-def queue_alerts(db, chat_id, n):
-    chats.ensure_chat(db, chat_id, timezone="UTC", now=NOW)
+def queue_alerts(db, chat_id: str, n: int, *, kind: str = "private", tag: str = "", now: str = NOW) -> None:
+    """`n` pending alerts for a chat (distinct stories), as matching would leave them (tests/test_faults.py too)."""
+    chats.ensure_chat(db, chat_id, kind=kind, timezone="UTC", now=now)
     for i in range(n):
-        key = f"{chat_id}-{i}"
+        key = f"{chat_id}-{tag}{i}"
         article_id = articles.insert_article(
             db,
             articles.NewArticle(
-                title=f"Article {key}",
+                title=f"Alert {key}",
                 summary="",
                 body="the ceasefire holds",
                 url=f"https://x.org/{key}",
                 canonical_url=f"https://x.org/{key}",
                 guid=None,
-                published_at=NOW,
-                fetched_at=NOW,
+                published_at=now,
+                fetched_at=now,
                 content_hash=key,
             ),
         )
@@ -45,8 +46,8 @@ def queue_alerts(db, chat_id, n):
                     "end": 13,
                 }
             ],
-            next_attempt_at=NOW,
-            now=NOW,
+            next_attempt_at=now,
+            now=now,
         )
 
 

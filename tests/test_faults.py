@@ -24,9 +24,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 
 import fake_telegram as ft
 import pytest
+from test_delivery import queue_alerts as delivery_queue_alerts
 
 from diplobot.clock import FixedClock, iso
 from diplobot.config import Config, DeliveryConfig, IngestConfig, StoreConfig, TelegramConfig
@@ -35,7 +37,7 @@ from diplobot.ingest.fetch import Fetcher
 from diplobot.outbox import OutboxWorker
 from diplobot.platforms.telegram import TelegramPlatform
 from diplobot.poller import poll_due
-from diplobot.store import alerts, articles, chats, sources
+from diplobot.store import alerts, sources
 from diplobot.store.worker import Store
 
 T0 = datetime(2025, 9, 4, 10, 0, tzinfo=UTC)
@@ -251,44 +253,7 @@ ALICE, BOB, CAROL = 7001, 7002, 7003
 NOW = iso(T0)
 
 
-def queue_alerts(db, chat_id: str, n: int, *, kind: str = "private", tag: str = "") -> None:
-    """`n` pending alerts for a chat (distinct stories), as matching would leave them."""
-    chats.ensure_chat(db, chat_id, kind=kind, timezone="UTC", now=NOW)
-    for i in range(n):
-        key = f"{chat_id}-{tag}{i}"
-        article_id = articles.insert_article(
-            db,
-            articles.NewArticle(
-                title=f"Alert {key}",
-                summary="",
-                body="the ceasefire holds",
-                url=f"https://x.org/{key}",
-                canonical_url=f"https://x.org/{key}",
-                guid=None,
-                published_at=NOW,
-                fetched_at=NOW,
-                content_hash=key,
-            ),
-        )
-        alerts.create_alert(
-            db,
-            chat_id=chat_id,
-            article_id=article_id,
-            story_id=article_id,
-            topics=[
-                {
-                    "id": 1,
-                    "query": "ceasefire",
-                    "describe": 'phrase "ceasefire"',
-                    "phrase": "ceasefire",
-                    "field": "body",
-                    "start": 4,
-                    "end": 13,
-                }
-            ],
-            next_attempt_at=NOW,
-            now=NOW,
-        )
+queue_alerts = partial(delivery_queue_alerts, now=NOW)
 
 
 @pytest.fixture
